@@ -1,0 +1,122 @@
+// Package cli holds kbplan's command tree. main only runs it, so that tests
+// run the real commands in process.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/detect"
+	"github.com/kbplan/kbplan/report"
+)
+
+// Exit codes, documented in README.md.
+const (
+	ExitOK      = 0 // every input was read
+	ExitFailure = 1 // kbplan itself failed (for example, writing the output)
+	ExitUsage   = 2 // bad usage, or an input could not be read
+)
+
+// ExitError carries an exit code; its message has already been printed.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
+
+// Root builds the kbplan command.
+func Root(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kbplan",
+		Short: "Identify, assess and plan updates for Windows Server 2008 SP2 and Vista hosts, offline",
+		Long: `kbplan reads what a Windows Server 2008 SP2 (NT 6.0) box can print (systeminfo,
+wmic, reg query, ver, Get-HotFix) and tells what the box is, what it has, what it
+lacks and in what order to install it. Everything works offline.
+
+Exit codes: 0 success; 1 kbplan failed; 2 bad usage or an input kbplan could not read.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(identifyCmd(stdin, stdout, stderr))
+	return root
+}
+
+func identifyCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var asJSON, merge bool
+	cmd := &cobra.Command{
+		Use:   "identify [--json] [--merge] FILE...",
+		Short: "Tell exactly what a host is: product, edition, SP, build, revision, architecture, hotfixes",
+		Long: `identify reads inventories and reports the host each describes. The format and
+the text encoding are detected from the content: systeminfo (list or CSV, any UI
+language), wmic qfe / wmic os (any layout), Get-HotFix, Get-WmiObject
+Win32_OperatingSystem, reg query or .reg exports of CurrentVersion, ver banners
+and Meterpreter sysinfo. UTF-16, UTF-8, OEM and ANSI code pages are detected.
+
+With several files, each is reported on its own; --merge combines them into one
+host and warns where they disagree. "-" reads standard input.
+
+With --json, each host is one line of JSON (schema: docs/json.md).`,
+		Example: `  kbplan identify systeminfo.txt
+  kbplan identify --json systeminfo.txt qfe.txt
+  kbplan identify --merge systeminfo.txt qfe.txt currentversion.reg
+  systeminfo | kbplan identify -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			var hosts []inventory.Host
+			failed := false
+			for _, name := range args {
+				h, err := readInput(stdin, name)
+				if err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					failed = true
+					continue
+				}
+				hosts = append(hosts, h)
+			}
+			if merge && len(hosts) > 1 {
+				hosts = []inventory.Host{inventory.Merge(hosts...)}
+			}
+			for i, h := range hosts {
+				var err error
+				if asJSON {
+					err = report.WriteJSON(stdout, h)
+				} else {
+					if i > 0 {
+						fmt.Fprintln(stdout)
+					}
+					err = report.WriteText(stdout, h)
+				}
+				if err != nil {
+					log.Error("writing output", "err", err)
+					return &ExitError{Code: ExitFailure}
+				}
+			}
+			if failed {
+				return &ExitError{Code: ExitUsage}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per host (docs/json.md)")
+	cmd.Flags().BoolVar(&merge, "merge", false, "merge all inputs into one host")
+	return cmd
+}
+
+func readInput(stdin io.Reader, name string) (inventory.Host, error) {
+	if name == "-" {
+		return detect.Read("-", stdin)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return inventory.Host{}, fmt.Errorf("%w; check the path", err)
+	}
+	defer f.Close()
+	return detect.Read(name, f)
+}

@@ -1,0 +1,24 @@
+// Command kbplan identifies, assesses and plans updates for Windows Server
+// 2008 SP2 and Vista (Windows NT 6.0) hosts, offline. See README.md.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/kbplan/kbplan/cmd/kbplan/cli"
+)
+
+func main() {
+	err := cli.Root(os.Stdin, os.Stdout, os.Stderr).Execute()
+	var ee *cli.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		os.Exit(ee.Code)
+	default:
+		fmt.Fprintln(os.Stderr, "kbplan:", err)
+		os.Exit(cli.ExitUsage)
+	}
+}

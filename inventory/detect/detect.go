@@ -1,0 +1,106 @@
+// Package detect reads any inventory kbplan knows: it decodes the text
+// (UTF-16, UTF-8, OEM and ANSI code pages, detected, never asked) and picks
+// the format from the content, never from the file name.
+package detect
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/meterpreter"
+	"github.com/kbplan/kbplan/inventory/reg"
+	"github.com/kbplan/kbplan/inventory/systeminfo"
+	"github.com/kbplan/kbplan/inventory/ver"
+	"github.com/kbplan/kbplan/inventory/wmi"
+)
+
+// Formats lists every format, in the order ties are broken.
+var Formats = []inventory.Format{
+	systeminfo.Format{},
+	wmi.Wmic{},
+	wmi.PowerShell{},
+	reg.Format{},
+	meterpreter.Format{},
+	ver.Format{},
+}
+
+// headLines is how many lines the formats see when sniffing.
+const headLines = 200
+
+// Error is returned when no format fits an input. It names the input, the
+// formats tried and the first line that did not fit.
+type Error struct {
+	Source  string
+	Tried   []string
+	Line    int
+	Text    string
+	Problem string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", e.Source, e.Problem)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "; line %d %s did not fit", e.Line, inventory.Describe(e.Text))
+	}
+	fmt.Fprintf(&b, " (formats tried: %s). Give kbplan the unedited output of systeminfo, wmic qfe, wmic os, reg query, ver or Get-HotFix, or a kbplan collector bundle", strings.Join(e.Tried, ", "))
+	return b.String()
+}
+
+// Read reads one inventory from r. name names the input in messages.
+func Read(name string, r io.Reader) (inventory.Host, error) {
+	br := bufio.NewReaderSize(r, inventory.HeadSize)
+	peek, err := br.Peek(inventory.HeadSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
+	}
+	enc, bom := inventory.DetectEncoding(peek)
+	if _, err := br.Discard(bom); err != nil {
+		return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
+	}
+	lines := inventory.NewLines(inventory.Decoder(br, enc))
+	head := lines.Head(headLines)
+
+	var tried []string
+	var best inventory.Format
+	bestScore := 0
+	for _, f := range Formats {
+		tried = append(tried, f.Name())
+		if s := f.Sniff(head); s > bestScore {
+			best, bestScore = f, s
+		}
+	}
+	if best == nil {
+		e := &Error{Source: name, Tried: tried, Problem: "not an inventory kbplan can read"}
+		if l, ok := firstText(head); ok {
+			e.Line, e.Text = l.Num, l.Text
+		} else {
+			e.Problem = "the input is empty"
+		}
+		return inventory.Host{}, e
+	}
+	h := inventory.Host{Source: name}
+	if err := best.Parse(lines, &h); err != nil {
+		return inventory.Host{}, fmt.Errorf("%s: %s: %w", name, best.Name(), err)
+	}
+	if err := lines.Err(); err != nil {
+		h.Warnf("reading stopped early: %v; what was read before is kept", err)
+	}
+	if lines.Cut > 0 {
+		h.Warnf("%d lines were longer than %d bytes and were cut", lines.Cut, inventory.MaxLineLen)
+	}
+	h.Encoding = string(enc)
+	return h, nil
+}
+
+func firstText(head []inventory.Line) (inventory.Line, bool) {
+	for _, l := range head {
+		if strings.TrimSpace(l.Text) != "" {
+			return l, true
+		}
+	}
+	return inventory.Line{}, false
+}

@@ -1,0 +1,163 @@
+// Package inventory holds what kbplan knows about one host, read from the
+// text that host printed (systeminfo, wmic, reg, ver, Get-HotFix, ...).
+//
+// Each input format has its own package under inventory/ and produces a Host;
+// package inventory/detect picks the format from the content. Hosts read from
+// several inputs of one machine are merged with Merge.
+package inventory
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kbplan/kbplan/winver"
+)
+
+// Host is one machine as described by one or more inputs. A field the input
+// did not carry stays at its "unknown" value (empty string, nil pointer,
+// NoRevision); it is never guessed.
+type Host struct {
+	Source   string // file name, or "-" for stdin; merged hosts join names with "+"
+	Format   string // e.g. "systeminfo-list"; merged hosts join formats with "+"
+	Encoding string // the detected text encoding, e.g. "utf-16le", "cp866"
+	Hostname string
+	OS       OS
+	// Hotfixes holds unique KB identifiers ("KB955430"), sorted by number.
+	// HotfixesKnown is false when the input did not list hotfixes at all
+	// (for example "Hotfix(s): N/A" from a low-privilege run), as opposed to
+	// listing none.
+	Hotfixes      []string
+	HotfixesKnown bool
+	Warnings      []string
+
+	overflow bool
+}
+
+// OS describes the operating system of a Host.
+type OS struct {
+	Name         string // the OS name as printed, with mangled ® and ™ cleaned
+	Product      string // "Windows Server 2008", "Windows Vista", or another OS's common name
+	Edition      string // "Standard", "Enterprise", "Business", ...
+	ServerCore   *bool
+	ServicePack  *int
+	Version      *winver.Version // Revision is winver.NoRevision when unknown
+	BuildLab     string          // BuildLabEx or BuildLab when the input carried one
+	Architecture string          // "x86", "x64", "ia64"
+	Language     string          // UI language of the input's labels, e.g. "de-DE"
+}
+
+// InScope reports whether the host is Windows NT 6.0 (Vista or Server 2008),
+// the only OS kbplan plans for. A host of unknown version is not in scope.
+func (h *Host) InScope() bool {
+	if h.OS.Version != nil {
+		return h.OS.Version.IsNT60() && winver.ReleaseOf(*h.OS.Version).InScope
+	}
+	return false
+}
+
+// Warnf records a warning about the input.
+func (h *Host) Warnf(format string, args ...any) {
+	h.Warnings = append(h.Warnings, fmt.Sprintf(format, args...))
+}
+
+// AddHotfix records one installed update. id may be "KB955430", "kb955430",
+// "Q147222" style ids are rejected; a bare number counts as a KB number
+// (systeminfo on Vista lists some updates as "943729"). It reports whether id
+// was a KB identifier.
+func (h *Host) AddHotfix(id string) bool {
+	kb, ok := NormalizeKB(id)
+	if !ok {
+		return false
+	}
+	h.HotfixesKnown = true
+	if len(h.Hotfixes) >= MaxHotfixes {
+		h.Finish()
+		if len(h.Hotfixes) >= MaxHotfixes {
+			if !h.overflow {
+				h.overflow = true
+				h.Warnf("more than %d distinct hotfixes: the rest were ignored; this is not a real host's inventory", MaxHotfixes)
+			}
+			return true
+		}
+	}
+	h.Hotfixes = append(h.Hotfixes, kb)
+	return true
+}
+
+// MaxHotfixes bounds the hotfix list of one host, so that a hostile input
+// costs bounded memory. Real hosts have a few hundred.
+const MaxHotfixes = 20000
+
+// MaxRecords bounds how many fields or records a reader keeps from one
+// input. Real inputs have tens (systeminfo) to a few thousand (wmic qfe).
+const MaxRecords = 100000
+
+// maxKBDigits bounds KB numbers: real ones have at most 7 digits.
+const maxKBDigits = 8
+
+// NormalizeKB turns "kb955430", "KB955430" or "955430" into "KB955430".
+func NormalizeKB(id string) (string, bool) {
+	s := strings.TrimSpace(id)
+	if len(s) >= 2 && (s[0] == 'K' || s[0] == 'k') && (s[1] == 'B' || s[1] == 'b') {
+		s = s[2:]
+	}
+	if s == "" || len(s) > maxKBDigits {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	s = strings.TrimLeft(s, "0")
+	if s == "" {
+		return "", false
+	}
+	return "KB" + s, true
+}
+
+// KBNumber returns the number of a normalised "KB…" id.
+func KBNumber(kb string) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(kb, "KB"))
+	return n
+}
+
+// Finish sorts and de-duplicates the hotfix list and derives what the
+// version implies. Readers call it last.
+func (h *Host) Finish() {
+	h.derive()
+	slices.SortFunc(h.Hotfixes, func(a, b string) int { return KBNumber(a) - KBNumber(b) })
+	h.Hotfixes = slices.Clip(slices.Compact(h.Hotfixes))
+	if h.HotfixesKnown && h.Hotfixes == nil {
+		h.Hotfixes = []string{}
+	}
+}
+
+// SetVersion records the OS version.
+func (h *Host) SetVersion(v winver.Version) { h.OS.Version = &v }
+
+// derive fills what the version implies and checks it against what was read:
+// on NT 6.0 and 6.1 the build fixes the service pack (6002 and 6003 are SP2).
+func (h *Host) derive() {
+	if h.OS.Version == nil {
+		return
+	}
+	v := *h.OS.Version
+	rel := winver.ReleaseOf(v)
+	if rel.ServicePack < 0 {
+		return
+	}
+	switch {
+	case h.OS.ServicePack == nil:
+		h.OS.ServicePack = IntPtr(rel.ServicePack)
+	case *h.OS.ServicePack != rel.ServicePack:
+		h.Warnf("service pack %d disagrees with build %d, which is %s: the build wins", *h.OS.ServicePack, v.Build, rel.Client)
+		h.OS.ServicePack = IntPtr(rel.ServicePack)
+	}
+}
+
+// IntPtr and BoolPtr help readers fill optional fields.
+func IntPtr(n int) *int    { return &n }
+func BoolPtr(b bool) *bool { return &b }

@@ -1,0 +1,391 @@
+package inventory
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
+	xunicode "golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// Encoding names a text encoding kbplan detects by itself.
+type Encoding string
+
+// The encodings a 2008 box writes: UTF-16 from PowerShell redirects and
+// wmic, OEM code pages from cmd redirects, ANSI code pages from Notepad, and
+// UTF-8 from modern editors and pastes.
+const (
+	UTF8    Encoding = "utf-8"
+	UTF16LE Encoding = "utf-16le"
+	UTF16BE Encoding = "utf-16be"
+	CP437   Encoding = "cp437"
+	CP850   Encoding = "cp850"
+	CP852   Encoding = "cp852"
+	CP866   Encoding = "cp866"
+	CP932   Encoding = "cp932"
+	CP936   Encoding = "cp936"
+	CP949   Encoding = "cp949"
+	CP950   Encoding = "cp950"
+	CP1250  Encoding = "cp1250"
+	CP1251  Encoding = "cp1251"
+	CP1252  Encoding = "cp1252"
+)
+
+var codecs = map[Encoding]encoding.Encoding{
+	UTF16LE: xunicode.UTF16(xunicode.LittleEndian, xunicode.IgnoreBOM),
+	UTF16BE: xunicode.UTF16(xunicode.BigEndian, xunicode.IgnoreBOM),
+	CP437:   charmap.CodePage437,
+	CP850:   charmap.CodePage850,
+	CP852:   charmap.CodePage852,
+	CP866:   charmap.CodePage866,
+	CP932:   japanese.ShiftJIS,
+	CP936:   simplifiedchinese.GBK,
+	CP949:   korean.EUCKR,
+	CP950:   traditionalchinese.Big5,
+	CP1250:  charmap.Windows1250,
+	CP1251:  charmap.Windows1251,
+	CP1252:  charmap.Windows1252,
+}
+
+// legacy lists the 8-bit code pages in the order ties are broken: OEM pages
+// first, since cmd redirects (the common case) write the OEM code page.
+var legacy = []Encoding{CP850, CP437, CP852, CP866, CP1252, CP1250, CP1251, CP936, CP950, CP932, CP949}
+
+// localePages maps the language part of a Windows locale ("de", "zh-cn", as
+// printed by systeminfo's "System Locale") to its OEM and ANSI code pages.
+var localePages = map[string][]Encoding{
+	"en": {CP437, CP1252}, "de": {CP850, CP1252}, "fr": {CP850, CP1252}, "es": {CP850, CP1252},
+	"it": {CP850, CP1252}, "pt": {CP850, CP1252}, "nl": {CP850, CP1252}, "sv": {CP850, CP1252},
+	"da": {CP850, CP1252}, "nb": {CP850, CP1252}, "fi": {CP850, CP1252},
+	"pl": {CP852, CP1250}, "cs": {CP852, CP1250}, "sk": {CP852, CP1250}, "hu": {CP852, CP1250},
+	"sl": {CP852, CP1250}, "hr": {CP852, CP1250}, "ro": {CP852, CP1250},
+	"ru": {CP866, CP1251}, "uk": {CP866, CP1251}, "bg": {CP866, CP1251}, "be": {CP866, CP1251},
+	"ja": {CP932}, "ko": {CP949}, "zh-cn": {CP936}, "zh-sg": {CP936}, "zh-tw": {CP950}, "zh-hk": {CP950},
+}
+
+// HeadSize is how much of an input is examined to detect its encoding and
+// format.
+const HeadSize = 64 << 10
+
+var localeRe = regexp.MustCompile(`(?m)[:,"]\s*([a-z]{2})(-[a-z]{2})?;`)
+
+// DetectEncoding picks the encoding of an input from its first bytes, and
+// returns how many leading bytes are a byte-order mark.
+func DetectEncoding(head []byte) (Encoding, int) {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		return UTF8, 3
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		return UTF16LE, 2
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return UTF16BE, 2
+	}
+	if enc, ok := sniffUTF16(head); ok {
+		return enc, 0
+	}
+	if validUTF8Prefix(head) {
+		return UTF8, 0
+	}
+	return guessLegacy(head), 0
+}
+
+// sniffUTF16 finds BOM-less UTF-16 by its zero bytes: text that is mostly
+// ASCII has a zero in every other byte.
+func sniffUTF16(head []byte) (Encoding, bool) {
+	n := min(len(head), 4096) &^ 1
+	if n < 4 {
+		return "", false
+	}
+	var even, odd int
+	for i := 0; i < n; i += 2 {
+		if head[i] == 0 {
+			even++
+		}
+		if head[i+1] == 0 {
+			odd++
+		}
+	}
+	pairs := n / 2
+	switch {
+	case odd*10 >= pairs*4 && even*10 < pairs:
+		return UTF16LE, true
+	case even*10 >= pairs*4 && odd*10 < pairs:
+		return UTF16BE, true
+	}
+	return "", false
+}
+
+// validUTF8Prefix accepts a head that is valid UTF-8 except for a rune cut
+// off at its end.
+func validUTF8Prefix(b []byte) bool {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return len(b)-i < utf8.UTFMax && !utf8.FullRune(b[i:])
+		}
+		i += size
+	}
+	return true
+}
+
+// guessLegacy decodes the head with every candidate code page and keeps the
+// one whose text reads most like words. A Windows locale printed in the text
+// (systeminfo's "System Locale: ru;Russian") favours that locale's pages.
+func guessLegacy(head []byte) Encoding {
+	hint := map[Encoding]bool{}
+	for _, m := range localeRe.FindAllSubmatch(head, 4) {
+		lang := string(m[1])
+		if pages, ok := localePages[lang+string(m[2])]; ok {
+			lang += string(m[2])
+			for _, p := range pages {
+				hint[p] = true
+			}
+		} else {
+			for _, p := range localePages[lang] {
+				hint[p] = true
+			}
+		}
+	}
+	sample := head[:min(len(head), 16<<10)]
+	best, bestScore := CP850, -1<<62
+	for _, enc := range legacy {
+		text, err := codecs[enc].NewDecoder().Bytes(sample)
+		if err != nil {
+			continue
+		}
+		score := wordScore(string(text))
+		if hint[enc] {
+			score += 50 + len(sample)/50
+		}
+		if score > bestScore {
+			best, bestScore = enc, score
+		}
+	}
+	return best
+}
+
+// wordScore rates decoded text: letters inside words of one script and
+// plausible case score up, symbols, controls and replacement characters
+// inside words score down.
+func wordScore(s string) int {
+	score := 0
+	var prev rune = ' '
+	for _, r := range s {
+		if r < 0x80 {
+			prev = r
+			continue
+		}
+		switch {
+		case r == utf8.RuneError:
+			score -= 20
+		case unicode.IsLetter(r):
+			score += 2
+			if unicode.IsUpper(r) && unicode.IsLower(prev) {
+				score -= 6
+			}
+			if unicode.IsLetter(prev) && script(prev) != script(r) {
+				score -= 6
+			}
+			if unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) {
+				score++
+			}
+		case unicode.IsControl(r):
+			score -= 8
+		case unicode.IsSymbol(r) || unicode.IsPunct(r):
+			score -= 2
+			if unicode.IsLetter(prev) {
+				score -= 3
+			}
+		}
+		prev = r
+	}
+	return score
+}
+
+func script(r rune) int {
+	switch {
+	case r < 0x250:
+		return 1 // Latin
+	case unicode.Is(unicode.Cyrillic, r):
+		return 2
+	case unicode.Is(unicode.Greek, r):
+		return 3
+	}
+	return 4
+}
+
+// Decoder returns a reader of UTF-8 text for an input in enc, which must not
+// include the byte-order mark.
+func Decoder(r io.Reader, enc Encoding) io.Reader {
+	if c, ok := codecs[enc]; ok {
+		return transform.NewReader(r, c.NewDecoder())
+	}
+	return transform.NewReader(r, encoding.UTF8Validator)
+}
+
+// Line is one line of decoded, cleaned input text.
+type Line struct {
+	Num  int    // 1-based line number in the input
+	Text string // without the line ending, trailing blanks and any paste prefix
+}
+
+// Indent returns the number of leading spaces of the line.
+func (l Line) Indent() int { return len(l.Text) - len(strings.TrimLeft(l.Text, " \t")) }
+
+// MaxLineLen bounds a line; longer lines are cut (with a warning), so that a
+// hostile file without line breaks costs bounded memory.
+const MaxLineLen = 1 << 20
+
+// Lines reads cleaned lines from decoded text.
+type Lines struct {
+	r       *bufio.Reader
+	num     int
+	prefix  string
+	err     error
+	done    bool
+	Cut     int // lines cut at MaxLineLen
+	pending []Line
+}
+
+// NewLines reads lines from UTF-8 text.
+func NewLines(r io.Reader) *Lines {
+	return &Lines{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// Err returns the first read error other than io.EOF.
+func (ls *Lines) Err() error { return ls.err }
+
+// Next returns the next line.
+func (ls *Lines) Next() (Line, bool) {
+	if len(ls.pending) > 0 {
+		l := ls.pending[0]
+		ls.pending = ls.pending[1:]
+		return l, true
+	}
+	return ls.read()
+}
+
+func (ls *Lines) read() (Line, bool) {
+	if ls.done {
+		return Line{}, false
+	}
+	var buf []byte
+	cut := false
+	for {
+		chunk, err := ls.r.ReadSlice('\n')
+		if room := MaxLineLen - len(buf); len(chunk) > room {
+			buf = append(buf, chunk[:room]...)
+			cut = true
+		} else {
+			buf = append(buf, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			ls.done = true
+			if err != io.EOF {
+				ls.err = err
+			}
+			if len(buf) == 0 {
+				return Line{}, false
+			}
+		}
+		break
+	}
+	if cut {
+		ls.Cut++
+	}
+	ls.num++
+	return Line{Num: ls.num, Text: ls.clean(string(buf))}, true
+}
+
+var blanks = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\t", "    ", "\x00", "", "\ufeff", "")
+
+func (ls *Lines) clean(s string) string {
+	s = strings.TrimRight(s, "\r\n")
+	s = blanks.Replace(s)
+	s = strings.TrimRight(s, " \r\x1a")
+	if ls.prefix != "" {
+		if t, ok := strings.CutPrefix(s, ls.prefix); ok {
+			s = t
+		} else if t, ok := strings.CutPrefix(s, strings.TrimRight(ls.prefix, " ")); ok {
+			s = t
+		}
+	}
+	return s
+}
+
+// Head reads up to max lines (and at most HeadSize bytes of text) for
+// sniffing. They are returned again by Next. A paste prefix shared by most
+// lines ("> ", "# ", "| ") is detected here and stripped from every line.
+func (ls *Lines) Head(max int) []Line {
+	size := 0
+	for len(ls.pending) < max && size < HeadSize {
+		l, ok := ls.read()
+		if !ok {
+			break
+		}
+		ls.pending = append(ls.pending, l)
+		size += len(l.Text)
+	}
+	ls.detectPrefix()
+	return ls.pending
+}
+
+var pastePrefixes = []string{"> ", "# ", "| ", ">", "#"}
+
+func (ls *Lines) detectPrefix() {
+	var nonEmpty int
+	counts := make([]int, len(pastePrefixes))
+	for _, l := range ls.pending {
+		if l.Text == "" {
+			continue
+		}
+		nonEmpty++
+		for i, p := range pastePrefixes {
+			if strings.HasPrefix(l.Text, p) || l.Text == strings.TrimSpace(p) {
+				counts[i]++
+				break
+			}
+		}
+	}
+	for i, c := range counts {
+		if nonEmpty >= 3 && c*10 >= nonEmpty*8 {
+			ls.prefix = pastePrefixes[i]
+			for j := range ls.pending {
+				ls.pending[j].Text = ls.clean(ls.pending[j].Text)
+			}
+			return
+		}
+	}
+}
+
+// Prefix returns the paste prefix that was stripped, if any.
+func (ls *Lines) Prefix() string { return ls.prefix }
+
+var promptRe = regexp.MustCompile(`^(?:PS [A-Za-z]:\\[^>]*>|[A-Za-z]:\\[^>]*>|\$|C:\\>)\s*\S`)
+
+// IsPrompt reports whether a line is an echoed command line, such as
+// `C:\Users\admin>systeminfo` or `PS C:\> wmic qfe list`.
+func IsPrompt(s string) bool { return promptRe.MatchString(s) }
+
+// Describe renders a short, printable excerpt of a line for error messages.
+func Describe(s string) string {
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return fmt.Sprintf("%q", strings.ToValidUTF8(s, "?"))
+}

@@ -1,0 +1,204 @@
+// Package report renders kbplan's results as text and JSON. It computes
+// nothing: adding a format touches only this package.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/winver"
+)
+
+// HostJSON is the stable JSON form of an identified host, documented in
+// docs/json.md. Fields the input did not carry are null.
+type HostJSON struct {
+	Source   string   `json:"source"`
+	Format   string   `json:"format"`
+	Encoding string   `json:"encoding,omitempty"`
+	Hostname *string  `json:"hostname"`
+	OS       OSJSON   `json:"os"`
+	Hotfixes []string `json:"hotfixes"`
+	Warnings []string `json:"warnings"`
+}
+
+// OSJSON is the "os" object of HostJSON.
+type OSJSON struct {
+	Name         *string `json:"name"`
+	Product      *string `json:"product"`
+	Edition      *string `json:"edition"`
+	ServerCore   *bool   `json:"serverCore"`
+	ServicePack  *int    `json:"servicePack"`
+	Build        *int    `json:"build"`
+	Revision     *int    `json:"revision"`
+	Version      *string `json:"version"`
+	BuildLab     *string `json:"buildLab"`
+	Architecture *string `json:"architecture"`
+	Language     *string `json:"language"`
+	Release      *string `json:"release"`
+	InScope      bool    `json:"inScope"`
+	ScopeNote    string  `json:"scopeNote,omitempty"`
+}
+
+func str(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Host converts a Host to its JSON form.
+func Host(h inventory.Host) HostJSON {
+	j := HostJSON{
+		Source: h.Source, Format: h.Format, Encoding: h.Encoding,
+		Hostname: str(h.Hostname), Hotfixes: h.Hotfixes, Warnings: h.Warnings,
+	}
+	if j.Warnings == nil {
+		j.Warnings = []string{}
+	}
+	if !h.HotfixesKnown {
+		j.Hotfixes = nil
+	}
+	o := &j.OS
+	o.Name, o.Product, o.Edition = str(h.OS.Name), str(h.OS.Product), str(h.OS.Edition)
+	o.ServerCore, o.ServicePack = h.OS.ServerCore, h.OS.ServicePack
+	o.BuildLab, o.Architecture, o.Language = str(h.OS.BuildLab), str(h.OS.Architecture), str(h.OS.Language)
+	o.InScope = h.InScope()
+	if v := h.OS.Version; v != nil {
+		b := v.Build
+		o.Build = &b
+		if v.HasRevision() {
+			r := v.Revision
+			o.Revision = &r
+		}
+		o.Version = str(v.Short())
+		rel := winver.ReleaseOf(*v)
+		o.Release = str(releaseName(h, rel))
+		o.ScopeNote = rel.Note
+	} else {
+		o.ScopeNote = "the input carries no OS version, so kbplan cannot tell whether it is Windows NT 6.0"
+	}
+	return j
+}
+
+// releaseName picks the client or server name of a release from the product.
+func releaseName(h inventory.Host, rel winver.Release) string {
+	p := h.OS.Product
+	switch {
+	case rel.Server != "" && strings.Contains(p, "Server"):
+		return rel.Server
+	case rel.Client != "" && p != "" && !strings.Contains(p, "Server"):
+		return rel.Client
+	case rel.Server == "":
+		return rel.Client
+	case rel.Client == "":
+		return rel.Server
+	}
+	return rel.Client + " or " + rel.Server
+}
+
+// WriteJSON writes one host as one line of JSON.
+func WriteJSON(w io.Writer, h inventory.Host) error {
+	b, err := json.Marshal(Host(h))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// maxShownKBs keeps the text output on one screen.
+const maxShownKBs = 24
+
+// WriteText writes one host for a human, on one screen.
+func WriteText(w io.Writer, h inventory.Host) error {
+	j := Host(h)
+	var b strings.Builder
+	name := "(hostname unknown)"
+	if j.Hostname != nil {
+		name = *j.Hostname
+	}
+	fmt.Fprintf(&b, "%s\n", name)
+	row := func(k, v string) { fmt.Fprintf(&b, "  %-13s %s\n", k, v) }
+	row("Source", fmt.Sprintf("%s (%s, %s)", h.Source, h.Format, h.Encoding))
+	o := j.OS
+	switch {
+	case o.Release == nil:
+		row("Scope", "UNKNOWN: "+o.ScopeNote)
+	case o.InScope:
+		row("Scope", *o.Release+": in scope")
+	default:
+		row("Scope", "OUT OF SCOPE: "+o.ScopeNote)
+	}
+	row("Product", or(o.Product, "unknown")+edition(o.Edition))
+	row("Version", version(o))
+	row("Architecture", or(o.Architecture, "unknown"))
+	core := "unknown (this input does not tell)"
+	if o.ServerCore != nil {
+		core = map[bool]string{true: "yes", false: "no"}[*o.ServerCore]
+	}
+	row("Server Core", core)
+	row("Language", or(o.Language, "unknown"))
+	switch {
+	case j.Hotfixes == nil:
+		row("Hotfixes", "unknown: the input does not list installed updates")
+	case len(j.Hotfixes) == 0:
+		row("Hotfixes", "none")
+	default:
+		shown := j.Hotfixes
+		more := ""
+		if len(shown) > maxShownKBs {
+			more = fmt.Sprintf(" … and %d more (--json lists all)", len(shown)-maxShownKBs)
+			shown = shown[:maxShownKBs]
+		}
+		row("Hotfixes", fmt.Sprintf("%d: %s%s", len(j.Hotfixes), strings.Join(shown, " "), more))
+	}
+	for i, warn := range j.Warnings {
+		k := ""
+		if i == 0 {
+			k = "Warnings"
+		}
+		row(k, "! "+warn)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func or(s *string, def string) string {
+	if s == nil {
+		return def
+	}
+	return *s
+}
+
+func edition(e *string) string {
+	if e == nil {
+		return ""
+	}
+	return " " + *e
+}
+
+func version(o OSJSON) string {
+	if o.Version == nil {
+		return "unknown"
+	}
+	s := *o.Version
+	if o.Revision != nil {
+		s += fmt.Sprintf(".%d", *o.Revision)
+	} else {
+		s += " (revision unknown: this input does not carry it)"
+	}
+	if o.ServicePack != nil {
+		if *o.ServicePack == 0 {
+			s += ", no service pack"
+		} else {
+			s += fmt.Sprintf(", Service Pack %d", *o.ServicePack)
+		}
+	}
+	if o.BuildLab != nil {
+		s += ", build lab " + *o.BuildLab
+	}
+	return s
+}
