@@ -342,6 +342,10 @@ func applyVersion(f *field, h *inventory.Host) {
 	}
 	if sp, ok := inventory.FindServicePack(f.value); ok {
 		h.OS.ServicePack = inventory.IntPtr(sp)
+	} else if middle := strings.TrimSuffix(strings.TrimPrefix(f.value, vs), trailingBuildRe.FindString(f.value)); !strings.ContainsAny(middle, "0123456789") {
+		// Without a service pack, systeminfo prints its localised "N/A"
+		// (N/D, Н/Д, 暂缺) where CSDVersion would be.
+		h.OS.ServicePack = inventory.IntPtr(0)
 	}
 	// The trailing "Build NNNN" must repeat the build of the version.
 	if m := trailingBuildRe.FindString(f.value); m != "" && m != strconv.Itoa(v.Build) {

@@ -1,0 +1,67 @@
+package detect
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kbplan/kbplan/inventory/inventorytest"
+)
+
+func FuzzRead(f *testing.F) {
+	inventorytest.AddSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := Read("fuzz", bytes.NewReader(data))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz: ") {
+				t.Fatalf("error does not name the input: %v", err)
+			}
+			return
+		}
+		inventorytest.Check(t, h)
+	})
+}
+
+// endless yields an unbounded systeminfo-like stream: a header, then
+// hotfix entries forever.
+type endless struct {
+	head []byte
+	n    int
+	buf  []byte
+}
+
+func (e *endless) Read(p []byte) (int, error) {
+	if len(e.head) > 0 {
+		n := copy(p, e.head)
+		e.head = e.head[n:]
+		return n, nil
+	}
+	if len(e.buf) == 0 {
+		e.n++
+		e.buf = []byte("                           [" + strconv.Itoa(e.n%1000) + "]: KB" + strconv.Itoa(1000000+e.n%5000000) + "\r\n")
+	}
+	n := copy(p, e.buf)
+	e.buf = e.buf[n:]
+	return n, nil
+}
+
+// BenchmarkReadHuge streams a systeminfo of the given size through Read and
+// reports its peak heap (see BENCHMARKS.md): hostile inputs cost bounded
+// memory.
+func BenchmarkReadHuge(b *testing.B) {
+	const size = 256 << 20
+	head := "Host Name:                 HUGE\r\nOS Version:                6.0.6002 Service Pack 2 Build 6002\r\nHotfix(s):                 9 Hotfix(s) Installed.\r\n"
+	b.SetBytes(size)
+	for b.Loop() {
+		r := io.LimitReader(&endless{head: []byte(head)}, size)
+		h, err := Read("huge", r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(h.Hotfixes) == 0 {
+			b.Fatal("no hotfixes")
+		}
+	}
+}

@@ -1,0 +1,14 @@
+package systeminfo
+
+import (
+	"testing"
+
+	"github.com/kbplan/kbplan/inventory/inventorytest"
+)
+
+func FuzzSysteminfo(f *testing.F) {
+	inventorytest.AddSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inventorytest.Parse(t, Format{}, data)
+	})
+}

@@ -1,0 +1,14 @@
+package ver
+
+import (
+	"testing"
+
+	"github.com/kbplan/kbplan/inventory/inventorytest"
+)
+
+func FuzzVer(f *testing.F) {
+	inventorytest.AddSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inventorytest.Parse(t, Format{}, data)
+	})
+}
