@@ -3,6 +3,7 @@ package detect
 import (
 	"bytes"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,6 +63,33 @@ func BenchmarkReadHuge(b *testing.B) {
 		}
 		if len(h.Hotfixes) == 0 {
 			b.Fatal("no hotfixes")
+		}
+	}
+}
+
+// BenchmarkRead measures parsing throughput on every seed input (real
+// samples and hand-built ones), read from memory.
+func BenchmarkRead(b *testing.B) {
+	var inputs [][]byte
+	total := 0
+	for _, p := range inventorytest.SeedFiles(b) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Read(p, bytes.NewReader(data)); err != nil {
+			continue // licence and notes files
+		}
+		inputs = append(inputs, data)
+		total += len(data)
+	}
+	b.SetBytes(int64(total))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range inputs {
+			if _, err := Read("bench", bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

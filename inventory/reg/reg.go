@@ -41,7 +41,7 @@ func (Format) Sniff(head []inventory.Line) int {
 			score += 60
 		case keyRe.MatchString(t):
 			score += 30
-		case queryRe.MatchString(l.Text):
+		case strings.Contains(l.Text, "REG_") && queryRe.MatchString(l.Text):
 			score += 10
 		}
 	}
@@ -76,7 +76,7 @@ func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
 			continue
 		}
 		var name, value string
-		if m := queryRe.FindStringSubmatch(l.Text); m != nil {
+		if m := matchQuery(l.Text); m != nil {
 			name, value = m[1], strings.TrimSpace(m[3])
 			if m[2] == "REG_DWORD" {
 				if n, err := strconv.ParseUint(strings.TrimPrefix(value, "0x"), 16, 32); err == nil {
@@ -123,6 +123,13 @@ func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
 	}
 	h.Finish()
 	return nil
+}
+
+func matchQuery(t string) []string {
+	if !strings.Contains(t, "REG_") {
+		return nil
+	}
+	return queryRe.FindStringSubmatch(t)
 }
 
 func unescape(s string) string {

@@ -151,7 +151,15 @@ func readRecords(src *inventory.Lines) ([]record, layout, *inventory.Line, error
 				continue
 			}
 		}
-		if m := wmicKVRe.FindStringSubmatch(t); m != nil && mode != table && mode != csvTable {
+		if mode == table && cols != nil {
+			if dashesRe.MatchString(trim) {
+				cols = dashColumns(t, cols)
+				continue
+			}
+			add(record{line: l.Num, props: sliceRow(t, cols)})
+			continue
+		}
+		if m := matchKV(wmicKVRe, t, mode); m != nil {
 			key := strings.ToLower(m[1])
 			if cur == nil || mode != kvList || cur.props[key] != "" {
 				flush()
@@ -161,7 +169,7 @@ func readRecords(src *inventory.Lines) ([]record, layout, *inventory.Line, error
 			last = key
 			continue
 		}
-		if m := psKVRe.FindStringSubmatch(t); m != nil && mode != table && mode != csvTable {
+		if m := matchKV(psKVRe, t, mode); m != nil {
 			key := strings.ToLower(m[1])
 			if _, dup := curProp(cur, key); cur == nil || mode != psList || dup {
 				flush()
@@ -179,22 +187,12 @@ func readRecords(src *inventory.Lines) ([]record, layout, *inventory.Line, error
 			cur.props[last] += strings.TrimSpace(t)
 			continue
 		}
-		if mode != table || cols == nil {
-			if c := headerColumns(t); c != nil {
-				flush()
-				cols, mode = c, table
-				if first == none {
-					first = table
-				}
-				continue
+		if c := headerColumns(t); c != nil {
+			flush()
+			cols, mode = c, table
+			if first == none {
+				first = table
 			}
-		}
-		if mode == table {
-			if dashesRe.MatchString(trim) {
-				cols = dashColumns(t, cols)
-				continue
-			}
-			add(record{line: l.Num, props: sliceRow(t, cols)})
 			continue
 		}
 		if odd == nil {
@@ -204,6 +202,14 @@ func readRecords(src *inventory.Lines) ([]record, layout, *inventory.Line, error
 	}
 	flush()
 	return recs, first, odd, nil
+}
+
+// matchKV matches a "Key=value" or "Key : value" line outside tables.
+func matchKV(re *regexp.Regexp, t string, mode layout) []string {
+	if mode == table || mode == csvTable || !strings.ContainsAny(t, "=:") {
+		return nil
+	}
+	return re.FindStringSubmatch(t)
 }
 
 func curProp(r *record, key string) (string, bool) {

@@ -2,7 +2,6 @@ package wmi
 
 import (
 	_ "embed"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -46,18 +45,55 @@ func (Wmic) Name() string { return "wmic" }
 // Name implements inventory.Format.
 func (PowerShell) Name() string { return "powershell" }
 
-var (
-	psHeaderRe = regexp.MustCompile(`(?i)^(Source|PSComputerName)\s+Description\s+HotFixID|^#TYPE |^"?PSComputerName"?,|^\s*"(HotFixID|PSComputerName|__GENUS)"\s*:`)
-	psListRe   = regexp.MustCompile(`^(Source|HotFixID|SystemDirectory|BuildNumber|RegisteredUser|Caption|PSComputerName)\s+: `)
-	wmicRe     = regexp.MustCompile(`(?i)^(Caption\s+CSName\s+Description|Description\s+FixComments\s+HotFixID|HotFixID\s*$|Node,|HotFixID=|Caption=|BuildNumber=|Version=|CSDVersion=|BootDevice\s+BuildNumber|BuildNumber\s+|Caption\s+)`)
-)
+// psListKeys start the Format-List output of Get-HotFix and
+// Get-WmiObject Win32_OperatingSystem.
+var psListKeys = []string{"Source", "HotFixID", "SystemDirectory", "BuildNumber", "RegisteredUser", "Caption", "PSComputerName"}
+
+// wmicPrefixes start wmic's list (/value, list full) and CSV outputs.
+var wmicPrefixes = []string{"Node,", "HotFixID=", "Caption=", "BuildNumber=", "Version=", "CSDVersion="}
+
+// wmicHeaders are the first columns of wmic's tables.
+var wmicHeaders = [][]string{
+	{"Caption", "CSName", "Description"},
+	{"Description", "FixComments", "HotFixID"},
+	{"BootDevice", "BuildNumber"},
+	{"HotFixID"},
+	{"BuildNumber"},
+	{"Caption"},
+}
+
+func fieldsHavePrefix(t string, want []string) bool {
+	if len(t) > 4096 || !strings.HasPrefix(t, want[0][:1]) {
+		return false
+	}
+	f := strings.Fields(t)
+	if len(f) < len(want) {
+		return false
+	}
+	for i, w := range want {
+		if !strings.EqualFold(f[i], w) {
+			return false
+		}
+	}
+	return true
+}
 
 // Sniff implements inventory.Format.
 func (Wmic) Sniff(head []inventory.Line) int {
 	n := 0
 	for _, l := range head {
-		if wmicRe.MatchString(strings.TrimSpace(l.Text)) {
-			n++
+		t := strings.TrimSpace(l.Text)
+		for _, p := range wmicPrefixes {
+			if strings.HasPrefix(t, p) {
+				n++
+				break
+			}
+		}
+		for _, h := range wmicHeaders {
+			if fieldsHavePrefix(t, h) {
+				n++
+				break
+			}
 		}
 	}
 	return min(n*40, 85)
@@ -67,11 +103,19 @@ func (Wmic) Sniff(head []inventory.Line) int {
 func (PowerShell) Sniff(head []inventory.Line) int {
 	n := 0
 	for _, l := range head {
-		t := l.Text
-		if psHeaderRe.MatchString(t) {
+		t := strings.TrimSpace(l.Text)
+		switch {
+		case strings.HasPrefix(t, "#TYPE "), strings.HasPrefix(t, `"PSComputerName"`), strings.HasPrefix(t, `"HotFixID"`),
+			strings.HasPrefix(t, `"__GENUS"`), fieldsHavePrefix(t, []string{"Source", "Description", "HotFixID"}),
+			fieldsHavePrefix(t, []string{"PSComputerName", "Description", "HotFixID"}):
 			n += 2
-		} else if psListRe.MatchString(t) {
-			n++
+		default:
+			for _, k := range psListKeys {
+				if rest, ok := strings.CutPrefix(t, k); ok && strings.HasPrefix(strings.TrimLeft(rest, " "), ": ") {
+					n++
+					break
+				}
+			}
 		}
 	}
 	return min(n*30, 86)
