@@ -33,6 +33,7 @@ type Host struct {
 	Warnings      []string
 
 	overflow bool
+	seen     map[string]struct{} // de-duplicates Hotfixes while reading
 }
 
 // OS describes the operating system of a Host.
@@ -72,16 +73,23 @@ func (h *Host) AddHotfix(id string) bool {
 		return false
 	}
 	h.HotfixesKnown = true
-	if len(h.Hotfixes) >= MaxHotfixes {
-		h.Finish()
-		if len(h.Hotfixes) >= MaxHotfixes {
-			if !h.overflow {
-				h.overflow = true
-				h.Warnf("more than %d distinct hotfixes: the rest were ignored; this is not a real host's inventory", MaxHotfixes)
-			}
-			return true
+	if h.seen == nil {
+		h.seen = make(map[string]struct{})
+		for _, k := range h.Hotfixes {
+			h.seen[k] = struct{}{}
 		}
 	}
+	if _, dup := h.seen[kb]; dup {
+		return true
+	}
+	if len(h.seen) >= MaxHotfixes {
+		if !h.overflow {
+			h.overflow = true
+			h.Warnf("more than %d distinct hotfixes: the rest were ignored; this is not a real host's inventory", MaxHotfixes)
+		}
+		return true
+	}
+	h.seen[kb] = struct{}{}
 	h.Hotfixes = append(h.Hotfixes, kb)
 	return true
 }
@@ -118,6 +126,31 @@ func NormalizeKB(id string) (string, bool) {
 	return "KB" + s, true
 }
 
+// FindKB returns the first KB id in s ("KB955430" in "[01]: KB955430" or
+// "Security Update for Windows (KB955430)"), normalised.
+func FindKB(s string) (string, bool) {
+	for i := 0; i+2 < len(s); i++ {
+		if s[i]|0x20 != 'k' || s[i+1]|0x20 != 'b' || i > 0 && isWordByte(s[i-1]) {
+			continue
+		}
+		j := i + 2
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == i+2 || j < len(s) && isWordByte(s[j]) {
+			continue
+		}
+		if kb, ok := NormalizeKB(s[i:j]); ok {
+			return kb, true
+		}
+	}
+	return "", false
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z'
+}
+
 // KBNumber returns the number of a normalised "KB…" id.
 func KBNumber(kb string) int {
 	n, _ := strconv.Atoi(strings.TrimPrefix(kb, "KB"))
@@ -130,6 +163,7 @@ func (h *Host) Finish() {
 	h.derive()
 	slices.SortFunc(h.Hotfixes, func(a, b string) int { return KBNumber(a) - KBNumber(b) })
 	h.Hotfixes = slices.Clip(slices.Compact(h.Hotfixes))
+	h.seen = nil
 	if h.HotfixesKnown && h.Hotfixes == nil {
 		h.Hotfixes = []string{}
 	}

@@ -33,65 +33,81 @@ func CleanOSName(s string) string {
 
 // products maps an OS name to its product, most specific first. Editions
 // that name themselves differently ("Windows Web Server 2008") keep their
-// edition here.
+// edition here. Needles are lower case and matched as substrings.
 var products = []struct {
-	re      *regexp.Regexp
+	needle  string
 	product string
 	edition string
 }{
-	{regexp.MustCompile(`(?i)Server 2008 R2|Server R2 2008`), "Windows Server 2008 R2", ""},
-	{regexp.MustCompile(`(?i)Small Business Server 2008`), "Windows Server 2008", "Small Business"},
-	{regexp.MustCompile(`(?i)Essential Business Server 2008`), "Windows Server 2008", "Essential Business"},
-	{regexp.MustCompile(`(?i)Web Server 2008`), "Windows Server 2008", "Web"},
-	{regexp.MustCompile(`(?i)Storage Server 2008`), "Windows Server 2008", "Storage"},
-	{regexp.MustCompile(`(?i)HPC Server 2008`), "Windows Server 2008", "HPC"},
-	{regexp.MustCompile(`(?i)Hyper-V Server 2008`), "Windows Server 2008", "Hyper-V Server"},
-	{regexp.MustCompile(`(?i)Server 2008`), "Windows Server 2008", ""},
-	{regexp.MustCompile(`(?i)Vista`), "Windows Vista", ""},
-	{regexp.MustCompile(`(?i)Server 2012 R2`), "Windows Server 2012 R2", ""},
-	{regexp.MustCompile(`(?i)Server 2012`), "Windows Server 2012", ""},
-	{regexp.MustCompile(`(?i)Server 2016`), "Windows Server 2016", ""},
-	{regexp.MustCompile(`(?i)Server 2019`), "Windows Server 2019", ""},
-	{regexp.MustCompile(`(?i)Server 2022`), "Windows Server 2022", ""},
-	{regexp.MustCompile(`(?i)Server 2025`), "Windows Server 2025", ""},
-	{regexp.MustCompile(`(?i)Server 2003 R2`), "Windows Server 2003 R2", ""},
-	{regexp.MustCompile(`(?i)Server 2003|Server\(R\) 2003`), "Windows Server 2003", ""},
-	{regexp.MustCompile(`(?i)Windows 2000`), "Windows 2000", ""},
-	{regexp.MustCompile(`(?i)Windows XP|\bXP\b`), "Windows XP", ""},
-	{regexp.MustCompile(`(?i)Windows 8\.1`), "Windows 8.1", ""},
-	{regexp.MustCompile(`(?i)Windows 8`), "Windows 8", ""},
-	{regexp.MustCompile(`(?i)Windows 7`), "Windows 7", ""},
-	{regexp.MustCompile(`(?i)Windows 10`), "Windows 10", ""},
-	{regexp.MustCompile(`(?i)Windows 11`), "Windows 11", ""},
+	{"server 2008 r2", "Windows Server 2008 R2", ""},
+	{"small business server 2008", "Windows Server 2008", "Small Business"},
+	{"essential business server 2008", "Windows Server 2008", "Essential Business"},
+	{"web server 2008", "Windows Server 2008", "Web"},
+	{"storage server 2008", "Windows Server 2008", "Storage"},
+	{"hpc server 2008", "Windows Server 2008", "HPC"},
+	{"hyper-v server 2008", "Windows Server 2008", "Hyper-V Server"},
+	{"server 2008", "Windows Server 2008", ""},
+	{"vista", "Windows Vista", ""},
+	{"server 2012 r2", "Windows Server 2012 R2", ""},
+	{"server 2012", "Windows Server 2012", ""},
+	{"server 2016", "Windows Server 2016", ""},
+	{"server 2019", "Windows Server 2019", ""},
+	{"server 2022", "Windows Server 2022", ""},
+	{"server 2025", "Windows Server 2025", ""},
+	{"server 2003 r2", "Windows Server 2003 R2", ""},
+	{"server 2003", "Windows Server 2003", ""},
+	{"windows 2000", "Windows 2000", ""},
+	{"windows xp", "Windows XP", ""},
+	{"windows 8.1", "Windows 8.1", ""},
+	{"windows 8", "Windows 8", ""},
+	{"windows 7", "Windows 7", ""},
+	{"windows 10", "Windows 10", ""},
+	{"windows 11", "Windows 11", ""},
 }
 
 // editions maps edition words, including localised ones seen in real
-// outputs, to kbplan's edition names. Longer phrases come first.
+// outputs, to kbplan's edition names. Longer phrases come first; they match
+// as whole words.
 var editions = []struct {
-	re      *regexp.Regexp
+	word    string
 	edition string
 }{
-	{regexp.MustCompile(`(?i)\bHome Premium\b`), "Home Premium"},
-	{regexp.MustCompile(`(?i)\bHome Basic\b`), "Home Basic"},
-	{regexp.MustCompile(`(?i)\bItanium\b`), "Itanium"},
-	{regexp.MustCompile(`(?i)\bDatacenter\b`), "Datacenter"},
-	{regexp.MustCompile(`(?i)\bEnterprise\b|\bEntreprise\b`), "Enterprise"},
-	{regexp.MustCompile(`(?i)\bStandard\b`), "Standard"},
-	{regexp.MustCompile(`(?i)\bFoundation\b`), "Foundation"},
-	{regexp.MustCompile(`(?i)\bHPC\b`), "HPC"},
-	{regexp.MustCompile(`(?i)\bStorage\b`), "Storage"},
-	{regexp.MustCompile(`(?i)\bWeb\b`), "Web"},
-	{regexp.MustCompile(`(?i)\bBusiness\b|\bProfessionnel\b`), "Business"},
-	{regexp.MustCompile(`(?i)\bUltimate\b|\bIntégrale\b`), "Ultimate"},
-	{regexp.MustCompile(`(?i)\bStarter\b`), "Starter"},
-	{regexp.MustCompile(`(?i)\bProfessional\b|\bPro\b`), "Professional"},
-	{regexp.MustCompile(`(?i)\bEducation\b`), "Education"},
+	{"home premium", "Home Premium"},
+	{"home basic", "Home Basic"},
+	{"itanium", "Itanium"},
+	{"datacenter", "Datacenter"},
+	{"enterprise", "Enterprise"},
+	{"entreprise", "Enterprise"},
+	{"standard", "Standard"},
+	{"foundation", "Foundation"},
+	{"hpc", "HPC"},
+	{"storage", "Storage"},
+	{"web", "Web"},
+	{"business", "Business"},
+	{"professionnel", "Business"},
+	{"ultimate", "Ultimate"},
+	{"intégrale", "Ultimate"},
+	{"starter", "Starter"},
+	{"professional", "Professional"},
+	{"pro", "Professional"},
+	{"education", "Education"},
 }
 
-var (
-	coreRe    = regexp.MustCompile(`(?i)Server Core|core installation`)
-	itaniumRe = regexp.MustCompile(`(?i)Itanium`)
-)
+// hasWord reports whether s contains w as a whole word.
+func hasWord(s, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !isWordByte(s[j-1])) && (end == len(s) || !isWordByte(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
 
 // ApplyOSName records an OS name (systeminfo "OS Name", WMI Caption,
 // registry ProductName) and what it tells: product, edition and, for
@@ -102,8 +118,9 @@ func (h *Host) ApplyOSName(raw string) {
 		return
 	}
 	h.OS.Name = name
+	lower := strings.ToLower(name)
 	for _, p := range products {
-		if loc := p.re.FindStringIndex(name); loc != nil {
+		if strings.Contains(lower, p.needle) {
 			h.OS.Product = p.product
 			h.OS.Edition = p.edition
 			break
@@ -111,16 +128,16 @@ func (h *Host) ApplyOSName(raw string) {
 	}
 	if h.OS.Edition == "" {
 		for _, e := range editions {
-			if e.re.MatchString(name) {
+			if hasWord(lower, e.word) {
 				h.OS.Edition = e.edition
 				break
 			}
 		}
 	}
-	if itaniumRe.MatchString(name) && h.OS.Architecture == "" {
+	if strings.Contains(lower, "itanium") && h.OS.Architecture == "" {
 		h.OS.Architecture = "ia64"
 	}
-	if coreRe.MatchString(name) {
+	if strings.Contains(lower, "server core") || strings.Contains(lower, "core installation") {
 		h.OS.ServerCore = BoolPtr(true)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -76,10 +77,9 @@ var localePages = map[string][]Encoding{
 }
 
 // HeadSize is how much of an input is examined to detect its encoding and
-// format.
-const HeadSize = 64 << 10
-
-var localeRe = regexp.MustCompile(`(?m)[:,"]\s*([a-z]{2})(-[a-z]{2})?;`)
+// format: systeminfo's "System Locale" line, the best hint for a code page,
+// lies within the first 2 KiB.
+const HeadSize = 16 << 10
 
 // DetectEncoding picks the encoding of an input from its first bytes, and
 // returns how many leading bytes are a byte-order mark.
@@ -130,50 +130,92 @@ func sniffUTF16(head []byte) (Encoding, bool) {
 // validUTF8Prefix accepts a head that is valid UTF-8 except for a rune cut
 // off at its end.
 func validUTF8Prefix(b []byte) bool {
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size <= 1 {
-			return len(b)-i < utf8.UTFMax && !utf8.FullRune(b[i:])
+	for k := 0; k < utf8.UTFMax && k < len(b); k++ {
+		if utf8.RuneStart(b[len(b)-1-k]) {
+			if !utf8.FullRune(b[len(b)-1-k:]) {
+				b = b[:len(b)-1-k]
+			}
+			break
 		}
-		i += size
 	}
-	return true
+	return utf8.Valid(b)
 }
 
 // guessLegacy decodes the head with every candidate code page and keeps the
 // one whose text reads most like words. A Windows locale printed in the text
 // (systeminfo's "System Locale: ru;Russian") favours that locale's pages.
 func guessLegacy(head []byte) Encoding {
-	hint := map[Encoding]bool{}
-	for _, m := range localeRe.FindAllSubmatch(head, 4) {
-		lang := string(m[1])
-		if pages, ok := localePages[lang+string(m[2])]; ok {
-			lang += string(m[2])
-			for _, p := range pages {
-				hint[p] = true
-			}
-		} else {
-			for _, p := range localePages[lang] {
-				hint[p] = true
-			}
-		}
+	candidates := legacy
+	if hinted := localeHint(head); len(hinted) > 0 {
+		candidates = hinted
 	}
-	sample := head[:min(len(head), 16<<10)]
-	best, bestScore := CP850, -1<<62
-	for _, enc := range legacy {
+	sample := highLines(head, 4<<10)
+	best, bestScore := candidates[0], -1<<62
+	for _, enc := range candidates {
 		text, err := codecs[enc].NewDecoder().Bytes(sample)
 		if err != nil {
 			continue
 		}
-		score := wordScore(string(text))
-		if hint[enc] {
-			score += 50 + len(sample)/50
-		}
-		if score > bestScore {
+		if score := wordScore(string(text)); score > bestScore {
 			best, bestScore = enc, score
 		}
 	}
 	return best
+}
+
+// localeHint returns the code pages of the Windows locales named in the
+// text ("ru;Russian", "zh-tw;中文" after a label's colon), if any.
+func localeHint(head []byte) []Encoding {
+	var out []Encoding
+	found := 0
+	for i := 0; i < len(head) && found < 4; i++ {
+		if head[i] != ';' {
+			continue
+		}
+		j := i
+		for j > 0 && (head[j-1] >= 'a' && head[j-1] <= 'z' || head[j-1] == '-') {
+			j--
+		}
+		tag := string(head[j:i])
+		if j == 0 || (head[j-1] != ' ' && head[j-1] != ':' && head[j-1] != ',' && head[j-1] != '"') {
+			continue
+		}
+		pages, ok := localePages[tag]
+		if !ok && len(tag) == 5 && tag[2] == '-' {
+			pages, ok = localePages[tag[:2]]
+		}
+		if !ok {
+			continue
+		}
+		found++
+		for _, p := range pages {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// highLines collects up to max bytes of the lines that hold non-ASCII
+// bytes: only those tell code pages apart.
+func highLines(head []byte, max int) []byte {
+	var out []byte
+	for len(head) > 0 && len(out) < max {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i+1], head[i+1:]
+		} else {
+			head = nil
+		}
+		for _, c := range line {
+			if c >= 0x80 {
+				out = append(out, line...)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // wordScore rates decoded text: letters inside words of one script and
@@ -232,7 +274,9 @@ func Decoder(r io.Reader, enc Encoding) io.Reader {
 	if c, ok := codecs[enc]; ok {
 		return transform.NewReader(r, c.NewDecoder())
 	}
-	return transform.NewReader(r, encoding.UTF8Validator)
+	// UTF-8 passes through: invalid bytes stay in the strings and become
+	// U+FFFD when the result is printed as JSON.
+	return r
 }
 
 // Line is one line of decoded, cleaned input text.
@@ -261,7 +305,7 @@ type Lines struct {
 
 // NewLines reads lines from UTF-8 text.
 func NewLines(r io.Reader) *Lines {
-	return &Lines{r: bufio.NewReaderSize(r, 64<<10)}
+	return &Lines{r: bufio.NewReaderSize(r, 16<<10)}
 }
 
 // Err returns the first read error other than io.EOF.
@@ -281,7 +325,28 @@ func (ls *Lines) read() (Line, bool) {
 	if ls.done {
 		return Line{}, false
 	}
-	var buf []byte
+	// The common case: the whole line is in the buffer.
+	if chunk, err := ls.r.ReadSlice('\n'); err == nil {
+		ls.num++
+		return Line{Num: ls.num, Text: ls.clean(string(chunk))}, true
+	} else if err != bufio.ErrBufferFull {
+		ls.done = true
+		if err != io.EOF {
+			ls.err = err
+		}
+		if len(chunk) == 0 {
+			return Line{}, false
+		}
+		ls.num++
+		return Line{Num: ls.num, Text: ls.clean(string(chunk))}, true
+	} else {
+		return ls.readLong(chunk)
+	}
+}
+
+// readLong reads a line longer than the buffer, cutting it at MaxLineLen.
+func (ls *Lines) readLong(first []byte) (Line, bool) {
+	buf := append([]byte(nil), first...)
 	cut := false
 	for {
 		chunk, err := ls.r.ReadSlice('\n')
@@ -316,7 +381,13 @@ var blanks = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\t", "    ", "\x
 
 func (ls *Lines) clean(s string) string {
 	s = strings.TrimRight(s, "\r\n")
-	s = blanks.Replace(s)
+	for i := 0; i < len(s); i++ {
+		// NBSP, U+202F and the BOM start with 0xC2, 0xE2 and 0xEF in UTF-8.
+		if c := s[i]; c == '\t' || c == 0 || c >= 0xC2 {
+			s = blanks.Replace(s)
+			break
+		}
+	}
 	s = strings.TrimRight(s, " \r\x1a")
 	if ls.prefix != "" {
 		if t, ok := strings.CutPrefix(s, ls.prefix); ok {
@@ -380,7 +451,12 @@ var promptRe = regexp.MustCompile(`^(?:PS [A-Za-z]:\\[^>]*>|[A-Za-z]:\\[^>]*>|\$
 
 // IsPrompt reports whether a line is an echoed command line, such as
 // `C:\Users\admin>systeminfo` or `PS C:\> wmic qfe list`.
-func IsPrompt(s string) bool { return promptRe.MatchString(s) }
+func IsPrompt(s string) bool {
+	if !strings.HasPrefix(s, "$") && strings.IndexByte(s, '>') < 0 {
+		return false
+	}
+	return promptRe.MatchString(s)
+}
 
 // Describe renders a short, printable excerpt of a line for error messages.
 func Describe(s string) string {

@@ -31,6 +31,9 @@ var (
 func (Format) Sniff(head []inventory.Line) int {
 	n := 0
 	for _, l := range head {
+		if !strings.Contains(l.Text, " : ") {
+			continue
+		}
 		if m := kvRe.FindStringSubmatch(strings.TrimSpace(l.Text)); m != nil && (m[1] == "OS" && osRe.MatchString(m[2]) || m[1] == "Meterpreter" || m[1] == "Computer") {
 			n++
 		}
@@ -66,7 +69,9 @@ func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
 		case "System Language":
 			h.OS.Language = strings.ReplaceAll(v, "_", "-")
 		case "OS":
-			applyOS(l, v, h)
+			if h.OS.Version == nil {
+				applyOS(l, v, h)
+			}
 		}
 	}
 	if !found {

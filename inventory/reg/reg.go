@@ -37,9 +37,9 @@ func (Format) Sniff(head []inventory.Line) int {
 	for _, l := range head {
 		t := strings.TrimSpace(l.Text)
 		switch {
-		case headerRe.MatchString(t):
+		case isHeader(t):
 			score += 60
-		case keyRe.MatchString(t):
+		case isKey(t):
 			score += 30
 		case strings.Contains(l.Text, "REG_") && queryRe.MatchString(l.Text):
 			score += 10
@@ -63,11 +63,11 @@ func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
 		if t == "" || inventory.IsPrompt(t) {
 			continue
 		}
-		if headerRe.MatchString(t) {
+		if isHeader(t) {
 			export = true
 			continue
 		}
-		if keyRe.MatchString(t) {
+		if isKey(t) {
 			key = strings.Trim(t, "[]")
 			seen++
 			if m := packageRe.FindStringSubmatch(key + `\`); m != nil {
@@ -123,6 +123,15 @@ func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
 	}
 	h.Finish()
 	return nil
+}
+
+func isHeader(t string) bool {
+	return (strings.HasPrefix(t, "Windows Registry") || strings.HasPrefix(t, "REGEDIT")) && headerRe.MatchString(t)
+}
+
+func isKey(t string) bool {
+	u := strings.TrimLeft(t, "[-")
+	return len(u) > 4 && (u[0] == 'H' || u[0] == 'h') && keyRe.MatchString(t)
 }
 
 func matchQuery(t string) []string {

@@ -49,8 +49,10 @@ func (Format) Sniff(head []inventory.Line) int {
 		if _, v, ok := split(t); ok && l.Indent() == 0 && buildRe.MatchString(v) {
 			score += 30
 		}
-		if m := entryRe.FindStringSubmatch(t); m != nil && kbRe.MatchString(m[2]) {
-			score += 3
+		if e, ok := entry(t); ok {
+			if _, kb := inventory.FindKB(e); kb {
+				score += 3
+			}
 		}
 	}
 	return min(score, 90)
@@ -80,6 +82,24 @@ func csvField(t string, i int) string {
 		return ""
 	}
 	return rec[i]
+}
+
+// entry reads a continuation entry "   [01]: KB955430" and returns its text.
+func entry(t string) (string, bool) {
+	t = strings.TrimLeft(t, " ")
+	if len(t) < 3 || t[0] != '[' {
+		return "", false
+	}
+	i := 1
+	for i < len(t) && i <= 5 && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	if i == 1 || i >= len(t) || t[i] != ']' {
+		return "", false
+	}
+	rest := strings.TrimLeft(t[i+1:], " ")
+	rest = strings.TrimPrefix(rest, ":")
+	return strings.TrimSpace(rest), true
 }
 
 // maxValue bounds a value grown by joining console-wrapped lines.
@@ -141,8 +161,8 @@ func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
 			if len(last.entries) >= inventory.MaxRecords {
 				continue
 			}
-			if m := entryRe.FindStringSubmatch(t); m != nil {
-				last.entries = append(last.entries, strings.TrimSpace(m[2]))
+			if e, ok := entry(t); ok {
+				last.entries = append(last.entries, e)
 			}
 			continue
 		}
@@ -200,8 +220,8 @@ func csvFields(line int, header, rec []string) []field {
 			f.value = ""
 		}
 		for _, p := range parts[1:] {
-			if m := entryRe.FindStringSubmatch("[" + p); m != nil {
-				f.entries = append(f.entries, strings.TrimSpace(m[2]))
+			if e, ok := entry("[" + p); ok {
+				f.entries = append(f.entries, e)
 			}
 		}
 		if i < len(header) {
@@ -275,7 +295,7 @@ func firstUnknown(fields []field) field {
 func hotfixLike(entries []string) bool {
 	n := 0
 	for _, e := range entries {
-		if kbRe.MatchString(e) {
+		if _, ok := inventory.FindKB(e); ok {
 			n++
 		}
 	}
@@ -381,8 +401,8 @@ func applyHotfixes(f *field, h *inventory.Host) {
 			continue
 		}
 		listed++
-		if m := kbRe.FindStringSubmatch(e); m != nil {
-			h.AddHotfix(m[1])
+		if kb, ok := inventory.FindKB(e); ok {
+			h.AddHotfix(kb)
 			continue
 		}
 		if m := bareKBRe.FindStringSubmatch(e); m != nil {

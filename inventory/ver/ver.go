@@ -22,7 +22,7 @@ var bannerRe = regexp.MustCompile(`Microsoft Windows(?: [^\[\]]{0,40})?\s*\[[^\]
 // Sniff implements inventory.Format.
 func (Format) Sniff(head []inventory.Line) int {
 	for _, l := range head {
-		if bannerRe.MatchString(l.Text) {
+		if strings.Contains(l.Text, "Windows") && bannerRe.MatchString(l.Text) {
 			return 50
 		}
 	}

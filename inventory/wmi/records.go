@@ -26,8 +26,6 @@ type record struct {
 
 var (
 	identRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	wmicKVRe   = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)=(.*)$`)
-	psKVRe     = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*: ?(.*)$`)
 	dashesRe   = regexp.MustCompile(`^-+(\s+-+)*$`)
 	csvStartRe = regexp.MustCompile(`^"?[A-Za-z_][A-Za-z0-9_]*"?(,"?[A-Za-z_][A-Za-z0-9_]*"?)+$`)
 )
@@ -159,7 +157,7 @@ func readRecords(src *inventory.Lines) ([]record, layout, *inventory.Line, error
 			add(record{line: l.Num, props: sliceRow(t, cols)})
 			continue
 		}
-		if m := matchKV(wmicKVRe, t, mode); m != nil {
+		if m := matchKV('=', t, mode); m != nil {
 			key := strings.ToLower(m[1])
 			if cur == nil || mode != kvList || cur.props[key] != "" {
 				flush()
@@ -169,7 +167,7 @@ func readRecords(src *inventory.Lines) ([]record, layout, *inventory.Line, error
 			last = key
 			continue
 		}
-		if m := matchKV(psKVRe, t, mode); m != nil {
+		if m := matchKV(':', t, mode); m != nil {
 			key := strings.ToLower(m[1])
 			if _, dup := curProp(cur, key); cur == nil || mode != psList || dup {
 				flush()
@@ -204,12 +202,31 @@ func readRecords(src *inventory.Lines) ([]record, layout, *inventory.Line, error
 	return recs, first, odd, nil
 }
 
-// matchKV matches a "Key=value" or "Key : value" line outside tables.
-func matchKV(re *regexp.Regexp, t string, mode layout) []string {
-	if mode == table || mode == csvTable || !strings.ContainsAny(t, "=:") {
+// matchKV matches a "Key=value" (wmic) or "Key : value" (PowerShell) line
+// outside tables, returning the line, the key and the value.
+func matchKV(sep byte, t string, mode layout) []string {
+	if mode == table || mode == csvTable {
 		return nil
 	}
-	return re.FindStringSubmatch(t)
+	i := 0
+	for i < len(t) && (t[i] == '_' || t[i]|0x20 >= 'a' && t[i]|0x20 <= 'z' || i > 0 && t[i] >= '0' && t[i] <= '9') {
+		i++
+	}
+	if i == 0 {
+		return nil
+	}
+	key, rest := t[:i], t[i:]
+	if sep == ':' {
+		rest = strings.TrimLeft(rest, " ")
+	}
+	if rest == "" || rest[0] != sep {
+		return nil
+	}
+	rest = rest[1:]
+	if sep == ':' {
+		rest = strings.TrimPrefix(rest, " ")
+	}
+	return []string{t, key, rest}
 }
 
 func curProp(r *record, key string) (string, bool) {
@@ -327,8 +344,21 @@ func dashColumns(t string, cols []column) []column {
 }
 
 func sliceRow(t string, cols []column) map[string]string {
-	runes := []rune(t)
 	props := make(map[string]string, len(cols))
+	if isASCII(t) {
+		for i, c := range cols {
+			if c.start >= len(t) {
+				break
+			}
+			end := len(t)
+			if i+1 < len(cols) && cols[i+1].start < end {
+				end = cols[i+1].start
+			}
+			props[c.name] = strings.TrimSpace(t[c.start:end])
+		}
+		return props
+	}
+	runes := []rune(t)
 	for i, c := range cols {
 		if c.start >= len(runes) {
 			break
@@ -340,6 +370,15 @@ func sliceRow(t string, cols []column) map[string]string {
 		props[c.name] = strings.TrimSpace(string(runes[c.start:end]))
 	}
 	return props
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // readJSON reads a ConvertTo-Json document: an array of objects or one
