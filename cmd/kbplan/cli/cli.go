@@ -36,14 +36,15 @@ func Root(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 wmic, reg query, ver, Get-HotFix) and tells what the box is, what it has, what it
 lacks and in what order to install it. Everything works offline.
 
-Exit codes: 0 success; 1 kbplan failed; 2 bad usage or an input kbplan could not read.`,
+Exit codes: 0 success; 1 kbplan failed; 2 bad usage or an input kbplan could not
+read; 3 the catalog breaks a rule (catalog validate).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(identifyCmd(stdin, stdout, stderr))
+	root.AddCommand(identifyCmd(stdin, stdout, stderr), catalogCmd(stdout, stderr))
 	return root
 }
 

@@ -1,0 +1,179 @@
+// Package catalog holds kbplan's fact base for Windows Server 2008 SP2 and
+// Windows Vista SP2: every update (monthly rollups, security-only updates,
+// previews, servicing stacks, SHA-2 support, ESU preparation, standalone,
+// IE and .NET updates), its supersedence, prerequisites and channel, and the
+// lifecycle dates. Every row names its source.
+//
+// The data lives in updates.csv and lifecycle.csv, embedded in the binary
+// and parsed on first use. updates.csv is generated (go generate) from the
+// curated table and MSRC data in ../shared plus manual.csv; see README.md.
+package catalog
+
+//go:generate go run ./internal/gen -shared ../../shared/data -out updates.csv
+
+import (
+	_ "embed"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+//go:embed updates.csv
+var updatesCSV string
+
+//go:embed lifecycle.csv
+var lifecycleCSV string
+
+// Kind is the kind of an update.
+type Kind string
+
+// The kinds of update kbplan knows.
+const (
+	ServicePack   Kind = "service-pack"
+	SSU           Kind = "ssu"
+	SHA2          Kind = "sha2"
+	ESUPrep       Kind = "esu-prep"
+	Rollup        Kind = "rollup"
+	PreviewRollup Kind = "preview-rollup"
+	SecurityOnly  Kind = "security-only"
+	IE            Kind = "ie"
+	DotNet        Kind = "dotnet"
+	Standalone    Kind = "standalone"
+)
+
+var kinds = []Kind{ServicePack, SSU, SHA2, ESUPrep, Rollup, PreviewRollup, SecurityOnly, IE, DotNet, Standalone}
+
+// Monthly reports whether the kind is one of the monthly OS updates.
+func (k Kind) Monthly() bool { return k == Rollup || k == SecurityOnly || k == PreviewRollup }
+
+// Channel says who can get an update.
+type Channel string
+
+// The channels, from the lifecycle dates (lifecycle.csv): public until
+// extended support ended (2020-01-14), ESU years 1–3 until 2023-01-10, the
+// Azure-only fourth year until 2024-01-09, custom agreements after that.
+const (
+	Public   Channel = "public"
+	ESU      Channel = "esu"
+	AzureESU Channel = "azure-esu"
+	Custom   Channel = "custom"
+)
+
+var channels = []Channel{Public, ESU, AzureESU, Custom}
+
+// Update is one row of the catalog.
+type Update struct {
+	KB            string
+	Kind          Kind
+	Title         string
+	Released      Date
+	Channel       Channel
+	Products      []string // "server2008", "vista"
+	Architectures []string // "x86", "x64", "ia64"; empty when no source states them
+	Build         int      // the OS build after installing it (6002, 6003), 0 when not stated
+	Revision      string   // the ntoskrnl/OS version it produces, "" when no source gives it
+	RaisesBuild   int      // the build this update raised the OS to, for the one that did
+	Supersedes    []string
+	Prerequisites []string // each: this KB or any KB that supersedes it
+	Reboot        *bool    // nil: no source states it
+	SHA2Only      *bool
+	Source        string
+	Notes         string
+	Line          int // line in the catalog file, for messages
+}
+
+// AppliesTo reports whether the update applies to a product ("server2008"
+// or "vista") and architecture. An update without stated architectures
+// applies to every architecture of its products.
+func (u *Update) AppliesTo(product, arch string) bool {
+	if !slices.Contains(u.Products, product) {
+		return false
+	}
+	return arch == "" || len(u.Architectures) == 0 || slices.Contains(u.Architectures, arch)
+}
+
+// Milestone is one lifecycle date.
+type Milestone struct {
+	Product string // "server2008", "vista"
+	Event   string // "extended-end", "esu-end", ...
+	Date    Date
+	Source  string
+}
+
+// Catalog is a loaded, indexed catalog.
+type Catalog struct {
+	Name         string // "embedded" or the file it was loaded from
+	Updates      []*Update
+	Lifecycle    []Milestone
+	byKB         map[string]*Update
+	supersededBy map[string][]string
+}
+
+// Get returns the update with the given KB id ("KB4489887").
+func (c *Catalog) Get(kb string) (*Update, bool) {
+	u, ok := c.byKB[strings.ToUpper(strings.TrimSpace(kb))]
+	return u, ok
+}
+
+// SupersededBy returns the updates that directly supersede kb.
+func (c *Catalog) SupersededBy(kb string) []string { return c.supersededBy[kb] }
+
+// Covers reports whether kb, or an update that supersedes it (directly or
+// through a chain), is in installed. It returns the installed KB that
+// covers it, kb itself first.
+func (c *Catalog) Covers(installed map[string]bool, kb string) (string, bool) {
+	if installed[kb] {
+		return kb, true
+	}
+	seen := map[string]bool{kb: true}
+	queue := []string{kb}
+	for len(queue) > 0 {
+		k := queue[0]
+		queue = queue[1:]
+		for _, s := range c.supersededBy[k] {
+			if seen[s] {
+				continue
+			}
+			if installed[s] {
+				return s, true
+			}
+			seen[s] = true
+			queue = append(queue, s)
+		}
+	}
+	return "", false
+}
+
+// Milestone returns a lifecycle date.
+func (c *Catalog) Milestone(product, event string) (Milestone, bool) {
+	for _, m := range c.Lifecycle {
+		if m.Product == product && m.Event == event {
+			return m, true
+		}
+	}
+	return Milestone{}, false
+}
+
+var defaultCatalog = sync.OnceValues(func() (*Catalog, error) {
+	return Parse("embedded", strings.NewReader(updatesCSV), strings.NewReader(lifecycleCSV))
+})
+
+// Default returns the embedded catalog, parsed on first use. An error
+// means the binary was built with a broken catalog; the tests prevent that.
+func Default() (*Catalog, error) { return defaultCatalog() }
+
+func (c *Catalog) index() {
+	c.byKB = make(map[string]*Update, len(c.Updates))
+	c.supersededBy = map[string][]string{}
+	for _, u := range c.Updates {
+		c.byKB[u.KB] = u
+	}
+	for _, u := range c.Updates {
+		for _, s := range u.Supersedes {
+			c.supersededBy[s] = append(c.supersededBy[s], u.KB)
+		}
+	}
+}
+
+func (u *Update) String() string { return fmt.Sprintf("%s (%s, %s)", u.KB, u.Kind, u.Released) }
