@@ -47,8 +47,13 @@ func (d Date) String() string {
 	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
 }
 
-// Month renders YYYY-MM.
-func (d Date) YearMonth() string { return fmt.Sprintf("%04d-%02d", d.Year, d.Month) }
+// YearMonth renders YYYY-MM, or "" for an unknown date.
+func (d Date) YearMonth() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d", d.Year, d.Month)
+}
 
 // Compare orders dates; a month-only date sorts before every day of its
 // month.

@@ -1,0 +1,200 @@
+// Package assess turns a host and the catalog into an Assessment: the
+// host's patch level, servicing state, lifecycle as of a date, findings, and
+// the ordered install plan. It is a pure function of its inputs: no I/O, no
+// clock; the caller passes the date.
+package assess
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/inventory"
+)
+
+// Strategy chooses how monthly updates are planned.
+type Strategy string
+
+// The strategies: the newest cumulative rollup only, or every missing
+// month's security-only update (they are not cumulative).
+const (
+	RollupStrategy       Strategy = "rollup"
+	SecurityOnlyStrategy Strategy = "security-only"
+)
+
+// ESUMode says which Extended Security Updates the host can get.
+type ESUMode string
+
+// No ESU (the default), ESU years 1–3, or the Azure-only fourth year too.
+const (
+	NoESU    ESUMode = ""
+	ESU      ESUMode = "esu"
+	AzureESU ESUMode = "azure"
+)
+
+// Options are the caller's choices.
+type Options struct {
+	AsOf     catalog.Date
+	ESU      ESUMode
+	Strategy Strategy
+}
+
+// Severity ranks findings.
+type Severity string
+
+// Severities, from most to least urgent.
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+// Finding is one thing the admin should know, with the fact behind it.
+type Finding struct {
+	ID       string
+	Severity Severity
+	Message  string
+	Fact     string // the rule or source the finding rests on
+}
+
+// Step is one install step.
+type Step struct {
+	KB          string
+	Kind        catalog.Kind
+	Title       string
+	Released    catalog.Date
+	RebootAfter bool
+	Why         string
+}
+
+// Plan is the ordered install list.
+type Plan struct {
+	Strategy    Strategy
+	Channel     catalog.Channel // the newest channel the host can draw from
+	Steps       []Step
+	Unavailable []Step // updates that exist but need a channel the host lacks
+	Reboots     int
+}
+
+// Servicing is the host's servicing stack, SHA-2 and ESU preparation state.
+type Servicing struct {
+	SSU       string // newest installed servicing stack update, "" if none
+	SSULatest string // newest SSU the host's channel offers
+	SHA2      bool   // KB4474419 (or a successor) is installed
+	ESUPrep   bool   // the ESU Licensing Preparation Package is installed
+	Build6003 bool   // an installed update raised, or raises, the build to 6003
+}
+
+// Lifecycle is where the product stands on the analysis date.
+type Lifecycle struct {
+	Product string // "server2008" or "vista"
+	AsOf    catalog.Date
+	Phase   string // mainstream, extended, esu, azure-esu, ended
+	Ends    catalog.Date
+	Message string
+}
+
+// Assessment is everything kbplan concludes about one host.
+type Assessment struct {
+	Host       inventory.Host
+	InScope    bool
+	Product    string       // "server2008", "vista", "" out of scope
+	PatchLevel catalog.Date // month the host is as patched as; zero when none
+	Servicing  Servicing
+	Lifecycle  Lifecycle
+	Findings   []Finding
+	Plan       Plan
+}
+
+// ToDo reports whether the plan has steps.
+func (a *Assessment) ToDo() bool { return len(a.Plan.Steps) > 0 }
+
+// well-known KBs whose role the catalog states (kind sha2, esu-prep, ssu).
+const (
+	kbSHA2     = "KB4474419" // SHA-2 code signing support: catalog kind sha2
+	kbFirstSSU = "KB4493730" // April 2019 SSU, installable before SHA-2 (catalog notes)
+	kbSP2      = "KB948465"
+	kbVistaSP1 = "KB936330"
+)
+
+// Assess computes the assessment of one host.
+func Assess(h inventory.Host, c *catalog.Catalog, o Options) Assessment {
+	if o.Strategy == "" {
+		o.Strategy = RollupStrategy
+	}
+	a := Assessment{Host: h, Plan: Plan{Strategy: o.Strategy}}
+	s := &state{a: &a, c: c, o: o, installed: map[string]bool{}}
+	for _, kb := range h.Hotfixes {
+		s.installed[kb] = true
+	}
+	if !s.scope() {
+		return a
+	}
+	s.lifecycle()
+	s.servicing()
+	s.patchLevel()
+	s.plan()
+	s.checks()
+	sort.SliceStable(a.Findings, func(i, j int) bool { return rank(a.Findings[i].Severity) < rank(a.Findings[j].Severity) })
+	return a
+}
+
+func rank(s Severity) int { return slices.Index([]Severity{Critical, Warning, Info}, s) }
+
+type state struct {
+	a         *Assessment
+	c         *catalog.Catalog
+	o         Options
+	installed map[string]bool
+	planned   map[string]bool
+}
+
+func (s *state) find(sev Severity, id, fact, format string, args ...any) {
+	s.a.Findings = append(s.a.Findings, Finding{ID: id, Severity: sev, Message: fmt.Sprintf(format, args...), Fact: fact})
+}
+
+// has reports whether kb, or an update superseding it, is installed.
+func (s *state) has(kb string) (string, bool) { return s.c.Covers(s.installed, kb) }
+
+func (s *state) scope() bool {
+	h, a := s.a.Host, s.a
+	v := h.OS.Version
+	switch {
+	case v == nil:
+		s.find(Critical, "version-unknown", "the inventory carries no OS version",
+			"kbplan cannot tell what OS this is: the input has no version; give it systeminfo, ver or reg query output")
+		return false
+	case !h.InScope():
+		s.find(Critical, "out-of-scope", "kbplan covers Windows NT 6.0 (Vista, Server 2008) builds 6000-6003",
+			"%s (%s) is not Windows Server 2008 or Vista: kbplan makes no plan for it", orUnknown(h.OS.Product), v.Short())
+		return false
+	}
+	a.InScope = true
+	switch h.OS.Product {
+	case "Windows Vista":
+		a.Product = "vista"
+	case "Windows Server 2008":
+		a.Product = "server2008"
+	default:
+		a.Product = "server2008"
+		s.find(Warning, "product-unknown", "ver and wmic os Version alone do not tell Vista from Server 2008",
+			"the input does not say whether this is Windows Server 2008 or Vista; kbplan plans for Windows Server 2008 (add systeminfo to be sure)")
+	}
+	if h.OS.Architecture == "" {
+		s.find(Warning, "architecture-unknown", "updates differ for x86, x64 and ia64",
+			"the input does not give the architecture; the plan lists updates for every architecture (add systeminfo to be sure)")
+	}
+	if !h.HotfixesKnown {
+		s.find(Warning, "hotfixes-unknown", "the plan is computed from the installed updates",
+			"the input does not list installed updates, so the plan assumes none are installed; add wmic qfe or systeminfo output")
+	}
+	return true
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown OS"
+	}
+	return s
+}

@@ -1,0 +1,490 @@
+package assess
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/winver"
+)
+
+// esuEditions are the Server 2008 editions ESU was sold for: "Datacenter,
+// Standard, Enterprise and Embedded" (MicrosoftDocs/lifecycle-data
+// windows-server-2008.yml, ESU tip).
+var esuEditions = []string{"Datacenter", "Standard", "Enterprise", "Embedded"}
+
+func (s *state) build() int { return s.a.Host.OS.Version.Build }
+
+func (s *state) arch() string { return s.a.Host.OS.Architecture }
+
+// allowed reports whether the host can draw from a channel.
+func (s *state) allowed(ch catalog.Channel) bool {
+	switch ch {
+	case catalog.Public:
+		return true
+	case catalog.ESU:
+		return s.esuOK() && (s.o.ESU == ESU || s.o.ESU == AzureESU)
+	case catalog.AzureESU:
+		return s.esuOK() && s.o.ESU == AzureESU
+	}
+	return false
+}
+
+func (s *state) esuOK() bool {
+	if s.a.Product != "server2008" {
+		return false
+	}
+	e := s.a.Host.OS.Edition
+	return e == "" || slices.Contains(esuEditions, e)
+}
+
+func (s *state) newestChannel() catalog.Channel {
+	for _, ch := range []catalog.Channel{catalog.AzureESU, catalog.ESU} {
+		if s.allowed(ch) {
+			return ch
+		}
+	}
+	return catalog.Public
+}
+
+func (s *state) lifecycle() {
+	l := &s.a.Lifecycle
+	l.Product, l.AsOf = s.a.Product, s.o.AsOf
+	at := func(event string) catalog.Date {
+		m, _ := s.c.Milestone(l.Product, event)
+		return m.Date
+	}
+	d := s.o.AsOf
+	before := func(event string) bool { return d.Compare(at(event)) <= 0 }
+	if l.Product == "vista" {
+		switch {
+		case before("extended-end"):
+			l.Phase, l.Ends = "extended", at("extended-end")
+			l.Message = fmt.Sprintf("Windows Vista SP2 is in extended support until %s", l.Ends)
+		default:
+			l.Phase, l.Ends = "ended", at("extended-end")
+			l.Message = fmt.Sprintf("Windows Vista support ended on %s: no updates after that, and no ESU exists for Vista", l.Ends)
+		}
+		return
+	}
+	switch {
+	case before("mainstream-end"):
+		l.Phase, l.Ends = "mainstream", at("mainstream-end")
+		l.Message = fmt.Sprintf("Windows Server 2008 is in mainstream support until %s", l.Ends)
+	case before("extended-end"):
+		l.Phase, l.Ends = "extended", at("extended-end")
+		l.Message = fmt.Sprintf("Windows Server 2008 is in extended support until %s", l.Ends)
+	case before("esu-end"):
+		l.Phase, l.Ends = "esu", at("esu-end")
+		l.Message = fmt.Sprintf("extended support ended on %s; security updates only with ESU, until %s", at("extended-end"), l.Ends)
+	case before("azure-esu-end"):
+		l.Phase, l.Ends = "azure-esu", at("azure-esu-end")
+		l.Message = fmt.Sprintf("extended support ended on %s and ESU on %s; only Azure and Azure Stack hosts get updates, until %s",
+			at("extended-end"), at("esu-end"), l.Ends)
+	default:
+		l.Phase, l.Ends = "ended", at("azure-esu-end")
+		l.Message = fmt.Sprintf("extended support ended on %s, ESU on %s and the Azure-only ESU year on %s; later updates reach only customers with custom agreements",
+			at("extended-end"), at("esu-end"), at("azure-esu-end"))
+	}
+}
+
+func (s *state) servicing() {
+	sv := &s.a.Servicing
+	var newest *catalog.Update
+	for _, u := range s.c.Updates {
+		switch {
+		case u.Kind == catalog.SSU && s.installed[u.KB] && (newest == nil || u.Released.Compare(newest.Released) > 0):
+			newest = u
+		case u.Kind == catalog.ESUPrep && s.installed[u.KB]:
+			sv.ESUPrep = true
+		case u.Kind.Monthly() && (u.Build == 6003 || u.RaisesBuild == 6003) && s.installed[u.KB]:
+			sv.Build6003 = true
+		}
+	}
+	if newest != nil {
+		sv.SSU = newest.KB
+	}
+	if latest := s.latest(catalog.SSU); latest != nil {
+		sv.SSULatest = latest.KB
+	}
+	_, sv.SHA2 = s.has(kbSHA2)
+}
+
+// latest returns the newest update of a kind the host can get.
+func (s *state) latest(kind catalog.Kind) *catalog.Update {
+	var best *catalog.Update
+	for _, u := range s.c.Updates {
+		if u.Kind == kind && s.available(u) && (best == nil || u.Released.Compare(best.Released) >= 0) {
+			best = u
+		}
+	}
+	return best
+}
+
+// available reports whether the host can get an update: it applies to the
+// host, its channel is open to the host, and it was out on the analysis date.
+func (s *state) available(u *catalog.Update) bool {
+	return u.AppliesTo(s.a.Product, s.arch()) && s.allowed(u.Channel) && s.released(u)
+}
+
+func (s *state) released(u *catalog.Update) bool {
+	return s.o.AsOf.IsZero() || u.Released.IsZero() || u.Released.Compare(s.o.AsOf) <= 0
+}
+
+// rollupMonth is the month of the newest installed rollup or preview.
+func (s *state) rollupMonth() catalog.Date {
+	var m catalog.Date
+	for _, u := range s.c.Updates {
+		if (u.Kind == catalog.Rollup || u.Kind == catalog.PreviewRollup) && s.installed[u.KB] && u.Released.Compare(m) > 0 {
+			m = catalog.Date{Year: u.Released.Year, Month: u.Released.Month}
+		}
+	}
+	return m
+}
+
+// patchLevel is the newest month the host has every monthly security fix
+// of: through its newest rollup (they are cumulative since 2018-09), or
+// through an unbroken run of security-only updates.
+func (s *state) patchLevel() {
+	level := s.rollupMonth()
+	months := map[string]bool{}
+	for _, u := range s.c.Updates {
+		if u.Kind == catalog.SecurityOnly && s.installed[u.KB] {
+			months[u.Released.YearMonth()] = true
+		}
+	}
+	for m := catalog.FirstMonthly; ; m = next(m) {
+		if !months[m.YearMonth()] && m.Compare(level) > 0 {
+			break
+		}
+		if m.Compare(level) > 0 {
+			level = m
+		}
+		if m.Compare(s.c.NewestMonthly()) >= 0 {
+			break
+		}
+	}
+	s.a.PatchLevel = level
+}
+
+func next(d catalog.Date) catalog.Date {
+	if d.Month == 12 {
+		return catalog.Date{Year: d.Year + 1, Month: 1}
+	}
+	return catalog.Date{Year: d.Year, Month: d.Month + 1}
+}
+
+func (s *state) plan() {
+	p := &s.a.Plan
+	p.Channel = s.newestChannel()
+	s.planned = map[string]bool{}
+	add := func(kb, why string) {
+		u, ok := s.c.Get(kb)
+		if !ok || s.planned[kb] {
+			return
+		}
+		reboot := u.Reboot != nil && *u.Reboot
+		p.Steps = append(p.Steps, Step{KB: u.KB, Kind: u.Kind, Title: u.Title, Released: u.Released, RebootAfter: reboot, Why: why})
+		s.planned[kb] = true
+	}
+
+	// Service packs first: everything else needs SP2.
+	if s.build() <= 6000 && s.a.Product == "vista" {
+		add(kbVistaSP1, "Vista without a service pack (build 6000) needs SP1 before SP2")
+	}
+	switch {
+	case s.build() <= 6000:
+		add(kbSP2, "then Service Pack 2: every later update needs it")
+	case s.build() == 6001:
+		add(kbSP2, "build 6001 is SP1 level: Service Pack 2 comes first, every later update needs it")
+	}
+
+	cands := s.candidates()
+	needSHA2 := false
+	needESU := false
+	for _, u := range cands {
+		needSHA2 = needSHA2 || u.SHA2Only != nil && *u.SHA2Only
+		needESU = needESU || u.Channel == catalog.ESU || u.Channel == catalog.AzureESU
+	}
+	// The servicing stack, then SHA-2 support and its restart, in the order
+	// Microsoft requires (KB4472027; WSUS Offline installs KB4493730 before
+	// KB4474419, ../shared/data/servicing-notes.md).
+	_, haveSHA2 := s.has(kbSHA2)
+	if needSHA2 && !haveSHA2 {
+		if _, ok := s.has(kbFirstSSU); !ok {
+			add(kbFirstSSU, "servicing stack of April 2019: Microsoft requires it before SHA-2 support; newer SSUs are SHA-2 signed and cannot install yet")
+		}
+		add(kbSHA2, "SHA-2 code signing support: updates from July 2019 are SHA-2 signed and fail with 0x80092004 without it; restart before going on")
+		p.Steps[len(p.Steps)-1].RebootAfter = true
+	}
+	// A monthly update goes on a current servicing stack: Microsoft asks for
+	// the latest SSU before the rollup, and some rollups name one outright.
+	if latest := s.latest(catalog.SSU); latest != nil && (s.needSSU(cands) || hasMonthly(cands)) {
+		if _, ok := s.has(latest.KB); !ok {
+			add(latest.KB, "newest servicing stack update the host can get: later updates need a current servicing stack")
+		}
+	}
+	if needESU && !s.a.Servicing.ESUPrep {
+		if prep := s.latest(catalog.ESUPrep); prep != nil {
+			add(prep.KB, "ESU Licensing Preparation Package: install it, then install and activate the ESU key (slmgr /ipk, then /ato with the year's activation ID) before any ESU update")
+		}
+	}
+	sort.SliceStable(cands, func(i, j int) bool {
+		oi, oj := kindOrder(cands[i].Kind), kindOrder(cands[j].Kind)
+		if oi != oj {
+			return oi < oj
+		}
+		// Updates of unknown date go last within their kind.
+		if zi, zj := cands[i].Released.IsZero(), cands[j].Released.IsZero(); zi != zj {
+			return zj
+		}
+		if c := cands[i].Released.Compare(cands[j].Released); c != 0 {
+			return c < 0
+		}
+		return cands[i].KB < cands[j].KB
+	})
+	for _, u := range cands {
+		add(u.KB, s.why(u))
+	}
+	s.unavailable()
+	if n := len(p.Steps); n > 0 && !p.Steps[n-1].RebootAfter {
+		p.Steps[n-1].RebootAfter = true
+		p.Steps[n-1].Why += "; restart to finish"
+	}
+	for _, st := range p.Steps {
+		if st.RebootAfter {
+			p.Reboots++
+		}
+	}
+}
+
+func hasMonthly(us []*catalog.Update) bool {
+	return slices.ContainsFunc(us, func(u *catalog.Update) bool { return u.Kind.Monthly() })
+}
+
+func kindOrder(k catalog.Kind) int {
+	return slices.Index([]catalog.Kind{catalog.Standalone, catalog.IE, catalog.DotNet, catalog.SecurityOnly, catalog.Rollup}, k)
+}
+
+// needSSU reports whether a candidate names a servicing stack update the
+// host lacks among its prerequisites.
+func (s *state) needSSU(cands []*catalog.Update) bool {
+	for _, u := range cands {
+		for _, pre := range u.Prerequisites {
+			if p, ok := s.c.Get(pre); ok && p.Kind == catalog.SSU {
+				if _, have := s.has(pre); !have {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hasKind reports whether any update of a kind is installed: evidence that
+// the product it serves (IE 9, .NET) is on the host.
+func (s *state) hasKind(k catalog.Kind) bool {
+	for kb := range s.installed {
+		if u, ok := s.c.Get(kb); ok && u.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// candidates are the updates the host lacks and can get, without any that
+// another candidate supersedes.
+func (s *state) candidates() []*catalog.Update {
+	var out []*catalog.Update
+	rollupMonth := s.rollupMonth()
+	for _, u := range s.c.Updates {
+		if !s.available(u) {
+			continue
+		}
+		if _, ok := s.has(u.KB); ok {
+			continue
+		}
+		switch u.Kind {
+		case catalog.Standalone:
+		case catalog.IE, catalog.DotNet:
+			if !s.hasKind(u.Kind) {
+				continue
+			}
+		case catalog.Rollup:
+			if s.o.Strategy != RollupStrategy {
+				continue
+			}
+		case catalog.SecurityOnly:
+			if s.o.Strategy != SecurityOnlyStrategy || u.Released.Compare(rollupMonth) <= 0 && !rollupMonth.IsZero() ||
+				u.Released.SameMonth(rollupMonth) {
+				continue
+			}
+		default:
+			continue
+		}
+		out = append(out, u)
+	}
+	// Never a superseded update: drop what another candidate covers.
+	set := map[string]bool{}
+	for kb := range s.installed {
+		set[kb] = true
+	}
+	for _, u := range out {
+		set[u.KB] = true
+	}
+	var keep []*catalog.Update
+	for _, u := range out {
+		set[u.KB] = false
+		if _, covered := s.c.Covers(set, u.KB); !covered {
+			keep = append(keep, u)
+		}
+		set[u.KB] = true
+	}
+	return keep
+}
+
+func (s *state) why(u *catalog.Update) string {
+	switch u.Kind {
+	case catalog.Rollup:
+		return fmt.Sprintf("newest monthly rollup the host can get (%s): cumulative, it carries every monthly fix since September 2018", u.Released.YearMonth())
+	case catalog.SecurityOnly:
+		return fmt.Sprintf("security-only update of %s: not cumulative, so every missing month is installed", u.Released.YearMonth())
+	case catalog.IE:
+		return "Internet Explorer 9 cumulative security update"
+	case catalog.DotNet:
+		return ".NET Framework security update"
+	}
+	when := "unknown date"
+	if !u.Released.IsZero() {
+		when = u.Released.YearMonth()
+	}
+	return fmt.Sprintf("security update (%s) that no installed or planned update supersedes: the 2008 SP2 rollups reach back only to September 2018", when)
+}
+
+// unavailable lists, per channel the host lacks, the newest update it would
+// need.
+func (s *state) unavailable() {
+	p := &s.a.Plan
+	kind := catalog.Rollup
+	if s.o.Strategy == SecurityOnlyStrategy {
+		kind = catalog.SecurityOnly
+	}
+	for _, ch := range []catalog.Channel{catalog.ESU, catalog.AzureESU, catalog.Custom} {
+		if s.allowed(ch) {
+			continue
+		}
+		var newest *catalog.Update
+		n := 0
+		for _, u := range s.c.Updates {
+			if u.Kind == kind && u.Channel == ch && u.AppliesTo(s.a.Product, s.arch()) && s.released(u) {
+				n++
+				if newest == nil || u.Released.Compare(newest.Released) > 0 {
+					newest = u
+				}
+			}
+		}
+		if newest == nil {
+			continue
+		}
+		why := map[catalog.Channel]string{
+			catalog.ESU:      "need Extended Security Updates (years 1-3, to 2023-01-10): run with --esu if the host has an ESU key",
+			catalog.AzureESU: "need the Azure-only fourth ESU year (to 2024-01-09): run with --esu=azure for Azure or Azure Stack hosts",
+			catalog.Custom:   "are not available without a custom support agreement (released after every ESU programme ended)",
+		}[ch]
+		p.Unavailable = append(p.Unavailable, Step{KB: newest.KB, Kind: newest.Kind, Title: newest.Title, Released: newest.Released,
+			Why: fmt.Sprintf("%d %s updates up to %s (newest %s) %s", n, kind, newest.Released.YearMonth(), newest.KB, why)})
+	}
+}
+
+func (s *state) checks() {
+	a, sv := s.a, &s.a.Servicing
+	h := a.Host
+	// 6002 with an installed update that raises the build to 6003.
+	if s.build() == 6002 && sv.Build6003 {
+		kb := ""
+		for _, u := range s.c.Updates {
+			if u.Kind.Monthly() && (u.Build == 6003 || u.RaisesBuild == 6003) && s.installed[u.KB] {
+				kb = u.KB
+				break
+			}
+		}
+		s.find(Critical, "build-6002-with-6003-update",
+			"KB4489887 (2019-03-19) and every later monthly update raise the build to 6003 (catalog: build column)",
+			"the build reads 6002 although %s, which raises it to 6003, is installed: a restart is pending or the install failed; restart and check again before installing more", kb)
+	}
+	if s.build() == 6003 && !sv.Build6003 && h.HotfixesKnown {
+		s.find(Warning, "build-6003-unexplained", "only updates from 2019-03-19 on raise the build to 6003",
+			"the build is 6003 but no installed update that raises it is listed: the hotfix list is incomplete (systeminfo cuts long lists), so the plan may repeat installed updates; add wmic qfe output")
+	}
+	planSHA2 := s.planned[kbSHA2]
+	switch {
+	case planSHA2:
+		s.find(Warning, "sha2-missing", "Microsoft KB4472027: updates from July 2019 need SHA-2 code signing support",
+			"SHA-2 code signing support (KB4474419) is missing: updates from July 2019 on fail with 0x80092004 until it is installed and the host restarted")
+	case !sv.SHA2 && s.build() >= 6002:
+		s.find(Info, "sha2-missing", "Microsoft KB4472027",
+			"SHA-2 code signing support (KB4474419) is not installed; nothing in this plan needs it yet")
+	}
+	switch {
+	case sv.SSU == "" && sv.SSULatest != "":
+		s.find(Warning, "ssu-missing", "servicing stack updates must precede the updates that need them (../shared/PRODUCT.md)",
+			"no servicing stack update is installed; the newest this host can get is %s", sv.SSULatest)
+	case sv.SSU != "" && sv.SSULatest != "" && sv.SSU != sv.SSULatest:
+		if _, ok := s.has(sv.SSULatest); !ok {
+			s.find(Warning, "ssu-old", "each SSU supersedes the previous one; rollups expect a current servicing stack",
+				"the servicing stack (%s) is older than the newest this host can get (%s)", sv.SSU, sv.SSULatest)
+		}
+	}
+	if s.o.ESU != NoESU && !s.esuOK() {
+		e := h.OS.Edition
+		if a.Product == "vista" {
+			e = "Vista"
+		}
+		s.find(Critical, "esu-not-eligible", "ESU was sold for Datacenter, Standard, Enterprise and Embedded (MicrosoftDocs lifecycle data)",
+			"%s cannot get Extended Security Updates: the plan uses public updates only", e)
+	}
+	if s.allowed(catalog.ESU) && !sv.ESUPrep {
+		s.find(Warning, "esu-not-prepared", "ESU updates need the Licensing Preparation Package and an activated ESU key (Microsoft ESU deployment docs)",
+			"ESU is not prepared: the plan installs the Licensing Preparation Package first; activate the ESU key before the ESU-era updates, or they report \"not applicable\"")
+	}
+	for _, u := range a.Plan.Unavailable {
+		id := map[catalog.Channel]string{catalog.ESU: "no-esu", catalog.AzureESU: "no-azure-esu", catalog.Custom: "custom-agreement-only"}
+		if cu, ok := s.c.Get(u.KB); ok {
+			sev := Info
+			if cu.Channel == catalog.ESU {
+				sev = Warning
+			}
+			s.find(sev, id[cu.Channel], "channels: lifecycle.csv (public to 2020-01-14, ESU to 2023-01-10, Azure ESU to 2024-01-09)",
+				"%s", u.Why)
+		}
+	}
+	l := a.Lifecycle
+	switch {
+	case l.Phase == "ended" || l.Phase == "esu" && !s.allowed(catalog.ESU) || l.Phase == "azure-esu" && !s.allowed(catalog.AzureESU):
+		s.find(Critical, "end-of-support", "MicrosoftDocs/lifecycle-data (catalog/lifecycle.csv)",
+			"as of %s: %s; this host gets no further security updates on its channel", l.AsOf, l.Message)
+	default:
+		s.find(Info, "lifecycle", "MicrosoftDocs/lifecycle-data (catalog/lifecycle.csv)", "as of %s: %s", l.AsOf, l.Message)
+	}
+	if v := h.OS.Version; v != nil && v.HasRevision() {
+		newest := winver.Version{}
+		for _, u := range s.c.Updates {
+			if r, err := winver.Parse(u.Revision); err == nil && r.Compare(newest) > 0 {
+				newest = r
+			}
+		}
+		if v.Compare(newest) > 0 {
+			s.find(Warning, "catalog-stale", "the catalog's revisions come from Tenable and MSRC data",
+				"the host's revision %s is newer than any the catalog knows (%s): the catalog may be stale; load a newer one with --catalog", v, newest)
+		}
+	}
+	if s.arch() == "ia64" && s.latest(catalog.Rollup) == nil {
+		s.find(Warning, "ia64-monthly-unknown", "MSRC's product lists name x86 and x64 for the 2008 SP2 monthly updates",
+			"the catalog's sources list no monthly rollup for Itanium, so the plan has none; check the Microsoft Update Catalog for Itanium packages")
+	}
+	if a.PatchLevel.IsZero() && h.HotfixesKnown {
+		s.find(Warning, "no-monthly-update", "the 2008 SP2 monthly rollups began in September 2018 (KB4458010)",
+			"no monthly rollup or security-only update is installed: the host predates September 2018's servicing model")
+	}
+}

@@ -1,0 +1,466 @@
+package cli
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/report"
+)
+
+// Exit codes of analyze: 0 nothing to do, 1 something to do, 2 error.
+const ExitToDo = 1
+
+type analyzeFlags struct {
+	json, jsonl, csv bool
+	html             string
+	asOf             string
+	esu              string
+	strategy         string
+	catalogFile      string
+}
+
+func analyzeCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var f analyzeFlags
+	cmd := &cobra.Command{
+		Use:   "analyze [--json|--jsonl|--csv] [--html FILE] [--as-of YYYY-MM-DD] [--esu[=azure]] [--strategy rollup|security-only] FILE|DIR...",
+		Short: "Tell what a host lacks and in what order to install it, restarts included",
+		Long: `analyze identifies each host (as identify does), then computes its patch level,
+servicing state (servicing stack, SHA-2 support, ESU preparation), lifecycle as of
+a date, findings, and the ordered install plan: service packs, the servicing stack,
+SHA-2 support and its restart, ESU preparation, standalone updates, then the newest
+rollup (or every missing security-only update), never a superseded one.
+
+Several FILEs of the same host (same host name) are merged into one host. A DIR
+is analysed host by host: each file in it is a host, and each subdirectory is one
+host whose files are merged. Results stream in order.
+
+Without --esu the plan stops at the last public update (January 2020); --esu adds
+ESU years 1-3 (to January 2023), --esu=azure the Azure-only fourth year (to
+January 2024). Later updates need a custom agreement and are listed, not planned.
+
+Exit codes: 0 nothing to do, 1 something to do, 2 an input could not be read.`,
+		Example: `  kbplan analyze systeminfo.txt
+  kbplan analyze --esu systeminfo.txt qfe.txt
+  kbplan analyze --strategy security-only --as-of 2021-06-01 --json systeminfo.txt
+  kbplan analyze --csv --html fleet.html inventories/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAnalyze(cmd, f, stdin, stdout, stderr, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&f.json, "json", false, "print JSON: one object, or an array for several hosts (docs/json.md)")
+	fl.BoolVar(&f.jsonl, "jsonl", false, "print one JSON object per host per line")
+	fl.BoolVar(&f.csv, "csv", false, "print one CSV summary row per host")
+	fl.StringVar(&f.html, "html", "", "also write a self-contained HTML report to this file")
+	fl.StringVar(&f.asOf, "as-of", "", "analysis date YYYY-MM-DD (default: today)")
+	fl.StringVar(&f.esu, "esu", "", "the host has ESU: --esu (years 1-3) or --esu=azure (fourth year too)")
+	fl.Lookup("esu").NoOptDefVal = "esu"
+	fl.StringVar(&f.strategy, "strategy", "rollup", "rollup (newest cumulative rollup) or security-only (every missing month)")
+	fl.StringVar(&f.catalogFile, "catalog", "", "use this updates CSV instead of the embedded catalog")
+	return cmd
+}
+
+func (f analyzeFlags) options() (assess.Options, error) {
+	var o assess.Options
+	switch f.strategy {
+	case "rollup", "":
+		o.Strategy = assess.RollupStrategy
+	case "security-only":
+		o.Strategy = assess.SecurityOnlyStrategy
+	default:
+		return o, fmt.Errorf("--strategy %q: use rollup or security-only", f.strategy)
+	}
+	switch f.esu {
+	case "":
+	case "esu", "true", "yes":
+		o.ESU = assess.ESU
+	case "azure":
+		o.ESU = assess.AzureESU
+	default:
+		return o, fmt.Errorf("--esu=%q: use --esu or --esu=azure", f.esu)
+	}
+	if f.asOf == "" {
+		o.AsOf = catalog.DateOf(time.Now())
+	} else {
+		d, err := catalog.ParseDate(f.asOf)
+		if err != nil || d.Day == 0 {
+			return o, fmt.Errorf("--as-of %q: use YYYY-MM-DD", f.asOf)
+		}
+		o.AsOf = d
+	}
+	n := 0
+	for _, b := range []bool{f.json, f.jsonl, f.csv} {
+		if b {
+			n++
+		}
+	}
+	if n > 1 {
+		return o, fmt.Errorf("--json, --jsonl and --csv exclude each other")
+	}
+	return o, nil
+}
+
+// job is one host to analyse: one or more inputs.
+type job struct {
+	names []string
+}
+
+func loadCatalog(file string) (*catalog.Catalog, error) {
+	if file == "" {
+		return catalog.Default()
+	}
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("%w; check the path", err)
+	}
+	defer fh.Close()
+	return catalog.Load(file, io.LimitReader(fh, 256<<20))
+}
+
+func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, stderr io.Writer, args []string) error {
+	o, err := f.options()
+	if err != nil {
+		fmt.Fprintln(stderr, "kbplan:", err)
+		return &ExitError{Code: ExitUsage}
+	}
+	c, err := loadCatalog(f.catalogFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "kbplan:", err)
+		return &ExitError{Code: ExitUsage}
+	}
+	jobs, err := plan(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "kbplan:", err)
+		return &ExitError{Code: ExitUsage}
+	}
+	out := newSink(f, stdout, len(jobs))
+	progress := newProgress(stderr, len(jobs))
+	failed, todo := false, false
+	var kept []assess.Assessment
+	analyzeAll(stdin, jobs, c, o, func(a assess.Assessment, errs []error) {
+		progress.step()
+		for _, e := range errs {
+			progress.clear()
+			fmt.Fprintln(stderr, "kbplan:", e)
+			failed = true
+		}
+		if a.Host.Format == "" {
+			return
+		}
+		todo = todo || a.ToDo()
+		if f.html != "" {
+			kept = append(kept, a)
+		}
+		if err := out.write(a); err != nil {
+			failed = true
+			fmt.Fprintln(stderr, "kbplan:", err)
+		}
+	})
+	progress.clear()
+	if err := out.close(); err != nil {
+		fmt.Fprintln(stderr, "kbplan:", err)
+		return &ExitError{Code: ExitFailure}
+	}
+	if f.html != "" {
+		if err := writeHTML(f.html, kept, o); err != nil {
+			fmt.Fprintln(stderr, "kbplan:", err)
+			return &ExitError{Code: ExitFailure}
+		}
+	}
+	switch {
+	case failed:
+		return &ExitError{Code: ExitUsage}
+	case todo:
+		return &ExitError{Code: ExitToDo}
+	}
+	return nil
+}
+
+// plan turns arguments into jobs: files given together are grouped by host
+// name later; a directory gives one job per file and per subdirectory.
+func plan(args []string) ([]job, error) {
+	var jobs []job
+	var files []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if a == "-" {
+			files = append(files, a)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w; check the path", err)
+		}
+		if !st.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			p := filepath.Join(a, e.Name())
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			if !e.IsDir() {
+				jobs = append(jobs, job{names: []string{p}})
+				continue
+			}
+			sub, err := os.ReadDir(p)
+			if err != nil {
+				return nil, err
+			}
+			var j job
+			for _, s := range sub {
+				if !s.IsDir() && !strings.HasPrefix(s.Name(), ".") {
+					j.names = append(j.names, filepath.Join(p, s.Name()))
+				}
+			}
+			if len(j.names) > 0 {
+				jobs = append(jobs, j)
+			}
+		}
+	}
+	if len(files) > 0 {
+		jobs = append([]job{{names: files}}, jobs...)
+	}
+	return jobs, nil
+}
+
+// analyzeAll runs the jobs on all cores and hands results over in input
+// order. At most a few jobs per core are in flight, so memory stays flat on
+// huge directories.
+func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Options, emit func(assess.Assessment, []error)) {
+	type result struct {
+		as   []assess.Assessment
+		errs []error
+	}
+	workers := runtime.GOMAXPROCS(0)
+	window := make(chan struct{}, 4*workers)
+	results := make([]chan result, len(jobs))
+	for i := range results {
+		results[i] = make(chan result, 1)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				as, errs := analyzeJob(stdin, jobs[i], c, o)
+				results[i] <- result{as, errs}
+			}
+		}()
+	}
+	go func() {
+		for i := range jobs {
+			window <- struct{}{}
+			next <- i
+		}
+		close(next)
+	}()
+	for i := range jobs {
+		r := <-results[i]
+		results[i] = nil
+		<-window
+		if len(r.as) == 0 {
+			emit(assess.Assessment{}, r.errs)
+		}
+		for k, a := range r.as {
+			if k == 0 {
+				emit(a, r.errs)
+			} else {
+				emit(a, nil)
+			}
+		}
+	}
+	wg.Wait()
+}
+
+// analyzeJob reads a job's inputs, merges those of the same host, and
+// assesses each host.
+func analyzeJob(stdin io.Reader, j job, c *catalog.Catalog, o assess.Options) ([]assess.Assessment, []error) {
+	var hosts []inventory.Host
+	var errs []error
+	for _, name := range j.names {
+		h, err := readInput(stdin, name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		hosts = append(hosts, h)
+	}
+	var out []assess.Assessment
+	for _, group := range groupByHost(hosts) {
+		out = append(out, assess.Assess(inventory.Merge(group...), c, o))
+	}
+	return out, errs
+}
+
+// groupByHost puts inputs naming the same host together, in input order;
+// inputs without a host name join the single named host if there is one.
+func groupByHost(hosts []inventory.Host) [][]inventory.Host {
+	var order []string
+	groups := map[string][]inventory.Host{}
+	var anon []inventory.Host
+	for _, h := range hosts {
+		k := strings.ToUpper(h.Hostname)
+		if k == "" {
+			anon = append(anon, h)
+			continue
+		}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], h)
+	}
+	var out [][]inventory.Host
+	for _, k := range order {
+		out = append(out, groups[k])
+	}
+	switch {
+	case len(out) == 1:
+		out[0] = append(out[0], anon...)
+	case len(anon) > 0:
+		out = append(out, anon)
+	}
+	return out
+}
+
+// sink writes assessments in the chosen format.
+type sink struct {
+	f     analyzeFlags
+	w     io.Writer
+	n     int
+	count int
+	csv   *csv.Writer
+}
+
+func newSink(f analyzeFlags, w io.Writer, jobs int) *sink {
+	s := &sink{f: f, w: w, n: jobs}
+	if f.csv {
+		s.csv = csv.NewWriter(w)
+		s.csv.Write([]string{"hostname", "source", "product", "edition", "architecture", "build", "revision", "inScope",
+			"patchLevel", "ssu", "sha2", "esuPrepared", "steps", "reboots", "critical", "warnings", "findings"})
+	}
+	return s
+}
+
+func (s *sink) write(a assess.Assessment) error {
+	defer func() { s.count++ }()
+	switch {
+	case s.f.jsonl:
+		return report.WriteAssessmentJSON(s.w, a)
+	case s.f.json:
+		b, err := json.MarshalIndent(report.Assessment(a), "  ", "  ")
+		if err != nil {
+			return err
+		}
+		sep := "[\n  "
+		if s.count > 0 {
+			sep = ",\n  "
+		}
+		_, err = fmt.Fprintf(s.w, "%s%s", sep, b)
+		return err
+	case s.csv != nil:
+		j := report.Assessment(a)
+		var crit, warn []string
+		for _, f := range j.Findings {
+			switch f.Severity {
+			case "critical":
+				crit = append(crit, f.ID)
+			case "warning":
+				warn = append(warn, f.ID)
+			}
+		}
+		rec := []string{deref(j.Host.Hostname), j.Host.Source, deref(j.Host.OS.Product), deref(j.Host.OS.Edition),
+			deref(j.Host.OS.Architecture), intStr(j.Host.OS.Build), intStr(j.Host.OS.Revision), strconv.FormatBool(j.InScope),
+			deref(j.PatchLevel), deref(j.Servicing.SSU), strconv.FormatBool(j.Servicing.SHA2), strconv.FormatBool(j.Servicing.ESUPrep),
+			strconv.Itoa(len(j.Plan.Steps)), strconv.Itoa(j.Plan.Reboots), strconv.Itoa(len(crit)), strconv.Itoa(len(warn)),
+			strings.Join(append(crit, warn...), " ")}
+		return s.csv.Write(rec)
+	}
+	if s.count > 0 {
+		fmt.Fprintln(s.w, strings.Repeat("-", 72))
+	}
+	return report.WriteAssessmentText(s.w, a)
+}
+
+func (s *sink) close() error {
+	switch {
+	case s.f.json && s.count > 0:
+		_, err := fmt.Fprintln(s.w, "\n]")
+		return err
+	case s.f.json:
+		_, err := fmt.Fprintln(s.w, "[]")
+		return err
+	case s.csv != nil:
+		s.csv.Flush()
+		return s.csv.Error()
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func intStr(n *int) string {
+	if n == nil {
+		return ""
+	}
+	return strconv.Itoa(*n)
+}
+
+// progress draws "analysed N/M hosts" on a terminal's stderr only.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	n, of int
+	last  time.Time
+}
+
+func newProgress(w io.Writer, of int) *progress {
+	p := &progress{w: w, of: of}
+	if f, ok := w.(*os.File); ok && of > 1 {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+func (p *progress) step() {
+	p.n++
+	if !p.tty || time.Since(p.last) < 100*time.Millisecond && p.n < p.of {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "\ranalysed %d/%d inputs", p.n, p.of)
+}
+
+func (p *progress) clear() {
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

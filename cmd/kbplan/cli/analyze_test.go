@@ -1,0 +1,229 @@
+package cli
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kbplan/kbplan/report"
+)
+
+const asOf = "2026-11-25"
+
+type scenario struct {
+	name  string
+	flags []string
+	files []string
+	code  int
+}
+
+var scenarios = []scenario{
+	{"6001-x64-rtm", nil, []string{shared + "/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt"}, ExitToDo},
+	{"6001-x86-rtm", nil, []string{shared + "/wesng/srv_2008_rtm_x86_standard_en-us_systeminfo.txt"}, ExitToDo},
+	{"6002-x64-bare", nil, []string{shared + "/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"}, ExitToDo},
+	{"6002-x64-missed-restart", nil, []string{"../../../testdata/analyze/ws2008-6002-x64-missed-restart.txt"}, ExitToDo},
+	{"6003-x64-no-sha2", nil, []string{"../../../testdata/analyze/ws2008-6003-x64-no-sha2.txt"}, ExitToDo},
+	{"6003-x86-public-current", nil, []string{"../../../testdata/analyze/ws2008-6003-x86-public-current.txt"}, ExitToDo},
+	{"6003-x64-esu", []string{"--esu"}, []string{"../../../testdata/analyze/ws2008-6003-x64-esu-prepared.txt"}, ExitToDo},
+	{"6003-x64-azure-esu", []string{"--esu=azure"}, []string{"../../../testdata/analyze/ws2008-6003-x64-esu-prepared.txt"}, ExitToDo},
+	{"6003-x64-esu-unprepared", []string{"--esu"}, []string{"../../../testdata/analyze/ws2008-6003-x64-no-sha2.txt"}, ExitToDo},
+	{"6003-x64-security-only", []string{"--strategy", "security-only"}, []string{"../../../testdata/analyze/ws2008-6003-x64-security-only.txt"}, ExitToDo},
+	{"6003-x64-security-only-as-of-2019", []string{"--strategy", "security-only", "--as-of", "2019-08-01"}, []string{"../../../testdata/analyze/ws2008-6003-x64-security-only.txt"}, ExitToDo},
+	{"6002-ia64", nil, []string{"../../../testdata/analyze/ws2008-6002-ia64-bare.txt"}, ExitToDo},
+	{"6003-web-esu", []string{"--esu"}, []string{"../../../testdata/analyze/ws2008-6003-x64-web-edition.txt"}, ExitToDo},
+	{"6003-x86-ru-merged", nil, []string{"../../../testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt", "../../../testdata/hosts/wmic-qfe-list-full-utf16le-bom.txt"}, ExitToDo},
+	{"vista-sp2", nil, []string{shared + "/wesng/vista_x64_sp2_systeminfo.txt"}, ExitToDo},
+	{"vista-rtm", nil, []string{shared + "/wesng/vista_x64_sp0_systeminfo.txt"}, ExitToDo},
+	{"2008r2-out-of-scope", nil, []string{shared + "/wesng/srv_2008r2_sp1_x64_standard_en-us_systeminfo.txt"}, ExitOK},
+	{"ver-only", nil, []string{"../../../testdata/hosts/ver-ru-cp866.txt"}, ExitToDo},
+}
+
+// TestAnalyzeGolden runs analyze on every scenario, as JSON and as text.
+func TestAnalyzeGolden(t *testing.T) {
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			args := append(append([]string{"analyze", "--as-of", asOf}, sc.flags...), sc.files...)
+			txt, errOut, code := run(t, "", args...)
+			if code != sc.code {
+				t.Fatalf("exit %d, want %d: %s", code, sc.code, errOut)
+			}
+			golden(t, "analyze-"+sc.name+".txt", relPaths(txt))
+			js, _, _ := run(t, "", append([]string{"analyze", "--json", "--as-of", asOf}, append(sc.flags, sc.files...)...)...)
+			golden(t, "analyze-"+sc.name+".json", relPaths(js))
+		})
+	}
+}
+
+func relPaths(s string) string {
+	for _, p := range []string{shared + "/wesng/", shared + "/vanilla/", "../../../testdata/analyze/", "../../../testdata/hosts/"} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	return s
+}
+
+func analyzeJSON(t *testing.T, args ...string) report.AssessmentJSON {
+	t.Helper()
+	out, errOut, _ := run(t, "", append([]string{"analyze", "--json", "--as-of", asOf}, args...)...)
+	var as []report.AssessmentJSON
+	if err := json.Unmarshal([]byte(out), &as); err != nil || len(as) != 1 {
+		t.Fatalf("%v (%d hosts): %s %s", err, len(as), out, errOut)
+	}
+	return as[0]
+}
+
+func stepKBs(a report.AssessmentJSON) []string {
+	var out []string
+	for _, s := range a.Plan.Steps {
+		out = append(out, s.KB)
+	}
+	return out
+}
+
+func findingIDs(a report.AssessmentJSON) string {
+	var out []string
+	for _, f := range a.Findings {
+		out = append(out, f.ID)
+	}
+	return strings.Join(out, " ")
+}
+
+func index(l []string, s string) int {
+	for i, x := range l {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestAnalyzeRules checks the plan's rules directly, beside the goldens.
+func TestAnalyzeRules(t *testing.T) {
+	dir := "../../../testdata/analyze/"
+	t.Run("SP1 host gets SP2 first, then SSU, SHA-2 with a restart, newest SSU, rollup last", func(t *testing.T) {
+		a := analyzeJSON(t, shared+"/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt")
+		kbs := stepKBs(a)
+		order := []string{"KB948465", "KB4493730", "KB4474419", "KB4536953", "KB4534303"}
+		last := -1
+		for _, kb := range order {
+			i := index(kbs, kb)
+			if i <= last {
+				t.Fatalf("%s at %d, after %d: order %v", kb, i, last, kbs[:5])
+			}
+			last = i
+		}
+		if kbs[len(kbs)-1] != "KB4534303" {
+			t.Errorf("the rollup is not last: %v", kbs[len(kbs)-3:])
+		}
+		if !a.Plan.Steps[index(kbs, "KB4474419")].RebootAfter || !a.Plan.Steps[0].RebootAfter {
+			t.Error("SP2 and SHA-2 must be followed by a restart")
+		}
+	})
+	t.Run("without ESU the plan stops at 2020-01 and says why", func(t *testing.T) {
+		a := analyzeJSON(t, dir+"ws2008-6003-x64-no-sha2.txt")
+		for _, s := range a.Plan.Steps {
+			if s.Released != nil && *s.Released > "2020-01-14" && s.Kind != "standalone" {
+				t.Errorf("%s (%s) is after the last public update", s.KB, *s.Released)
+			}
+		}
+		if !strings.Contains(findingIDs(a), "no-esu") {
+			t.Errorf("no no-esu finding: %s", findingIDs(a))
+		}
+	})
+	t.Run("ESU host gets prep, newest SSU and the January 2023 rollup", func(t *testing.T) {
+		a := analyzeJSON(t, "--esu", dir+"ws2008-6003-x64-esu-prepared.txt")
+		kbs := stepKBs(a)
+		if kbs[len(kbs)-1] != "KB5022340" || index(kbs, "KB5016129") < 0 || index(kbs, "KB4538484") >= 0 {
+			t.Errorf("plan %v", kbs)
+		}
+	})
+	t.Run("security-only plans every missing month and no rollup", func(t *testing.T) {
+		a := analyzeJSON(t, "--strategy", "security-only", dir+"ws2008-6003-x64-security-only.txt")
+		months := 0
+		for _, s := range a.Plan.Steps {
+			switch s.Kind {
+			case "rollup":
+				t.Errorf("rollup %s in a security-only plan", s.KB)
+			case "security-only":
+				months++
+			}
+		}
+		// 2019-07 to 2020-01: seven months.
+		if months != 7 || *a.PatchLevel != "2019-06" {
+			t.Errorf("%d security-only steps, patch level %v", months, *a.PatchLevel)
+		}
+	})
+	t.Run("missed restart is critical", func(t *testing.T) {
+		a := analyzeJSON(t, dir+"ws2008-6002-x64-missed-restart.txt")
+		if a.Findings[0].ID != "build-6002-with-6003-update" || a.Findings[0].Severity != "critical" {
+			t.Errorf("first finding %+v", a.Findings[0])
+		}
+	})
+	t.Run("never a superseded update, never twice", func(t *testing.T) {
+		for _, f := range []string{dir + "ws2008-6003-x64-no-sha2.txt", shared + "/wesng/vista_x64_sp2_systeminfo.txt"} {
+			a := analyzeJSON(t, "--esu=azure", f)
+			seen := map[string]bool{}
+			for _, s := range a.Plan.Steps {
+				if seen[s.KB] {
+					t.Errorf("%s twice", s.KB)
+				}
+				seen[s.KB] = true
+			}
+			out, _, _ := run(t, "", "catalog", "list", "--json")
+			var us []report.UpdateJSON
+			if err := json.Unmarshal([]byte(out), &us); err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range us {
+				if !seen[u.KB] {
+					continue
+				}
+				for _, by := range u.SupersededBy {
+					if seen[by] && u.Kind != "ssu" {
+						t.Errorf("%s planned with its superseder %s", u.KB, by)
+					}
+				}
+			}
+		}
+	})
+	t.Run("Vista gets only Vista updates and Vista's lifecycle", func(t *testing.T) {
+		a := analyzeJSON(t, shared+"/wesng/vista_x64_sp2_systeminfo.txt")
+		if a.Lifecycle.Product != "vista" || a.Lifecycle.Ends != "2017-04-11" {
+			t.Errorf("lifecycle %+v", a.Lifecycle)
+		}
+		for _, s := range a.Plan.Steps {
+			if s.Kind == "rollup" || s.Kind == "security-only" {
+				t.Errorf("%s (%s) is a Server 2008 monthly update", s.KB, s.Kind)
+			}
+		}
+	})
+	t.Run("out of scope gets no plan", func(t *testing.T) {
+		a := analyzeJSON(t, shared+"/wesng/srv_2008r2_sp1_x64_standard_en-us_systeminfo.txt")
+		if a.InScope || len(a.Plan.Steps) != 0 || a.Findings[0].ID != "out-of-scope" {
+			t.Errorf("%+v", a.Findings)
+		}
+	})
+}
+
+func TestAnalyzeDirectoryAndFormats(t *testing.T) {
+	dir := "../../../testdata/analyze"
+	out, errOut, code := run(t, "", "analyze", "--csv", "--as-of", asOf, dir)
+	if code != ExitToDo {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	files, _ := filepath.Glob(dir + "/*.txt")
+	if len(lines) != len(files)+1 || !strings.HasPrefix(lines[0], "hostname,source,product") {
+		t.Errorf("csv has %d lines for %d files:\n%s", len(lines), len(files), out)
+	}
+	html := filepath.Join(t.TempDir(), "r.html")
+	if _, errOut, code := run(t, "", "analyze", "--jsonl", "--html", html, "--as-of", asOf, dir); code != ExitToDo {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, _, code := run(t, "", "analyze", "--json", "--csv", dir); code != ExitUsage {
+		t.Errorf("--json --csv: exit %d", code)
+	}
+	if _, errOut, code := run(t, "", "analyze", "--esu=forever", dir); code != ExitUsage || !strings.Contains(errOut, "--esu") {
+		t.Errorf("--esu=forever: exit %d %s", code, errOut)
+	}
+}

@@ -1,0 +1,196 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kbplan/kbplan/assess"
+)
+
+// AssessmentJSON is the stable JSON form of an assessment (docs/json.md).
+type AssessmentJSON struct {
+	Host       HostJSON      `json:"host"`
+	InScope    bool          `json:"inScope"`
+	PatchLevel *string       `json:"patchLevel"`
+	Servicing  ServicingJSON `json:"servicing"`
+	Lifecycle  LifecycleJSON `json:"lifecycle"`
+	Findings   []FindingJSON `json:"findings"`
+	Plan       PlanJSON      `json:"plan"`
+}
+
+// ServicingJSON is the servicing state.
+type ServicingJSON struct {
+	SSU       *string `json:"ssu"`
+	SSULatest *string `json:"ssuLatest"`
+	SHA2      bool    `json:"sha2"`
+	ESUPrep   bool    `json:"esuPrepared"`
+}
+
+// LifecycleJSON is the lifecycle as of the analysis date.
+type LifecycleJSON struct {
+	Product string `json:"product,omitempty"`
+	AsOf    string `json:"asOf"`
+	Phase   string `json:"phase,omitempty"`
+	Ends    string `json:"ends,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// FindingJSON is one finding.
+type FindingJSON struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	Fact     string `json:"fact"`
+}
+
+// StepJSON is one plan step.
+type StepJSON struct {
+	KB          string  `json:"kb"`
+	Kind        string  `json:"kind"`
+	Title       string  `json:"title"`
+	Released    *string `json:"released"`
+	RebootAfter bool    `json:"rebootAfter"`
+	Why         string  `json:"why"`
+}
+
+// PlanJSON is the plan.
+type PlanJSON struct {
+	Strategy    string     `json:"strategy"`
+	Channel     string     `json:"channel"`
+	Steps       []StepJSON `json:"steps"`
+	Reboots     int        `json:"reboots"`
+	Unavailable []StepJSON `json:"unavailable"`
+}
+
+func steps(ss []assess.Step) []StepJSON {
+	out := make([]StepJSON, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, StepJSON{KB: s.KB, Kind: string(s.Kind), Title: s.Title, Released: str(s.Released.String()),
+			RebootAfter: s.RebootAfter, Why: s.Why})
+	}
+	return out
+}
+
+// Assessment converts an assessment to its JSON form.
+func Assessment(a assess.Assessment) AssessmentJSON {
+	j := AssessmentJSON{Host: Host(a.Host), InScope: a.InScope, Findings: []FindingJSON{},
+		Servicing: ServicingJSON{SSU: str(a.Servicing.SSU), SSULatest: str(a.Servicing.SSULatest), SHA2: a.Servicing.SHA2, ESUPrep: a.Servicing.ESUPrep},
+		Lifecycle: LifecycleJSON{Product: a.Lifecycle.Product, AsOf: a.Lifecycle.AsOf.String(), Phase: a.Lifecycle.Phase,
+			Ends: a.Lifecycle.Ends.String(), Message: a.Lifecycle.Message},
+		Plan: PlanJSON{Strategy: string(a.Plan.Strategy), Channel: string(a.Plan.Channel), Steps: steps(a.Plan.Steps),
+			Reboots: a.Plan.Reboots, Unavailable: steps(a.Plan.Unavailable)},
+	}
+	if !a.PatchLevel.IsZero() {
+		j.PatchLevel = str(a.PatchLevel.YearMonth())
+	}
+	for _, f := range a.Findings {
+		j.Findings = append(j.Findings, FindingJSON{ID: f.ID, Severity: string(f.Severity), Message: f.Message, Fact: f.Fact})
+	}
+	return j
+}
+
+// WriteAssessmentJSON writes one assessment as one line of JSON.
+func WriteAssessmentJSON(w io.Writer, a assess.Assessment) error {
+	b, err := json.Marshal(Assessment(a))
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// WriteAssessmentText writes an assessment for a tired admin: what the box
+// is, where it stands, what to install in which order, and where to restart.
+func WriteAssessmentText(w io.Writer, a assess.Assessment) error {
+	var b strings.Builder
+	h := Host(a.Host)
+	name := "(hostname unknown)"
+	if h.Hostname != nil {
+		name = *h.Hostname
+	}
+	os := "unknown OS"
+	if h.OS.Release != nil {
+		os = *h.OS.Release
+	}
+	if h.OS.Edition != nil {
+		os += " " + *h.OS.Edition
+	}
+	if h.OS.Architecture != nil {
+		os += " " + *h.OS.Architecture
+	}
+	ver := "version unknown"
+	if h.OS.Version != nil {
+		ver = *h.OS.Version
+		if h.OS.Revision != nil {
+			ver += fmt.Sprintf(".%d", *h.OS.Revision)
+		}
+	}
+	fmt.Fprintf(&b, "%s: %s, %s\n", name, os, ver)
+	if a.InScope {
+		level := "before the monthly rollups (no 2018-09 or later monthly update)"
+		if !a.PatchLevel.IsZero() {
+			level = a.PatchLevel.YearMonth()
+		}
+		sha2 := "no"
+		if a.Servicing.SHA2 {
+			sha2 = "yes"
+		}
+		fmt.Fprintf(&b, "  Patched as of  %s\n", level)
+		fmt.Fprintf(&b, "  Servicing      SSU %s (newest available %s), SHA-2 %s, ESU prepared %v\n",
+			orNone(a.Servicing.SSU), orNone(a.Servicing.SSULatest), sha2, a.Servicing.ESUPrep)
+	}
+	if len(a.Findings) > 0 {
+		fmt.Fprintln(&b, "\nFindings")
+		for _, f := range a.Findings {
+			fmt.Fprintf(&b, "  %-8s %s\n", strings.ToUpper(string(f.Severity)), f.Message)
+		}
+	}
+	if a.InScope {
+		fmt.Fprintf(&b, "\nPlan (%s strategy, %s channel)\n", a.Plan.Strategy, a.Plan.Channel)
+		if len(a.Plan.Steps) == 0 {
+			fmt.Fprintln(&b, "  nothing to install on this channel")
+		}
+		steps := a.Plan.Steps
+		for i := 0; i < len(steps); i++ {
+			s := steps[i]
+			// A long run of updates of one kind (hundreds of pre-2018
+			// standalone updates on a bare SP2 box) is shown as one line.
+			j := i
+			for j+1 < len(steps) && steps[j+1].Kind == s.Kind && !steps[j].RebootAfter {
+				j++
+			}
+			if j-i+1 >= minGroup {
+				last := steps[j]
+				fmt.Fprintf(&b, "  %2d-%d. %d %s updates, %s to %s (--json lists each), e.g. %s: %s\n", i+1, j+1, j-i+1, s.Kind,
+					orDash(s.Released.YearMonth()), orDash(last.Released.YearMonth()), s.KB, s.Why)
+				if last.RebootAfter {
+					fmt.Fprintf(&b, "      %-10s restart\n", "")
+				}
+				i = j
+				continue
+			}
+			fmt.Fprintf(&b, "  %2d. %-10s %-14s %s\n", i+1, s.KB, s.Kind, s.Why)
+			if s.RebootAfter {
+				fmt.Fprintf(&b, "      %-10s restart\n", "")
+			}
+		}
+		for _, s := range a.Plan.Unavailable {
+			fmt.Fprintf(&b, "  not planned: %s\n", s.Why)
+		}
+		fmt.Fprintf(&b, "\n%d steps, %d restarts\n", len(a.Plan.Steps), a.Plan.Reboots)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// minGroup is the shortest run of same-kind steps shown as one line.
+const minGroup = 6
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
