@@ -124,9 +124,12 @@ func Assess(h inventory.Host, c *catalog.Catalog, o Options) Assessment {
 		o.Strategy = RollupStrategy
 	}
 	a := Assessment{Host: h, Plan: Plan{Strategy: o.Strategy}}
-	s := &state{a: &a, c: c, o: o, installed: map[string]bool{}}
+	s := &state{a: &a, c: c, o: o, installed: map[string]bool{}, inst: make([]bool, len(c.Updates))}
 	for _, kb := range h.Hotfixes {
 		s.installed[kb] = true
+		if u, ok := c.Get(kb); ok {
+			s.inst[u.Index] = true
+		}
 	}
 	if !s.scope() {
 		return a
@@ -147,7 +150,9 @@ type state struct {
 	c         *catalog.Catalog
 	o         Options
 	installed map[string]bool
+	inst      []bool // installed, by catalog position
 	planned   map[string]bool
+	kinds     map[catalog.Kind]bool // kinds of the installed updates
 }
 
 func (s *state) find(sev Severity, id, fact, format string, args ...any) {
@@ -156,6 +161,20 @@ func (s *state) find(sev Severity, id, fact, format string, args ...any) {
 
 // has reports whether kb, or an update superseding it, is installed.
 func (s *state) has(kb string) (string, bool) { return s.c.Covers(s.installed, kb) }
+
+// covered reports whether the update at position i, or one superseding it,
+// is marked in set.
+func (s *state) covered(set []bool, i int) bool {
+	if set[i] {
+		return true
+	}
+	for _, j := range s.c.SupersederIndexes(i) {
+		if set[j] {
+			return true
+		}
+	}
+	return false
+}
 
 func (s *state) scope() bool {
 	h, a := s.a.Host, s.a

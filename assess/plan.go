@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/winver"
@@ -178,7 +179,7 @@ func next(d catalog.Date) catalog.Date {
 func (s *state) plan() {
 	p := &s.a.Plan
 	p.Channel = s.newestChannel()
-	s.planned = map[string]bool{}
+	s.planned = make(map[string]bool, 512)
 	add := func(kb, why string) {
 		u, ok := s.c.Get(kb)
 		if !ok || s.planned[kb] {
@@ -264,7 +265,17 @@ func hasMonthly(us []*catalog.Update) bool {
 }
 
 func kindOrder(k catalog.Kind) int {
-	return slices.Index([]catalog.Kind{catalog.Standalone, catalog.IE, catalog.DotNet, catalog.SecurityOnly, catalog.Rollup}, k)
+	switch k {
+	case catalog.Standalone:
+		return 0
+	case catalog.IE:
+		return 1
+	case catalog.DotNet:
+		return 2
+	case catalog.SecurityOnly:
+		return 3
+	}
+	return 4
 }
 
 // needSSU reports whether a candidate names a servicing stack update the
@@ -285,12 +296,15 @@ func (s *state) needSSU(cands []*catalog.Update) bool {
 // hasKind reports whether any update of a kind is installed: evidence that
 // the product it serves (IE 9, .NET) is on the host.
 func (s *state) hasKind(k catalog.Kind) bool {
-	for kb := range s.installed {
-		if u, ok := s.c.Get(kb); ok && u.Kind == k {
-			return true
+	if s.kinds == nil {
+		s.kinds = map[catalog.Kind]bool{}
+		for kb := range s.installed {
+			if u, ok := s.c.Get(kb); ok {
+				s.kinds[u.Kind] = true
+			}
 		}
 	}
-	return false
+	return s.kinds[k]
 }
 
 // candidates are the updates the host lacks and can get, without any that
@@ -298,11 +312,8 @@ func (s *state) hasKind(k catalog.Kind) bool {
 func (s *state) candidates() []*catalog.Update {
 	var out []*catalog.Update
 	rollupMonth := s.rollupMonth()
-	for _, u := range s.c.Updates {
-		if !s.available(u) {
-			continue
-		}
-		if _, ok := s.has(u.KB); ok {
+	for i, u := range s.c.Updates {
+		if !s.available(u) || s.covered(s.inst, i) {
 			continue
 		}
 		switch u.Kind {
@@ -316,7 +327,7 @@ func (s *state) candidates() []*catalog.Update {
 				continue
 			}
 		case catalog.SecurityOnly:
-			if s.o.Strategy != SecurityOnlyStrategy || u.Released.Compare(rollupMonth) <= 0 && !rollupMonth.IsZero() ||
+			if s.o.Strategy != SecurityOnlyStrategy || !rollupMonth.IsZero() && u.Released.Compare(rollupMonth) <= 0 ||
 				u.Released.SameMonth(rollupMonth) {
 				continue
 			}
@@ -326,25 +337,35 @@ func (s *state) candidates() []*catalog.Update {
 		out = append(out, u)
 	}
 	// Never a superseded update: drop what another candidate covers.
-	set := map[string]bool{}
-	for kb := range s.installed {
-		set[kb] = true
-	}
+	set := slices.Clone(s.inst)
 	for _, u := range out {
-		set[u.KB] = true
+		set[u.Index] = true
 	}
-	var keep []*catalog.Update
+	keep := out[:0]
 	for _, u := range out {
-		set[u.KB] = false
-		if _, covered := s.c.Covers(set, u.KB); !covered {
+		set[u.Index] = false
+		if !s.covered(set, u.Index) {
 			keep = append(keep, u)
 		}
-		set[u.KB] = true
+		set[u.Index] = true
 	}
 	return keep
 }
 
+// whys caches the explanation of each update: it depends on the update
+// alone, and a fleet asks for the same few hundred many times.
+var whys sync.Map // *catalog.Update -> string
+
 func (s *state) why(u *catalog.Update) string {
+	if w, ok := whys.Load(u); ok {
+		return w.(string)
+	}
+	w := explain(u)
+	whys.Store(u, w)
+	return w
+}
+
+func explain(u *catalog.Update) string {
 	switch u.Kind {
 	case catalog.Rollup:
 		return fmt.Sprintf("newest monthly rollup the host can get (%s): cumulative, it carries every monthly fix since September 2018", u.Released.YearMonth())
@@ -359,7 +380,7 @@ func (s *state) why(u *catalog.Update) string {
 	if !u.Released.IsZero() {
 		when = u.Released.YearMonth()
 	}
-	return fmt.Sprintf("security update (%s) that no installed or planned update supersedes: the 2008 SP2 rollups reach back only to September 2018", when)
+	return "security update (" + when + ") that no installed or planned update supersedes: the 2008 SP2 rollups reach back only to September 2018"
 }
 
 // unavailable lists, per channel the host lacks, the newest update it would

@@ -81,6 +81,7 @@ type Update struct {
 	Source        string
 	Notes         string
 	Line          int // line in the catalog file, for messages
+	Index         int // position in Catalog.Updates
 }
 
 // AppliesTo reports whether the update applies to a product ("server2008"
@@ -108,6 +109,9 @@ type Catalog struct {
 	Lifecycle    []Milestone
 	byKB         map[string]*Update
 	supersededBy map[string][]string
+	closureOnce  sync.Once
+	closure      map[string][]string
+	closureIdx   [][]int
 }
 
 // Get returns the update with the given KB id ("KB4489887").
@@ -121,28 +125,62 @@ func (c *Catalog) SupersededBy(kb string) []string { return c.supersededBy[kb] }
 
 // Covers reports whether kb, or an update that supersedes it (directly or
 // through a chain), is in installed. It returns the installed KB that
-// covers it, kb itself first.
+// covers it: kb itself first, then the nearest superseder.
 func (c *Catalog) Covers(installed map[string]bool, kb string) (string, bool) {
 	if installed[kb] {
 		return kb, true
 	}
-	seen := map[string]bool{kb: true}
-	queue := []string{kb}
-	for len(queue) > 0 {
-		k := queue[0]
-		queue = queue[1:]
-		for _, s := range c.supersededBy[k] {
-			if seen[s] {
-				continue
-			}
-			if installed[s] {
-				return s, true
-			}
-			seen[s] = true
-			queue = append(queue, s)
+	for _, s := range c.Superseders(kb) {
+		if installed[s] {
+			return s, true
 		}
 	}
 	return "", false
+}
+
+// Superseders returns every update that supersedes kb, directly or through
+// a chain, nearest first. It is computed once per catalog.
+func (c *Catalog) Superseders(kb string) []string {
+	c.closureOnce.Do(c.buildClosure)
+	return c.closure[kb]
+}
+
+// SupersederIndexes is Superseders as positions in Updates, for callers
+// that keep per-update state in slices.
+func (c *Catalog) SupersederIndexes(i int) []int {
+	c.closureOnce.Do(c.buildClosure)
+	return c.closureIdx[i]
+}
+
+func (c *Catalog) buildClosure() {
+	defer func() {
+		c.closureIdx = make([][]int, len(c.Updates))
+		for i, u := range c.Updates {
+			for _, s := range c.closure[u.KB] {
+				if v, ok := c.byKB[s]; ok {
+					c.closureIdx[i] = append(c.closureIdx[i], v.Index)
+				}
+			}
+		}
+	}()
+	c.closure = make(map[string][]string, len(c.supersededBy))
+	for kb := range c.supersededBy {
+		seen := map[string]bool{kb: true}
+		queue := []string{kb}
+		var out []string
+		for len(queue) > 0 {
+			k := queue[0]
+			queue = queue[1:]
+			for _, s := range c.supersededBy[k] {
+				if !seen[s] {
+					seen[s] = true
+					out = append(out, s)
+					queue = append(queue, s)
+				}
+			}
+		}
+		c.closure[kb] = out
+	}
 }
 
 // Milestone returns a lifecycle date.
@@ -166,7 +204,8 @@ func Default() (*Catalog, error) { return defaultCatalog() }
 func (c *Catalog) index() {
 	c.byKB = make(map[string]*Update, len(c.Updates))
 	c.supersededBy = map[string][]string{}
-	for _, u := range c.Updates {
+	for i, u := range c.Updates {
+		u.Index = i
 		c.byKB[u.KB] = u
 	}
 	for _, u := range c.Updates {

@@ -42,9 +42,24 @@ func (d Date) String() string {
 	case d.IsZero():
 		return ""
 	case d.Day == 0:
-		return fmt.Sprintf("%04d-%02d", d.Year, d.Month)
+		return d.YearMonth()
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	var b [10]byte
+	d.put(b[:])
+	b[7] = '-'
+	b[8], b[9] = byte('0'+d.Day/10%10), byte('0'+d.Day%10)
+	return string(b[:])
+}
+
+// put writes YYYY-MM into b.
+func (d Date) put(b []byte) {
+	y := d.Year
+	for i := 3; i >= 0; i-- {
+		b[i] = byte('0' + y%10)
+		y /= 10
+	}
+	b[4] = '-'
+	b[5], b[6] = byte('0'+d.Month/10%10), byte('0'+d.Month%10)
 }
 
 // YearMonth renders YYYY-MM, or "" for an unknown date.
@@ -52,7 +67,9 @@ func (d Date) YearMonth() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d", d.Year, d.Month)
+	var b [7]byte
+	d.put(b[:])
+	return string(b[:])
 }
 
 // Compare orders dates; a month-only date sorts before every day of its

@@ -1,0 +1,102 @@
+package assess
+
+import (
+	"os"
+	"testing"
+
+	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/detect"
+	"github.com/kbplan/kbplan/winver"
+)
+
+func host(t testing.TB, path string) inventory.Host {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, err := detect.Read(path, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+var asOf = catalog.Date{Year: 2026, Month: 11, Day: 25}
+
+// TestPure checks that Assess is deterministic: same input, same output.
+func TestPure(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := host(t, "../../shared/data/samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	a := Assess(h, c, Options{AsOf: asOf})
+	for i := 0; i < 5; i++ {
+		b := Assess(h, c, Options{AsOf: asOf})
+		if len(a.Plan.Steps) != len(b.Plan.Steps) || len(a.Findings) != len(b.Findings) {
+			t.Fatal("two runs differ")
+		}
+		for k := range a.Plan.Steps {
+			if a.Plan.Steps[k] != b.Plan.Steps[k] {
+				t.Fatalf("step %d differs: %+v vs %+v", k, a.Plan.Steps[k], b.Plan.Steps[k])
+			}
+		}
+	}
+}
+
+func TestPatchLevelAndAsOf(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		hotfixes []string
+		asOf     catalog.Date
+		level    string
+		lastStep string
+	}{
+		{"rollup 2019-04", []string{"KB4493471"}, asOf, "2019-04", "KB4534303"},
+		{"preview 2019-03 counts for its month", []string{"KB4489887"}, asOf, "2019-03", "KB4534303"},
+		{"security-only run with a gap stops at the gap", []string{"KB4457984", "KB4463104", "KB4471319"}, asOf, "2018-10", "KB4534303"},
+		{"as of 2019-06-01 the newest rollup is May 2019", nil, catalog.Date{Year: 2019, Month: 6, Day: 1}, "", "KB4499149"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := inventory.Host{Format: "test", HotfixesKnown: true, Hotfixes: tc.hotfixes}
+			v.OS.Product, v.OS.Architecture, v.OS.Edition = "Windows Server 2008", "x64", "Standard"
+			v.SetVersion(mustVersion(6003))
+			a := Assess(v, c, Options{AsOf: tc.asOf})
+			if got := a.PatchLevel.YearMonth(); got != tc.level {
+				t.Errorf("patch level %q, want %q", got, tc.level)
+			}
+			if n := len(a.Plan.Steps); n == 0 || a.Plan.Steps[n-1].KB != tc.lastStep {
+				t.Errorf("last step %v, want %s", a.Plan.Steps[max(n-1, 0):], tc.lastStep)
+			}
+			for _, s := range a.Plan.Steps {
+				if s.Released.Compare(tc.asOf) > 0 {
+					t.Errorf("%s released %s, after the analysis date", s.KB, s.Released)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkAssess(b *testing.B) {
+	c, err := catalog.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := host(b, "../../shared/data/samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	b.ReportAllocs()
+	for b.Loop() {
+		Assess(h, c, Options{AsOf: asOf})
+	}
+}
+
+func mustVersion(build int) winver.Version {
+	return winver.Version{Major: 6, Minor: 0, Build: build, Revision: -1}
+}
