@@ -227,3 +227,26 @@ func TestAnalyzeDirectoryAndFormats(t *testing.T) {
 		t.Errorf("--esu=forever: exit %d %s", code, errOut)
 	}
 }
+
+func TestRollbackGolden(t *testing.T) {
+	host := "../../../testdata/analyze/ws2008-6003-x64-esu-prepared.txt"
+	tests := []struct {
+		golden string
+		args   []string
+		want   string
+	}{
+		{"rollback-sha2.txt", []string{"rollback", "--esu", "--as-of", asOf, "KB4474419", host}, "KB5003661"},
+		{"rollback-ssu.txt", []string{"rollback", "KB4580971", host}, "cannot be uninstalled"},
+		{"rollback-rollup.json", []string{"rollback", "--json", "--esu", "--as-of", asOf, "KB5003661", host}, `"buildStays": 6003`},
+		{"rollback-not-installed.txt", []string{"rollback", "KB4534303", host}, "nothing to uninstall"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != ExitOK || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d, output lacks %q:\n%s%s", code, tc.want, out, errOut)
+			}
+			golden(t, tc.golden, out)
+		})
+	}
+}

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/inventory"
+)
+
+func rollbackCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var asJSON bool
+	var esu, asOf string
+	cmd := &cobra.Command{
+		Use:   "rollback KB FILE...",
+		Short: "Tell what uninstalling an update would do on a host",
+		Long: `rollback answers "what happens if I uninstall KB X here": which installed updates
+depend on it, whether it can be removed at all (servicing stack updates cannot),
+whether the build goes back (it stays 6003), how the patch level changes, and the
+supported way back (a restore from backup). It changes nothing.`,
+		Example: `  kbplan rollback KB4474419 systeminfo.txt
+  kbplan rollback --json KB4534303 systeminfo.txt qfe.txt`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			o, err := analyzeFlags{esu: esu, asOf: asOf}.options()
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			kb, ok := inventory.NormalizeKB(args[0])
+			if !ok {
+				fmt.Fprintf(stderr, "kbplan: %q is not a KB number such as KB4474419\n", args[0])
+				return &ExitError{Code: ExitUsage}
+			}
+			c, err := loadCatalog("")
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			var hosts []inventory.Host
+			for _, name := range args[1:] {
+				h, err := readInput(stdin, name)
+				if err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					return &ExitError{Code: ExitUsage}
+				}
+				hosts = append(hosts, h)
+			}
+			r := assess.Uninstall(inventory.Merge(hosts...), c, kb, o)
+			if asJSON {
+				out := struct {
+					KB          string              `json:"kb"`
+					Known       bool                `json:"known"`
+					Installed   bool                `json:"installed"`
+					Removable   bool                `json:"removable"`
+					Dependents  []string            `json:"dependents"`
+					BuildStays  *int                `json:"buildStays"`
+					PatchBefore *string             `json:"patchLevelBefore"`
+					PatchAfter  *string             `json:"patchLevelAfter"`
+					Notes       []map[string]string `json:"notes"`
+				}{KB: r.KB, Known: r.Known, Installed: r.Installed, Removable: r.Removable, Dependents: r.Dependents}
+				if out.Dependents == nil {
+					out.Dependents = []string{}
+				}
+				if r.BuildStays != 0 {
+					out.BuildStays = &r.BuildStays
+				}
+				if s := r.PatchBefore.YearMonth(); s != "" {
+					out.PatchBefore = &s
+				}
+				if s := r.PatchAfter.YearMonth(); s != "" {
+					out.PatchAfter = &s
+				}
+				for _, n := range r.Notes {
+					out.Notes = append(out.Notes, map[string]string{"id": n.ID, "severity": string(n.Severity), "message": n.Message, "fact": n.Fact})
+				}
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			}
+			fmt.Fprintf(stdout, "Uninstalling %s:\n", r.KB)
+			for _, n := range r.Notes {
+				fmt.Fprintf(stdout, "  %-8s %s\n", strings.ToUpper(string(n.Severity)), n.Message)
+			}
+			if len(r.Dependents) > 0 {
+				fmt.Fprintf(stdout, "  depends on it: %s\n", strings.Join(r.Dependents, " "))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&esu, "esu", "", "the host has ESU: --esu or --esu=azure")
+	cmd.Flags().Lookup("esu").NoOptDefVal = "esu"
+	cmd.Flags().StringVar(&asOf, "as-of", "", "analysis date YYYY-MM-DD (default: today)")
+	return cmd
+}
