@@ -153,6 +153,7 @@ type state struct {
 	inst      []bool // installed, by catalog position
 	planned   map[string]bool
 	kinds     map[catalog.Kind]bool // kinds of the installed updates
+	known     []*catalog.Update     // installed updates the catalog knows
 }
 
 func (s *state) find(sev Severity, id, fact, format string, args ...any) {

@@ -93,13 +93,13 @@ func (s *state) lifecycle() {
 func (s *state) servicing() {
 	sv := &s.a.Servicing
 	var newest *catalog.Update
-	for _, u := range s.c.Updates {
+	for _, u := range s.installedUpdates() {
 		switch {
-		case u.Kind == catalog.SSU && s.installed[u.KB] && (newest == nil || u.Released.Compare(newest.Released) > 0):
+		case u.Kind == catalog.SSU && (newest == nil || u.Released.Compare(newest.Released) > 0):
 			newest = u
-		case u.Kind == catalog.ESUPrep && s.installed[u.KB]:
+		case u.Kind == catalog.ESUPrep:
 			sv.ESUPrep = true
-		case u.Kind.Monthly() && (u.Build == 6003 || u.RaisesBuild == 6003) && s.installed[u.KB]:
+		case u.Kind.Monthly() && (u.Build == 6003 || u.RaisesBuild == 6003):
 			sv.Build6003 = true
 		}
 	}
@@ -114,6 +114,10 @@ func (s *state) servicing() {
 
 // latest returns the newest update of a kind the host can get.
 func (s *state) latest(kind catalog.Kind) *catalog.Update {
+	b := s.base()
+	if u, ok := b.latest[kind]; ok {
+		return u
+	}
 	var best *catalog.Update
 	for _, u := range s.c.Updates {
 		if u.Kind == kind && s.available(u) && (best == nil || u.Released.Compare(best.Released) >= 0) {
@@ -133,11 +137,25 @@ func (s *state) released(u *catalog.Update) bool {
 	return s.o.AsOf.IsZero() || u.Released.IsZero() || u.Released.Compare(s.o.AsOf) <= 0
 }
 
+// installedUpdates returns the installed updates the catalog knows, in
+// catalog order.
+func (s *state) installedUpdates() []*catalog.Update {
+	if s.known == nil {
+		s.known = []*catalog.Update{}
+		for i, in := range s.inst {
+			if in {
+				s.known = append(s.known, s.c.Updates[i])
+			}
+		}
+	}
+	return s.known
+}
+
 // rollupMonth is the month of the newest installed rollup or preview.
 func (s *state) rollupMonth() catalog.Date {
 	var m catalog.Date
-	for _, u := range s.c.Updates {
-		if (u.Kind == catalog.Rollup || u.Kind == catalog.PreviewRollup) && s.installed[u.KB] && u.Released.Compare(m) > 0 {
+	for _, u := range s.installedUpdates() {
+		if (u.Kind == catalog.Rollup || u.Kind == catalog.PreviewRollup) && u.Released.Compare(m) > 0 {
 			m = catalog.Date{Year: u.Released.Year, Month: u.Released.Month}
 		}
 	}
@@ -150,11 +168,12 @@ func (s *state) rollupMonth() catalog.Date {
 func (s *state) patchLevel() {
 	level := s.rollupMonth()
 	months := map[string]bool{}
-	for _, u := range s.c.Updates {
-		if u.Kind == catalog.SecurityOnly && s.installed[u.KB] {
+	for _, u := range s.installedUpdates() {
+		if u.Kind == catalog.SecurityOnly {
 			months[u.Released.YearMonth()] = true
 		}
 	}
+	newest := s.c.NewestMonthly()
 	for m := catalog.FirstMonthly; ; m = next(m) {
 		if !months[m.YearMonth()] && m.Compare(level) > 0 {
 			break
@@ -162,7 +181,7 @@ func (s *state) patchLevel() {
 		if m.Compare(level) > 0 {
 			level = m
 		}
-		if m.Compare(s.c.NewestMonthly()) >= 0 {
+		if m.Compare(newest) >= 0 {
 			break
 		}
 	}
@@ -202,6 +221,7 @@ func (s *state) plan() {
 	}
 
 	cands := s.candidates()
+	p.Steps = slices.Grow(p.Steps, len(cands)+8)
 	needSHA2 := false
 	needESU := false
 	for _, u := range cands {
@@ -231,20 +251,6 @@ func (s *state) plan() {
 			add(prep.KB, "ESU Licensing Preparation Package: install it, then install and activate the ESU key (slmgr /ipk, then /ato with the year's activation ID) before any ESU update")
 		}
 	}
-	sort.SliceStable(cands, func(i, j int) bool {
-		oi, oj := kindOrder(cands[i].Kind), kindOrder(cands[j].Kind)
-		if oi != oj {
-			return oi < oj
-		}
-		// Updates of unknown date go last within their kind.
-		if zi, zj := cands[i].Released.IsZero(), cands[j].Released.IsZero(); zi != zj {
-			return zj
-		}
-		if c := cands[i].Released.Compare(cands[j].Released); c != 0 {
-			return c < 0
-		}
-		return cands[i].KB < cands[j].KB
-	})
 	for _, u := range cands {
 		add(u.KB, s.why(u))
 	}
@@ -298,58 +304,145 @@ func (s *state) needSSU(cands []*catalog.Update) bool {
 func (s *state) hasKind(k catalog.Kind) bool {
 	if s.kinds == nil {
 		s.kinds = map[catalog.Kind]bool{}
-		for kb := range s.installed {
-			if u, ok := s.c.Get(kb); ok {
-				s.kinds[u.Kind] = true
-			}
+		for _, u := range s.installedUpdates() {
+			s.kinds[u.Kind] = true
 		}
 	}
 	return s.kinds[k]
 }
 
-// candidates are the updates the host lacks and can get, without any that
-// another candidate supersedes.
+// candidates are the updates the host lacks and can get, in install order,
+// without any that another candidate supersedes.
 func (s *state) candidates() []*catalog.Update {
-	var out []*catalog.Update
 	rollupMonth := s.rollupMonth()
-	for i, u := range s.c.Updates {
-		if !s.available(u) || s.covered(s.inst, i) {
+	var out []*catalog.Update
+	b := s.base()
+	for _, u := range b.updates {
+		if s.covered(s.inst, u.Index) || s.hasKind(catalog.IE) && b.byIE[u.Index] || s.hasKind(catalog.DotNet) && b.byDotNet[u.Index] {
 			continue
 		}
 		switch u.Kind {
-		case catalog.Standalone:
 		case catalog.IE, catalog.DotNet:
 			if !s.hasKind(u.Kind) {
 				continue
 			}
+		case catalog.SecurityOnly:
+			if !rollupMonth.IsZero() && monthNotAfter(u.Released, rollupMonth) {
+				continue
+			}
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+func monthNotAfter(d, m catalog.Date) bool {
+	return d.Year < m.Year || d.Year == m.Year && d.Month <= m.Month
+}
+
+// baseKey is what the plannable updates depend on besides the host's
+// installed updates.
+type baseKey struct {
+	c        *catalog.Catalog
+	product  string
+	arch     string
+	esu      bool
+	azure    bool
+	asOf     catalog.Date
+	strategy Strategy
+}
+
+// bases memoises base: a fleet shares a handful of keys.
+var bases sync.Map // baseKey -> *baseList
+
+// baseList is the plannable updates for one baseKey, in install order.
+// byIE and byDotNet mark updates that an IE or .NET update supersedes: those
+// are planned for the host only if IE 9 or .NET updates are not.
+type baseList struct {
+	updates        []*catalog.Update
+	byIE, byDotNet map[int]bool
+	latest         map[catalog.Kind]*catalog.Update
+}
+
+// base returns the updates a host of this kind could be planned, in install
+// order, leaving out any that another of them supersedes: whether the
+// superseder is installed or planned, the older update is not needed.
+func (s *state) base() *baseList {
+	k := baseKey{s.c, s.a.Product, s.arch(), s.allowed(catalog.ESU), s.allowed(catalog.AzureESU), s.o.AsOf, s.o.Strategy}
+	if v, ok := bases.Load(k); ok {
+		return v.(*baseList)
+	}
+	bl := &baseList{byIE: map[int]bool{}, byDotNet: map[int]bool{}, latest: map[catalog.Kind]*catalog.Update{}}
+	for _, kind := range []catalog.Kind{catalog.SSU, catalog.ESUPrep, catalog.Rollup} {
+		var best *catalog.Update
+		for _, u := range s.c.Updates {
+			if u.Kind == kind && s.available(u) && (best == nil || u.Released.Compare(best.Released) >= 0) {
+				best = u
+			}
+		}
+		bl.latest[kind] = best
+	}
+	var out []*catalog.Update
+	in := make([]bool, len(s.c.Updates))
+	for i, u := range s.c.Updates {
+		if !s.available(u) {
+			continue
+		}
+		switch u.Kind {
+		case catalog.Standalone, catalog.IE, catalog.DotNet:
 		case catalog.Rollup:
 			if s.o.Strategy != RollupStrategy {
 				continue
 			}
 		case catalog.SecurityOnly:
-			if s.o.Strategy != SecurityOnlyStrategy || !rollupMonth.IsZero() && u.Released.Compare(rollupMonth) <= 0 ||
-				u.Released.SameMonth(rollupMonth) {
+			if s.o.Strategy != SecurityOnlyStrategy {
 				continue
 			}
 		default:
 			continue
 		}
+		in[i] = true
 		out = append(out, u)
-	}
-	// Never a superseded update: drop what another candidate covers.
-	set := slices.Clone(s.inst)
-	for _, u := range out {
-		set[u.Index] = true
 	}
 	keep := out[:0]
 	for _, u := range out {
-		set[u.Index] = false
-		if !s.covered(set, u.Index) {
+		superseded := false
+		for _, j := range s.c.SupersederIndexes(u.Index) {
+			if !in[j] {
+				continue
+			}
+			// IE and .NET updates are planned only on hosts that have those
+			// products, so they rule out another kind only per host.
+			switch k := s.c.Updates[j].Kind; {
+			case k == u.Kind || k != catalog.IE && k != catalog.DotNet:
+				superseded = true
+			case k == catalog.IE:
+				bl.byIE[u.Index] = true
+			default:
+				bl.byDotNet[u.Index] = true
+			}
+		}
+		if !superseded {
 			keep = append(keep, u)
 		}
-		set[u.Index] = true
 	}
-	return keep
+	sort.SliceStable(keep, func(i, j int) bool {
+		oi, oj := kindOrder(keep[i].Kind), kindOrder(keep[j].Kind)
+		if oi != oj {
+			return oi < oj
+		}
+		// Updates of unknown date go last within their kind.
+		if zi, zj := keep[i].Released.IsZero(), keep[j].Released.IsZero(); zi != zj {
+			return zj
+		}
+		if c := keep[i].Released.Compare(keep[j].Released); c != 0 {
+			return c < 0
+		}
+		return keep[i].KB < keep[j].KB
+	})
+	bl.updates = keep
+	bases.Store(k, bl)
+	return bl
 }
 
 // whys caches the explanation of each update: it depends on the update

@@ -112,6 +112,8 @@ type Catalog struct {
 	closureOnce  sync.Once
 	closure      map[string][]string
 	closureIdx   [][]int
+	newestOnce   sync.Once
+	newest       Date
 }
 
 // Get returns the update with the given KB id ("KB4489887").

@@ -143,13 +143,16 @@ func (c *Catalog) cycles() []Problem {
 
 // NewestMonthly returns the month of the newest monthly update.
 func (c *Catalog) NewestMonthly() Date {
-	var last Date
-	for _, u := range c.Updates {
-		if u.Kind.Monthly() && u.Released.Compare(last) > 0 {
-			last = u.Released
+	c.newestOnce.Do(func() {
+		var last Date
+		for _, u := range c.Updates {
+			if u.Kind.Monthly() && u.Released.Compare(last) > 0 {
+				last = u.Released
+			}
 		}
-	}
-	return Date{Year: last.Year, Month: last.Month}
+		c.newest = Date{Year: last.Year, Month: last.Month}
+	})
+	return c.newest
 }
 
 func (c *Catalog) monthlyCoverage() []Problem {

@@ -380,7 +380,11 @@ func (s *sink) write(a assess.Assessment) error {
 		_, err = fmt.Fprintf(s.w, "%s%s", sep, b)
 		return err
 	case s.csv != nil:
+		// The summary needs no steps: skip converting them.
+		steps := len(a.Plan.Steps)
+		a.Plan.Steps, a.Plan.Unavailable = a.Plan.Steps[:0:0], nil
 		j := report.Assessment(a)
+		j.Plan.Reboots = a.Plan.Reboots
 		var crit, warn []string
 		for _, f := range j.Findings {
 			switch f.Severity {
@@ -393,7 +397,7 @@ func (s *sink) write(a assess.Assessment) error {
 		rec := []string{deref(j.Host.Hostname), j.Host.Source, deref(j.Host.OS.Product), deref(j.Host.OS.Edition),
 			deref(j.Host.OS.Architecture), intStr(j.Host.OS.Build), intStr(j.Host.OS.Revision), strconv.FormatBool(j.InScope),
 			deref(j.PatchLevel), deref(j.Servicing.SSU), strconv.FormatBool(j.Servicing.SHA2), strconv.FormatBool(j.Servicing.ESUPrep),
-			strconv.Itoa(len(j.Plan.Steps)), strconv.Itoa(j.Plan.Reboots), strconv.Itoa(len(crit)), strconv.Itoa(len(warn)),
+			strconv.Itoa(steps), strconv.Itoa(j.Plan.Reboots), strconv.Itoa(len(crit)), strconv.Itoa(len(warn)),
 			strings.Join(append(crit, warn...), " ")}
 		return s.csv.Write(rec)
 	}

@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // shared is the project's shared data, beside the repository (CI has it).
 const shared = "../../../../shared/data/samples"
 
-func run(t *testing.T, stdin string, args ...string) (string, string, int) {
+func run(t testing.TB, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	root := Root(strings.NewReader(stdin), &out, &errOut)
