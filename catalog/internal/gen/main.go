@@ -18,10 +18,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/kbplan/kbplan/catalog"
 )
 
-var header = []string{"kb", "kind", "title", "released", "channel", "products", "architectures", "build", "revision",
-	"raises_build", "supersedes", "prerequisites", "reboot", "sha2_only", "source", "notes"}
+// header is the catalog's own column list, so that the two cannot drift.
+var header = catalog.Columns
 
 type row map[string]string
 

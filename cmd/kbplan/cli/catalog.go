@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -31,17 +30,7 @@ columns as catalog/updates.csv) without rebuilding.`,
 	}
 	cmd.PersistentFlags().StringVar(&file, "catalog", "", "load the updates from this CSV file instead of the embedded catalog")
 	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON (docs/json.md)")
-	load := func() (*catalog.Catalog, error) {
-		if file == "" {
-			return catalog.Default()
-		}
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, fmt.Errorf("%w; check the path", err)
-		}
-		defer f.Close()
-		return catalog.Load(file, io.LimitReader(f, 256<<20))
-	}
+	load := func() (*catalog.Catalog, error) { return loadCatalog(file) }
 	fail := func(err error) error {
 		fmt.Fprintln(stderr, "kbplan:", err)
 		return &ExitError{Code: ExitUsage}
