@@ -597,7 +597,7 @@ func (s *state) checks() {
 		s.find(Warning, "ia64-monthly-unknown", "MSRC's product lists name x86 and x64 for the 2008 SP2 monthly updates",
 			"the catalog's sources list no monthly rollup for Itanium, so the plan has none; check the Microsoft Update Catalog for Itanium packages")
 	}
-	if a.PatchLevel.IsZero() && h.HotfixesKnown {
+	if a.PatchLevel.IsZero() && h.HotfixesKnown && s.build() != 6003 {
 		s.find(Warning, "no-monthly-update", "the 2008 SP2 monthly rollups began in September 2018 (KB4458010)",
 			"no monthly rollup or security-only update is installed: the host predates September 2018's servicing model")
 	}

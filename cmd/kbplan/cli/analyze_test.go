@@ -30,6 +30,7 @@ var scenarios = []scenario{
 	{"6003-x64-esu-unprepared", []string{"--esu"}, []string{"../../../testdata/analyze/ws2008-6003-x64-no-sha2.txt"}, ExitToDo},
 	{"6003-x64-security-only", []string{"--strategy", "security-only"}, []string{"../../../testdata/analyze/ws2008-6003-x64-security-only.txt"}, ExitToDo},
 	{"6003-x64-security-only-as-of-2019", []string{"--strategy", "security-only", "--as-of", "2019-08-01"}, []string{"../../../testdata/analyze/ws2008-6003-x64-security-only.txt"}, ExitToDo},
+	{"6003-x64-build-without-updates", nil, []string{"../../../testdata/analyze/ws2008-6003-x64-build-without-updates.txt"}, ExitToDo},
 	{"6002-ia64", nil, []string{"../../../testdata/analyze/ws2008-6002-ia64-bare.txt"}, ExitToDo},
 	{"6003-web-esu", []string{"--esu"}, []string{"../../../testdata/analyze/ws2008-6003-x64-web-edition.txt"}, ExitToDo},
 	{"6003-x86-ru-merged", nil, []string{"../../../testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt", "../../../testdata/hosts/wmic-qfe-list-full-utf16le-bom.txt"}, ExitToDo},
