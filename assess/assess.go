@@ -150,8 +150,8 @@ type state struct {
 	c         *catalog.Catalog
 	o         Options
 	installed map[string]bool
-	inst      []bool // installed, by catalog position
-	planned   map[string]bool
+	inst      []bool                // installed, by catalog position
+	planned   []bool                // planned, by catalog position
 	kinds     map[catalog.Kind]bool // kinds of the installed updates
 	known     []*catalog.Update     // installed updates the catalog knows
 }

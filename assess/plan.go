@@ -198,15 +198,19 @@ func next(d catalog.Date) catalog.Date {
 func (s *state) plan() {
 	p := &s.a.Plan
 	p.Channel = s.newestChannel()
-	s.planned = make(map[string]bool, 512)
-	add := func(kb, why string) {
-		u, ok := s.c.Get(kb)
-		if !ok || s.planned[kb] {
+	s.planned = make([]bool, len(s.c.Updates))
+	addU := func(u *catalog.Update, why string) {
+		if s.planned[u.Index] {
 			return
 		}
 		reboot := u.Reboot != nil && *u.Reboot
 		p.Steps = append(p.Steps, Step{KB: u.KB, Kind: u.Kind, Title: u.Title, Released: u.Released, RebootAfter: reboot, Why: why})
-		s.planned[kb] = true
+		s.planned[u.Index] = true
+	}
+	add := func(kb, why string) {
+		if u, ok := s.c.Get(kb); ok {
+			addU(u, why)
+		}
 	}
 
 	// Service packs first: everything else needs SP2.
@@ -252,7 +256,7 @@ func (s *state) plan() {
 		}
 	}
 	for _, u := range cands {
-		add(u.KB, s.why(u))
+		addU(u, s.why(u))
 	}
 	s.unavailable()
 	if n := len(p.Steps); n > 0 && !p.Steps[n-1].RebootAfter {
@@ -531,7 +535,10 @@ func (s *state) checks() {
 		s.find(Warning, "build-6003-unexplained", "only updates from 2019-03-19 on raise the build to 6003",
 			"the build is 6003 but no installed update that raises it is listed: the hotfix list is incomplete (systeminfo cuts long lists), so the plan may repeat installed updates; add wmic qfe output")
 	}
-	planSHA2 := s.planned[kbSHA2]
+	planSHA2 := false
+	if u, ok := s.c.Get(kbSHA2); ok {
+		planSHA2 = s.planned[u.Index]
+	}
 	switch {
 	case planSHA2:
 		s.find(Warning, "sha2-missing", "Microsoft KB4472027: updates from July 2019 need SHA-2 code signing support",
