@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/kbplan/kbplan/catalog"
-	"github.com/kbplan/kbplan/winver"
 )
 
 // esuEditions are the Server 2008 editions ESU was sold for: "Datacenter,
@@ -366,6 +365,9 @@ type baseList struct {
 	updates        []*catalog.Update
 	byIE, byDotNet map[int]bool
 	latest         map[catalog.Kind]*catalog.Update
+
+	unavailableOnce sync.Once
+	unavailable     []Step
 }
 
 // base returns the updates a host of this kind could be planned, in install
@@ -483,7 +485,13 @@ func explain(u *catalog.Update) string {
 // unavailable lists, per channel the host lacks, the newest update it would
 // need.
 func (s *state) unavailable() {
-	p := &s.a.Plan
+	b := s.base()
+	b.unavailableOnce.Do(func() { b.unavailable = s.computeUnavailable() })
+	s.a.Plan.Unavailable = slices.Clone(b.unavailable)
+}
+
+func (s *state) computeUnavailable() []Step {
+	var out []Step
 	kind := catalog.Rollup
 	if s.o.Strategy == SecurityOnlyStrategy {
 		kind = catalog.SecurityOnly
@@ -510,9 +518,10 @@ func (s *state) unavailable() {
 			catalog.AzureESU: "need the Azure-only fourth ESU year (to 2024-01-09): run with --esu=azure for Azure or Azure Stack hosts",
 			catalog.Custom:   "are not available without a custom support agreement (released after every ESU programme ended)",
 		}[ch]
-		p.Unavailable = append(p.Unavailable, Step{KB: newest.KB, Kind: newest.Kind, Title: newest.Title, Released: newest.Released,
+		out = append(out, Step{KB: newest.KB, Kind: newest.Kind, Title: newest.Title, Released: newest.Released,
 			Why: fmt.Sprintf("%d %s updates up to %s (newest %s) %s", n, kind, newest.Released.YearMonth(), newest.KB, why)})
 	}
+	return out
 }
 
 func (s *state) checks() {
@@ -521,8 +530,8 @@ func (s *state) checks() {
 	// 6002 with an installed update that raises the build to 6003.
 	if s.build() == 6002 && sv.Build6003 {
 		kb := ""
-		for _, u := range s.c.Updates {
-			if u.Kind.Monthly() && (u.Build == 6003 || u.RaisesBuild == 6003) && s.installed[u.KB] {
+		for _, u := range s.installedUpdates() {
+			if u.Kind.Monthly() && (u.Build == 6003 || u.RaisesBuild == 6003) {
 				kb = u.KB
 				break
 			}
@@ -589,13 +598,7 @@ func (s *state) checks() {
 		s.find(Info, "lifecycle", "MicrosoftDocs/lifecycle-data (catalog/lifecycle.csv)", "as of %s: %s", l.AsOf, l.Message)
 	}
 	if v := h.OS.Version; v != nil && v.HasRevision() {
-		newest := winver.Version{}
-		for _, u := range s.c.Updates {
-			if r, err := winver.Parse(u.Revision); err == nil && r.Compare(newest) > 0 {
-				newest = r
-			}
-		}
-		if v.Compare(newest) > 0 {
+		if newest := s.c.NewestRevision(); v.Compare(newest) > 0 {
 			s.find(Warning, "catalog-stale", "the catalog's revisions come from Tenable and MSRC data",
 				"the host's revision %s is newer than any the catalog knows (%s): the catalog may be stale; load a newer one with --catalog", v, newest)
 		}

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/kbplan/kbplan/winver"
 )
 
 //go:embed updates.csv
@@ -114,6 +116,8 @@ type Catalog struct {
 	closureIdx   [][]int
 	newestOnce   sync.Once
 	newest       Date
+	revisionOnce sync.Once
+	revision     winver.Version
 }
 
 // Get returns the update with the given KB id ("KB4489887").

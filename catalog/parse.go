@@ -94,14 +94,15 @@ func Parse(name string, updates, lifecycle io.Reader) (*Catalog, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
 			return nil, &ParseError{Name: name, Line: line, Err: fmt.Errorf("%v; every row needs %d comma-separated fields", err, len(Columns))}
 		}
+		line, _ := cr.FieldPos(0)
 		if len(c.Updates) >= MaxRows {
 			return nil, &ParseError{Name: name, Line: line, Err: fmt.Errorf("more than %d rows; this is not an update catalog", MaxRows)}
 		}

@@ -3,6 +3,8 @@ package catalog
 import (
 	"fmt"
 	"slices"
+
+	"github.com/kbplan/kbplan/winver"
 )
 
 // Problem is one thing wrong with a catalog.
@@ -139,6 +141,18 @@ func (c *Catalog) cycles() []Problem {
 		}
 	}
 	return ps
+}
+
+// NewestRevision returns the newest OS revision any update produces.
+func (c *Catalog) NewestRevision() winver.Version {
+	c.revisionOnce.Do(func() {
+		for _, u := range c.Updates {
+			if r, err := winver.Parse(u.Revision); err == nil && r.Compare(c.revision) > 0 {
+				c.revision = r
+			}
+		}
+	})
+	return c.revision
 }
 
 // NewestMonthly returns the month of the newest monthly update.
