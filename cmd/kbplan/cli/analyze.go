@@ -143,7 +143,7 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		fmt.Fprintln(stderr, "kbplan:", err)
 		return &ExitError{Code: ExitUsage}
 	}
-	jobs, err := plan(args)
+	jobs, err := jobsFrom(args)
 	if err != nil {
 		fmt.Fprintln(stderr, "kbplan:", err)
 		return &ExitError{Code: ExitUsage}
@@ -191,9 +191,9 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	return nil
 }
 
-// plan turns arguments into jobs: files given together are grouped by host
+// jobsFrom turns arguments into jobs: files given together are grouped by host
 // name later; a directory gives one job per file and per subdirectory.
-func plan(args []string) ([]job, error) {
+func jobsFrom(args []string) ([]job, error) {
 	var jobs []job
 	var files []string
 	for _, a := range args {
