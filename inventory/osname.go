@@ -5,30 +5,28 @@ import (
 	"strings"
 )
 
-// nameFixes undoes what cmd's best-fit conversion and localisation do to
-// product names: "Microsoft® Windows Server® 2008" is redirected as
-// "Microsoftr Windows Serverr 2008", "Vista™" as "VistaT" (wesng PR #78,
-// ../shared/data/wesng-notes.md §1.3), and Russian systems print
-// "Майкрософт" (real sample srv_2012r2_x64_standard_ru_systeminfo.txt).
-var nameFixes = []struct {
-	re  *regexp.Regexp
-	out string
-}{
-	{regexp.MustCompile(`(?i)\(R\)|\(TM\)|®|™|\?`), ""},
-	{regexp.MustCompile(`Microsoftr\b`), "Microsoft"},
-	{regexp.MustCompile(`\bServerr\b`), "Server"},
-	{regexp.MustCompile(`\bWindowsr\b`), "Windows"},
-	{regexp.MustCompile(`\bVistaT\b`), "Vista"},
-	{regexp.MustCompile(`Майкрософт`), "Microsoft"},
-	{regexp.MustCompile(`\s+`), " "},
-}
+// marks are removed from product names: trademark signs, their ASCII
+// spellings, and the "?" a console prints for a character it cannot show.
+var marks = strings.NewReplacer("(R)", "", "(r)", "", "(TM)", "", "(tm)", "", "®", "", "™", "", "?", "",
+	"Майкрософт", "Microsoft")
 
-// CleanOSName removes trademark signs and their mangled forms.
+// mangled undoes what cmd's best-fit conversion does to product names when
+// output is redirected: "Microsoft® Windows Server® 2008" becomes
+// "Microsoftr Windows Serverr 2008" and "Vista™" "VistaT" (wesng PR #78,
+// ../shared/data/wesng-notes.md §1.3); Russian systems print "Майкрософт"
+// (real sample srv_2012r2_x64_standard_ru_systeminfo.txt).
+var mangled = map[string]string{"Microsoftr": "Microsoft", "Serverr": "Server", "Windowsr": "Windows", "VistaT": "Vista"}
+
+// CleanOSName removes trademark signs and their mangled forms, and
+// collapses blanks.
 func CleanOSName(s string) string {
-	for _, f := range nameFixes {
-		s = f.re.ReplaceAllString(s, f.out)
+	words := strings.Fields(marks.Replace(s))
+	for i, w := range words {
+		if fixed, ok := mangled[w]; ok {
+			words[i] = fixed
+		}
 	}
-	return strings.TrimSpace(s)
+	return strings.Join(words, " ")
 }
 
 // products maps an OS name to its product, most specific first. Editions

@@ -149,7 +149,7 @@ func guessLegacy(head []byte) Encoding {
 	if hinted := localeHint(head); len(hinted) > 0 {
 		candidates = hinted
 	}
-	sample := highLines(head, 4<<10)
+	sample := highLines(head, 1<<10)
 	best, bestScore := candidates[0], -1<<62
 	for _, enc := range candidates {
 		text, err := codecs[enc].NewDecoder().Bytes(sample)
