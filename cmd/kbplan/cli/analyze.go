@@ -11,7 +11,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -152,7 +151,7 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	if len(jobs) > 100 {
 		// A batch keeps little alive (a few hosts per core in flight) but
 		// allocates fast; collecting less often trades a few MiB for speed.
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
+		defer debug.SetGCPercent(debug.SetGCPercent(300))
 	}
 	out := newSink(f, stdout, len(jobs))
 	progress := newProgress(stderr, len(jobs))
@@ -254,24 +253,19 @@ func jobsFrom(args []string) ([]job, error) {
 // huge directories.
 func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Options, emit func(assess.Assessment, []error)) {
 	type result struct {
+		i    int
 		as   []assess.Assessment
 		errs []error
 	}
 	workers := runtime.GOMAXPROCS(0)
 	window := make(chan struct{}, 4*workers)
-	results := make([]chan result, len(jobs))
-	for i := range results {
-		results[i] = make(chan result, 1)
-	}
 	next := make(chan int)
-	var wg sync.WaitGroup
+	done := make(chan result, 4*workers)
 	for w := 0; w < workers; w++ {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			for i := range next {
 				as, errs := analyzeJob(stdin, jobs[i], c, o)
-				results[i] <- result{as, errs}
+				done <- result{i, as, errs}
 			}
 		}()
 	}
@@ -282,9 +276,19 @@ func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Option
 		}
 		close(next)
 	}()
-	for i := range jobs {
-		r := <-results[i]
-		results[i] = nil
+	pending := map[int]result{} // at most the window's size
+	for want := 0; want < len(jobs); {
+		r, ok := pending[want]
+		if !ok {
+			r = <-done
+			if r.i != want {
+				pending[r.i] = r
+				continue
+			}
+		}
+		delete(pending, want)
+		jobs[want] = job{}
+		want++
 		<-window
 		if len(r.as) == 0 {
 			emit(assess.Assessment{}, r.errs)
@@ -297,7 +301,6 @@ func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Option
 			}
 		}
 	}
-	wg.Wait()
 }
 
 // analyzeJob reads a job's inputs, merges those of the same host, and
