@@ -38,6 +38,9 @@ type Options struct {
 	AsOf     catalog.Date
 	ESU      ESUMode
 	Strategy Strategy
+	// Exposure, when its Index is set, adds the host's open and unfixable
+	// CVEs to the assessment.
+	Exposure ExposureOptions
 }
 
 // Severity ranks findings.
@@ -105,6 +108,7 @@ type Assessment struct {
 	Lifecycle  Lifecycle
 	Findings   []Finding
 	Plan       Plan
+	Exposure   *Exposure // nil unless asked for
 }
 
 // ToDo reports whether the plan has steps.
@@ -139,6 +143,9 @@ func Assess(h inventory.Host, c *catalog.Catalog, o Options) Assessment {
 	s.patchLevel()
 	s.plan()
 	s.checks()
+	if o.Exposure.Index != nil {
+		a.Exposure = s.exposure(o.Exposure)
+	}
 	sort.SliceStable(a.Findings, func(i, j int) bool { return rank(a.Findings[i].Severity) < rank(a.Findings[j].Severity) })
 	return a
 }

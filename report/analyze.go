@@ -18,6 +18,35 @@ type AssessmentJSON struct {
 	Lifecycle  LifecycleJSON `json:"lifecycle"`
 	Findings   []FindingJSON `json:"findings"`
 	Plan       PlanJSON      `json:"plan"`
+	Exposure   *ExposureJSON `json:"exposure,omitempty"`
+}
+
+// ExposureJSON lists the CVEs a host stays exposed to (docs/json.md).
+type ExposureJSON struct {
+	Index     string        `json:"index"`
+	Open      []ExposedJSON `json:"open"`
+	Unfixable []ExposedJSON `json:"unfixable"`
+}
+
+// ExposedJSON is one CVE on a host.
+type ExposedJSON struct {
+	CVE      string  `json:"cve"`
+	KB       *string `json:"kb"`
+	Severity string  `json:"severity"`
+	Impact   string  `json:"impact"`
+	Exploits int     `json:"exploits"`
+	Exploit  string  `json:"exploit,omitempty"`
+	Title    string  `json:"title"`
+	Why      string  `json:"why"`
+}
+
+func exposed(l []assess.Exposed) []ExposedJSON {
+	out := make([]ExposedJSON, 0, len(l))
+	for _, e := range l {
+		out = append(out, ExposedJSON{CVE: e.CVE, KB: str(e.KB), Severity: e.Severity, Impact: e.Impact,
+			Exploits: e.Exploits, Exploit: e.Exploit, Title: e.Title, Why: e.Why})
+	}
+	return out
 }
 
 // ServicingJSON is the servicing state.
@@ -84,6 +113,9 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 	}
 	if !a.PatchLevel.IsZero() {
 		j.PatchLevel = str(a.PatchLevel.YearMonth())
+	}
+	if e := a.Exposure; e != nil {
+		j.Exposure = &ExposureJSON{Index: e.Index, Open: exposed(e.Open), Unfixable: exposed(e.Unfixable)}
 	}
 	for _, f := range a.Findings {
 		j.Findings = append(j.Findings, FindingJSON{ID: f.ID, Severity: string(f.Severity), Message: f.Message, Fact: f.Fact})
@@ -181,8 +213,36 @@ func WriteAssessmentText(w io.Writer, a assess.Assessment) error {
 		}
 		fmt.Fprintf(&b, "\n%d steps, %d restarts\n", len(a.Plan.Steps), a.Plan.Reboots)
 	}
+	if e := a.Exposure; e != nil {
+		writeExposure(&b, e)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// shownCVEs is how many of the worst CVEs the text lists per group.
+const shownCVEs = 5
+
+func writeExposure(b *strings.Builder, e *assess.Exposure) {
+	count := func(l []assess.Exposed) string {
+		by := map[string]int{}
+		exploited := 0
+		for _, x := range l {
+			by[x.Severity]++
+			if x.Exploits > 0 {
+				exploited++
+			}
+		}
+		return fmt.Sprintf("%d (%d critical, %d important, %d with a public exploit)", len(l), by["Critical"], by["Important"], exploited)
+	}
+	fmt.Fprintf(b, "\nExposure\n  Open, fixed by an update this host can install: %s\n", count(e.Open))
+	for _, x := range e.Open[:min(shownCVEs, len(e.Open))] {
+		fmt.Fprintf(b, "    %-15s %-9s %-24s %s\n", x.CVE, x.Severity, x.Impact, x.Why)
+	}
+	fmt.Fprintf(b, "  Unfixable on this host's channel: %s\n", count(e.Unfixable))
+	for _, x := range e.Unfixable[:min(shownCVEs, len(e.Unfixable))] {
+		fmt.Fprintf(b, "    %-15s %-9s %-24s %s\n", x.CVE, x.Severity, x.Impact, x.Why)
+	}
 }
 
 // minGroup is the shortest run of same-kind steps shown as one line.

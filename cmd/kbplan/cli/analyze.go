@@ -17,6 +17,7 @@ import (
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/report"
 )
@@ -31,6 +32,10 @@ type analyzeFlags struct {
 	esu              string
 	strategy         string
 	catalogFile      string
+	exposure         bool
+	severity         string
+	exploited        bool
+	cvesFile         string
 }
 
 func analyzeCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -72,6 +77,10 @@ Exit codes: 0 nothing to do, 1 something to do, 2 an input could not be read.`,
 	fl.Lookup("esu").NoOptDefVal = "esu"
 	fl.StringVar(&f.strategy, "strategy", "rollup", "rollup (newest cumulative rollup) or security-only (every missing month)")
 	fl.StringVar(&f.catalogFile, "catalog", "", "use this updates CSV instead of the embedded catalog")
+	fl.BoolVar(&f.exposure, "exposure", false, "add the CVEs the host stays exposed to: open (fixable here) and unfixable")
+	fl.StringVar(&f.severity, "severity", "", "with --exposure: only CVEs of this severity or worse (Low, Moderate, Important, Critical)")
+	fl.BoolVar(&f.exploited, "exploited", false, "with --exposure: only CVEs with a public exploit")
+	fl.StringVar(&f.cvesFile, "cves", "", "with --exposure: use this CVE index (from kbplan catalog import) instead of the embedded one")
 	return cmd
 }
 
@@ -120,6 +129,18 @@ type job struct {
 	names []string
 }
 
+func loadCVEs(file string) (*exposure.Index, error) {
+	if file == "" {
+		return exposure.Default()
+	}
+	fh, err := os.Open(file)
+	if err != nil {
+		return nil, fmt.Errorf("%w; check the path", err)
+	}
+	defer fh.Close()
+	return exposure.Read(file, fh)
+}
+
 func loadCatalog(file string) (*catalog.Catalog, error) {
 	if file == "" {
 		return catalog.Default()
@@ -142,6 +163,20 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	if err != nil {
 		fmt.Fprintln(stderr, "kbplan:", err)
 		return &ExitError{Code: ExitUsage}
+	}
+	if f.exposure || f.severity != "" || f.exploited || f.cvesFile != "" {
+		if o.Exposure.Index, err = loadCVEs(f.cvesFile); err != nil {
+			fmt.Fprintln(stderr, "kbplan:", err)
+			return &ExitError{Code: ExitUsage}
+		}
+		switch f.severity {
+		case "", "Low", "Moderate", "Important", "Critical":
+			o.Exposure.MinSeverity = f.severity
+		default:
+			fmt.Fprintf(stderr, "kbplan: --severity %q: use Low, Moderate, Important or Critical\n", f.severity)
+			return &ExitError{Code: ExitUsage}
+		}
+		o.Exposure.Exploited = f.exploited
 	}
 	jobs, err := jobsFrom(args)
 	if err != nil {

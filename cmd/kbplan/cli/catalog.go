@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
 	"github.com/kbplan/kbplan/report"
 )
 
@@ -134,6 +136,41 @@ the newest month, and channels that match the lifecycle dates.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(list, show, validate)
+	var wesng, out string
+	importCmd := &cobra.Command{
+		Use:   "import --wesng definitions.zip [--out cves.tsv.gz]",
+		Short: "Build a CVE index from a newer wesng definitions.zip, for analyze --exposure --cves",
+		Long: `import reads the CVE table of a wesng definitions.zip (Microsoft's MSRC data as
+distilled by wesng, BSD-3) and writes kbplan's compact CVE index for Windows
+Server 2008 SP2 and Vista SP2. Use it with analyze --exposure --cves FILE. A CVE
+table as CSV or .csv.gz is accepted too.`,
+		Example: "  kbplan catalog import --wesng definitions.zip --out cves-2026-12.tsv.gz\n  kbplan analyze --exposure --cves cves-2026-12.tsv.gz systeminfo.txt",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if wesng == "" {
+				return fail(fmt.Errorf("--wesng FILE is required"))
+			}
+			idx, err := exposure.Import(wesng)
+			if err != nil {
+				return fail(err)
+			}
+			f, err := os.Create(out)
+			if err != nil {
+				return fail(err)
+			}
+			if err := idx.Write(f); err != nil {
+				f.Close()
+				return fail(err)
+			}
+			if err := f.Close(); err != nil {
+				return fail(err)
+			}
+			fmt.Fprintf(stdout, "%s: %d CVEs, %d fixes for Windows Server 2008 SP2 and Vista SP2\n", out, len(idx.CVEs), idx.Fixes())
+			return nil
+		},
+	}
+	importCmd.Flags().StringVar(&wesng, "wesng", "", "wesng definitions.zip (or its CVEs_*.csv, plain or gzip)")
+	importCmd.Flags().StringVar(&out, "out", "cves.tsv.gz", "where to write the CVE index")
+	cmd.AddCommand(list, show, validate, importCmd)
 	return cmd
 }

@@ -1,0 +1,41 @@
+// Command gen builds exposure/cves.tsv.gz, kbplan's compact CVE index for
+// the Windows NT 6.0 products, from MSRC data as distilled by wesng
+// (../shared/data/msrc/wesng-cves-nt60.csv.gz, or a wesng definitions.zip
+// through `kbplan catalog import --wesng`).
+//
+//	go generate ./exposure
+package main
+
+import (
+	"flag"
+	"log"
+	"os"
+
+	"github.com/kbplan/kbplan/exposure"
+)
+
+func main() {
+	in := flag.String("in", "../../shared/data/msrc/wesng-cves-nt60.csv.gz", "wesng CVE rows (CSV, gzip-compressed or plain)")
+	out := flag.String("out", "cves.tsv.gz", "output index")
+	flag.Parse()
+	f, err := os.Open(*in)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	idx, err := exposure.FromWesng(*in, f)
+	if err != nil {
+		log.Fatal(err)
+	}
+	w, err := os.Create(*out)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := idx.Write(w); err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("gen: %d CVEs, %d fixes written to %s", len(idx.CVEs), idx.Fixes(), *out)
+}
