@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/detect"
 	"github.com/kbplan/kbplan/winver"
@@ -99,4 +100,94 @@ func BenchmarkAssess(b *testing.B) {
 
 func mustVersion(build int) winver.Version {
 	return winver.Version{Major: 6, Minor: 0, Build: build, Revision: -1}
+}
+
+func hostWith(build int, kbs ...string) inventory.Host {
+	h := inventory.Host{Format: "test", HotfixesKnown: true, Hotfixes: kbs}
+	h.OS.Product, h.OS.Architecture, h.OS.Edition = "Windows Server 2008", "x64", "Standard"
+	h.SetVersion(mustVersion(build))
+	h.Finish()
+	return h
+}
+
+// TestExposure covers the supersedence cases that fool wesng and the
+// MS17-010 question (docs/exposure.md).
+func TestExposure(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := exposure.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct{ open, unfixable, absent []string }
+	tests := []struct {
+		name string
+		host inventory.Host
+		o    Options
+		want want
+	}{
+		{"bare SP2 lacks MS17-010", hostWith(6002), Options{AsOf: asOf},
+			want{open: []string{"CVE-2017-0144", "CVE-2019-0708"}}},
+		{"the January 2020 rollup covers BlueKeep (May 2019) through the rollup chain, not MS17-010", hostWith(6003, "KB4534303"), Options{AsOf: asOf},
+			want{open: []string{"CVE-2017-0144"}, absent: []string{"CVE-2019-0708", "CVE-2019-0630"}}},
+		{"KB4018466 supersedes the MS17-010 update KB4012598", hostWith(6002, "KB4018466"), Options{AsOf: asOf},
+			want{absent: []string{"CVE-2017-0144"}}},
+		{"the MS17-010 update itself", hostWith(6002, "KB4012598"), Options{AsOf: asOf},
+			want{absent: []string{"CVE-2017-0144"}}},
+		{"without ESU, PrintNightmare cannot be fixed", hostWith(6003, "KB4534303"), Options{AsOf: asOf},
+			want{unfixable: []string{"CVE-2021-34527"}}},
+		{"with ESU it is open, and fixed by the January 2023 rollup", hostWith(6003, "KB4534303"), Options{AsOf: asOf, ESU: ESU},
+			want{open: []string{"CVE-2021-34527"}}},
+		{"the last ESU rollup fixes it", hostWith(6003, "KB5022340"), Options{AsOf: asOf, ESU: ESU},
+			want{absent: []string{"CVE-2021-34527"}}},
+		{"CVEs published after the analysis date do not count", hostWith(6002), Options{AsOf: catalog.Date{Year: 2019, Month: 1, Day: 1}},
+			want{open: []string{"CVE-2017-0144"}, absent: []string{"CVE-2019-0708"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Exposure.Index = idx
+			a := Assess(tc.host, c, tc.o)
+			in := func(l []Exposed, id string) bool {
+				for _, e := range l {
+					if e.CVE == id {
+						return true
+					}
+				}
+				return false
+			}
+			for _, id := range tc.want.open {
+				if !in(a.Exposure.Open, id) {
+					t.Errorf("%s not open", id)
+				}
+			}
+			for _, id := range tc.want.unfixable {
+				if !in(a.Exposure.Unfixable, id) {
+					t.Errorf("%s not unfixable", id)
+				}
+			}
+			for _, id := range tc.want.absent {
+				if in(a.Exposure.Open, id) || in(a.Exposure.Unfixable, id) {
+					t.Errorf("%s listed", id)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkAssessExposure(b *testing.B) {
+	c, err := catalog.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx, err := exposure.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := host(b, "../../shared/data/samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	b.ReportAllocs()
+	for b.Loop() {
+		Assess(h, c, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx}})
+	}
 }

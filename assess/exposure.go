@@ -3,6 +3,7 @@ package assess
 import (
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
@@ -35,78 +36,114 @@ type ExposureOptions struct {
 	Exploited   bool   // only CVEs with a public exploit
 }
 
-func (s *state) exposure(x ExposureOptions) *Exposure {
-	e := &Exposure{Index: x.Index.Name}
-	bit := exposure.ProductBit(s.a.Product, s.arch())
-	asOf := s.o.AsOf.String()
-	min := exposure.Rank(x.MinSeverity)
+// prepared is a CVE reduced to what one kind of host needs: the fixes for
+// its product, published by the analysis date, resolved to catalog rows.
+type prepared struct {
+	cve      *exposure.CVE
+	noUpdate bool
+	fixes    []exposure.Fix
+	rows     []*catalog.Update // nil entries for KBs the catalog lacks
+	why      string            // why it cannot be fixed, if it cannot
+}
+
+type exposureKey struct {
+	idx       *exposure.Index
+	c         *catalog.Catalog
+	bit       uint8
+	asOf      string
+	min       int
+	exploited bool
+}
+
+// preparedCVEs memoises prepare: a fleet shares a handful of keys.
+var preparedCVEs sync.Map // exposureKey -> []prepared
+
+func (s *state) prepare(x ExposureOptions) []prepared {
+	k := exposureKey{x.Index, s.c, exposure.ProductBit(s.a.Product, s.arch()), s.o.AsOf.String(), exposure.Rank(x.MinSeverity), x.Exploited}
+	if v, ok := preparedCVEs.Load(k); ok {
+		return v.([]prepared)
+	}
+	var out []prepared
 	for _, c := range x.Index.CVEs {
-		if exposure.Rank(c.Severity) < min || x.Exploited && c.Exploits == 0 {
+		if exposure.Rank(c.Severity) < k.min || x.Exploited && c.Exploits == 0 {
 			continue
 		}
-		var fixes []exposure.Fix
-		noUpdate := false
+		p := prepared{cve: c}
 		for _, f := range c.Fixes {
-			if f.Products&bit == 0 || asOf != "" && f.Posted > asOf {
+			if f.Products&k.bit == 0 || k.asOf != "" && f.Posted > k.asOf {
 				continue
 			}
 			if f.KB == "" {
-				noUpdate = true
+				p.noUpdate = true
 				continue
 			}
-			fixes = append(fixes, f)
+			u, _ := s.c.Get(f.KB)
+			p.fixes = append(p.fixes, f)
+			p.rows = append(p.rows, u)
 		}
-		if len(fixes) == 0 && !noUpdate {
-			continue // not listed for this product, or not yet published
+		switch {
+		case len(p.fixes) > 0:
+			p.why = s.unavailableWhy(p.fixes)
+			out = append(out, p)
+		case p.noUpdate:
+			p.why = "Microsoft lists no update for this CVE on this product"
+			out = append(out, p)
 		}
+	}
+	// Worst first: the order the host's lists are shown in.
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].cve, out[j].cve
+		if ra, rb := exposure.Rank(a.Severity), exposure.Rank(b.Severity); ra != rb {
+			return ra > rb
+		}
+		if a.Exploits != b.Exploits {
+			return a.Exploits > b.Exploits
+		}
+		return a.ID > b.ID
+	})
+	preparedCVEs.Store(k, out)
+	return out
+}
+
+func (s *state) exposure(x ExposureOptions) *Exposure {
+	e := &Exposure{Index: x.Index.Name}
+	all := s.prepare(x)
+	e.Open = make([]Exposed, 0, len(all)/2)
+	for _, p := range all {
+		c := p.cve
 		item := Exposed{CVE: c.ID, Severity: c.Severity, Impact: c.Impact, Exploits: c.Exploits, Exploit: c.Exploit, Title: c.Title}
-		if len(fixes) == 0 {
-			item.Why = "Microsoft lists no update for this CVE on this product"
+		if len(p.fixes) == 0 {
+			item.Why = p.why
 			e.Unfixable = append(e.Unfixable, item)
 			continue
 		}
-		if s.fixed(fixes) {
+		if s.fixed(p) {
 			continue
 		}
-		if kb := s.installable(fixes); kb != "" {
+		if kb := s.installable(p); kb != "" {
 			item.KB = kb
 			item.Why = "fixed by " + kb
-			if s.planned != nil {
-				if u, ok := s.c.Get(kb); ok && s.planned[u.Index] {
-					item.Why += ", which the plan installs"
-				}
+			if u, ok := s.c.Get(kb); ok && s.planned != nil && s.planned[u.Index] {
+				item.Why += ", which the plan installs"
 			}
 			e.Open = append(e.Open, item)
 			continue
 		}
-		item.KB = fixes[len(fixes)-1].KB
-		item.Why = s.unavailableWhy(fixes)
+		item.KB = p.fixes[len(p.fixes)-1].KB
+		item.Why = p.why
 		e.Unfixable = append(e.Unfixable, item)
 	}
-	worst := func(l []Exposed) {
-		sort.SliceStable(l, func(i, j int) bool {
-			if a, b := exposure.Rank(l[i].Severity), exposure.Rank(l[j].Severity); a != b {
-				return a > b
-			}
-			if l[i].Exploits != l[j].Exploits {
-				return l[i].Exploits > l[j].Exploits
-			}
-			return l[i].CVE > l[j].CVE
-		})
-	}
-	worst(e.Open)
-	worst(e.Unfixable)
 	return e
 }
 
 // fixed reports whether any fix, or an update superseding it, is installed.
-func (s *state) fixed(fixes []exposure.Fix) bool {
-	for _, f := range fixes {
-		if u, ok := s.c.Get(f.KB); ok {
+func (s *state) fixed(p prepared) bool {
+	for i, u := range p.rows {
+		if u != nil {
 			if s.covered(s.inst, u.Index) {
 				return true
 			}
-		} else if s.installed[f.KB] {
+		} else if s.installed[p.fixes[i].KB] {
 			return true
 		}
 	}
@@ -115,11 +152,10 @@ func (s *state) fixed(fixes []exposure.Fix) bool {
 
 // installable returns a fix the host can install: one the plan installs,
 // else the newest available one.
-func (s *state) installable(fixes []exposure.Fix) string {
+func (s *state) installable(p prepared) string {
 	best := ""
-	for _, f := range fixes {
-		u, ok := s.c.Get(f.KB)
-		if !ok || !s.available(u) {
+	for _, u := range p.rows {
+		if u == nil || !s.available(u) {
 			continue
 		}
 		if s.planned != nil && s.planned[u.Index] {

@@ -251,3 +251,39 @@ func TestRollbackGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestAnalyzeExposureGolden(t *testing.T) {
+	tests := []struct {
+		golden string
+		args   []string
+	}{
+		{"exposure-6003-x86-public-current.txt", []string{"--exposure", "../../../testdata/analyze/ws2008-6003-x86-public-current.txt"}},
+		{"exposure-6003-x64-esu-critical-exploited.txt", []string{"--exposure", "--esu", "--severity", "Critical", "--exploited", "../../../testdata/analyze/ws2008-6003-x64-esu-prepared.txt"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, errOut, code := run(t, "", append([]string{"analyze", "--as-of", asOf}, tc.args...)...)
+			if code != ExitToDo {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, tc.golden, relPaths(out))
+		})
+	}
+	// JSON: the exposure object is there, with MS17-010 open on a bare box.
+	a := analyzeJSON(t, "--exposure", shared+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	if a.Exposure == nil || len(a.Exposure.Open) == 0 {
+		t.Fatal("no exposure in the JSON")
+	}
+	found := false
+	for _, e := range a.Exposure.Open {
+		if e.CVE == "CVE-2017-0144" && e.KB != nil && e.Severity == "Critical" && e.Exploits > 0 {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("CVE-2017-0144 is not open on a bare SP2 host")
+	}
+	if _, errOut, code := run(t, "", "analyze", "--exposure", "--severity", "High", shared+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"); code != ExitUsage || !strings.Contains(errOut, "--severity") {
+		t.Errorf("--severity High: exit %d %s", code, errOut)
+	}
+}
