@@ -91,3 +91,18 @@ func TestCatalogFileAndErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestCatalogImport(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cves.tsv.gz")
+	stdout, errOut, code := run(t, "", "catalog", "import", "--wesng", "../../../../shared/data/msrc/wesng-cves-nt60.csv.gz", "--out", out)
+	if code != ExitOK || !strings.Contains(stdout, "4202 CVEs") {
+		t.Fatalf("exit %d: %s %s", code, stdout, errOut)
+	}
+	a := analyzeJSON(t, "--exposure", "--cves", out, "../../../testdata/analyze/ws2008-6003-x86-public-current.txt")
+	if a.Exposure == nil || a.Exposure.Index != out || len(a.Exposure.Open) == 0 {
+		t.Errorf("exposure from the imported index: %+v", a.Exposure)
+	}
+	if _, errOut, code := run(t, "", "catalog", "import", "--out", out); code != ExitUsage || !strings.Contains(errOut, "--wesng") {
+		t.Errorf("import without --wesng: exit %d %s", code, errOut)
+	}
+}
