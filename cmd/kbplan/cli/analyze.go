@@ -402,7 +402,7 @@ func newSink(f analyzeFlags, w io.Writer, jobs int) *sink {
 	if f.csv {
 		s.csv = csv.NewWriter(w)
 		s.csv.Write([]string{"hostname", "source", "product", "edition", "architecture", "build", "revision", "inScope",
-			"patchLevel", "ssu", "sha2", "esuPrepared", "steps", "reboots", "critical", "warnings", "findings"})
+			"patchLevel", "ssu", "sha2", "esuPrepared", "steps", "reboots", "critical", "warnings", "findings", "cvesOpen", "cvesUnfixable"})
 	}
 	return s
 }
@@ -426,6 +426,11 @@ func (s *sink) write(a assess.Assessment) error {
 	case s.csv != nil:
 		// The summary needs no steps: skip converting them.
 		steps := len(a.Plan.Steps)
+		open, unfixable := "", ""
+		if a.Exposure != nil {
+			open, unfixable = strconv.Itoa(len(a.Exposure.Open)), strconv.Itoa(len(a.Exposure.Unfixable))
+			a.Exposure = nil
+		}
 		a.Plan.Steps, a.Plan.Unavailable = a.Plan.Steps[:0:0], nil
 		j := report.Assessment(a)
 		j.Plan.Reboots = a.Plan.Reboots
@@ -442,7 +447,7 @@ func (s *sink) write(a assess.Assessment) error {
 			deref(j.Host.OS.Architecture), intStr(j.Host.OS.Build), intStr(j.Host.OS.Revision), strconv.FormatBool(j.InScope),
 			deref(j.PatchLevel), deref(j.Servicing.SSU), strconv.FormatBool(j.Servicing.SHA2), strconv.FormatBool(j.Servicing.ESUPrep),
 			strconv.Itoa(steps), strconv.Itoa(j.Plan.Reboots), strconv.Itoa(len(crit)), strconv.Itoa(len(warn)),
-			strings.Join(append(crit, warn...), " ")}
+			strings.Join(append(crit, warn...), " "), open, unfixable}
 		return s.csv.Write(rec)
 	}
 	if s.count > 0 {
