@@ -1,8 +1,6 @@
 package assess
 
 import (
-	"fmt"
-	"sort"
 	"sync"
 
 	"github.com/kbplan/kbplan/catalog"
@@ -90,17 +88,7 @@ func (s *state) prepare(x ExposureOptions) []prepared {
 			out = append(out, p)
 		}
 	}
-	// Worst first: the order the host's lists are shown in.
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].cve, out[j].cve
-		if ra, rb := exposure.Rank(a.Severity), exposure.Rank(b.Severity); ra != rb {
-			return ra > rb
-		}
-		if a.Exploits != b.Exploits {
-			return a.Exploits > b.Exploits
-		}
-		return a.ID > b.ID
-	})
+	// The index is worst first already: the order the lists are shown in.
 	preparedCVEs.Store(k, out)
 	return out
 }
@@ -184,13 +172,13 @@ func (s *state) unavailableWhy(fixes []exposure.Fix) string {
 	}
 	switch ch {
 	case catalog.ESU:
-		return fmt.Sprintf("fixed only by %s, an ESU update: the host has no ESU", kb)
+		return "fixed only by " + kb + ", an ESU update: the host has no ESU"
 	case catalog.AzureESU:
-		return fmt.Sprintf("fixed only by %s, in the Azure-only fourth ESU year", kb)
+		return "fixed only by " + kb + ", in the Azure-only fourth ESU year"
 	case catalog.Custom:
-		return fmt.Sprintf("fixed only by %s, released after ESU ended: available only with a custom support agreement", kb)
+		return "fixed only by " + kb + ", released after ESU ended: available only with a custom support agreement"
 	case catalog.Public:
-		return fmt.Sprintf("fixed by %s, which does not apply to this host's product or architecture", kb)
+		return "fixed by " + kb + ", which does not apply to this host's product or architecture"
 	}
 	return "the updates MSRC names are not in the catalog for this product"
 }

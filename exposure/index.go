@@ -224,8 +224,23 @@ func FromWesng(name string, r io.Reader) (*Index, error) {
 		sort.Slice(c.Fixes, func(i, j int) bool { return c.Fixes[i].KB < c.Fixes[j].KB })
 		idx.CVEs = append(idx.CVEs, c)
 	}
-	sort.Slice(idx.CVEs, func(i, j int) bool { return idx.CVEs[i].ID < idx.CVEs[j].ID })
+	idx.sortWorstFirst()
 	return idx, nil
+}
+
+// sortWorstFirst orders CVEs by severity, then by number of public
+// exploits, then by id, newest first: the order kbplan shows them in.
+func (x *Index) sortWorstFirst() {
+	sort.SliceStable(x.CVEs, func(i, j int) bool {
+		a, b := x.CVEs[i], x.CVEs[j]
+		if ra, rb := rank(a.Severity), rank(b.Severity); ra != rb {
+			return ra > rb
+		}
+		if a.Exploits != b.Exploits {
+			return a.Exploits > b.Exploits
+		}
+		return a.ID > b.ID
+	})
 }
 
 func normImpact(s string) string {
@@ -253,10 +268,11 @@ func rank(s string) int {
 // Rank orders severities, most severe highest.
 func Rank(s string) int { return rank(s) }
 
-// Write stores the index in kbplan's compact form: gzip-compressed lines of
+// Write stores the index, worst CVE first, in kbplan's compact form: gzip-compressed lines of
 // "C id severity impact exploits first-exploit title" followed by one
 // "F kb posted products" line per fix.
 func (x *Index) Write(w io.Writer) error {
+	x.sortWorstFirst()
 	gz := gzip.NewWriter(w)
 	bw := bufio.NewWriter(gz)
 	fmt.Fprintln(bw, "# kbplan CVE index for Windows Server 2008 SP2 and Vista SP2; data: Microsoft MSRC via wesng (BSD-3, NOTICE-wesng.txt)")
@@ -323,5 +339,6 @@ func Read(name string, r io.Reader) (*Index, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("CVE index %s line %d: %w", name, line+1, err)
 	}
+	x.sortWorstFirst()
 	return x, nil
 }
