@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/kbplan/kbplan/catalog"
@@ -109,6 +110,11 @@ func (s *state) servicing() {
 		sv.SSULatest = latest.KB
 	}
 	_, sv.SHA2 = s.has(kbSHA2)
+	// A bundle's registry values show SHA-2 support even where the hotfix
+	// list is cut short.
+	if f := s.a.Host.Facts; f != nil && f.SHA2Active != nil && *f.SHA2Active {
+		sv.SHA2 = true
+	}
 }
 
 // latest returns the newest update of a kind the host can get.
@@ -234,7 +240,7 @@ func (s *state) plan() {
 	// The servicing stack, then SHA-2 support and its restart, in the order
 	// Microsoft requires (KB4472027; WSUS Offline installs KB4493730 before
 	// KB4474419, ../shared/data/servicing-notes.md).
-	_, haveSHA2 := s.has(kbSHA2)
+	haveSHA2 := s.a.Servicing.SHA2
 	if needSHA2 && !haveSHA2 {
 		if _, ok := s.has(kbFirstSSU); !ok {
 			add(kbFirstSSU, "servicing stack of April 2019: Microsoft requires it before SHA-2 support; newer SSUs are SHA-2 signed and cannot install yet")
@@ -524,9 +530,39 @@ func (s *state) computeUnavailable() []Step {
 	return out
 }
 
+// collectorChecks turns a bundle's facts into findings.
+func (s *state) collectorChecks() {
+	f := s.a.Host.Facts
+	if f == nil {
+		return
+	}
+	if len(f.PendingReboot) > 0 {
+		s.find(Critical, "reboot-pending", "CBS RebootPending/PackagesPending, WindowsUpdate RebootRequired, PendingFileRenameOperations (../shared/PRODUCT.md)",
+			"a restart is pending (%s): restart before installing anything, or the next updates may fail or report \"not applicable\"", strings.Join(f.PendingReboot, ", "))
+	}
+	if _, listed := s.has(kbSHA2); listed && f.SHA2Active != nil && !*f.SHA2Active {
+		s.find(Critical, "sha2-not-active", "SHA-2 support counts only when SHA2-Codesigning-Support and SHA2-Core-Codesigning-Support are set, after the restart that follows KB4474419 (WSUS Offline)",
+			"KB4474419 is installed but SHA-2 code signing support is not active: restart first, or every update from July 2019 fails with 0x80092004")
+	}
+	if f.ServicingStack != "" {
+		s.find(Info, "servicing-stack", "the highest folder under %SystemRoot%\\servicing\\Version is the servicing stack version (WSUS Offline)",
+			"servicing stack version %s", f.ServicingStack)
+	}
+	if s.allowed(catalog.ESU) && f.ESUKnown {
+		if len(f.ESULicensed) == 0 {
+			s.find(Warning, "esu-not-activated", "ESU updates install only with an activated ESU key (Microsoft ESU deployment docs); activation IDs: inventory/bundle/esu-ids.tsv",
+				"no ESU activation ID is licensed: install and activate the ESU key (slmgr /ipk, then /ato with the year's activation ID), or ESU updates report \"not applicable\"")
+		} else {
+			s.find(Info, "esu-activated", "SoftwareLicensingProduct LicenseStatus 1 for the ESU activation IDs (inventory/bundle/esu-ids.tsv)",
+				"ESU is activated for year(s) %v", f.ESULicensed)
+		}
+	}
+}
+
 func (s *state) checks() {
 	a, sv := s.a, &s.a.Servicing
 	h := a.Host
+	s.collectorChecks()
 	// 6002 with an installed update that raises the build to 6003.
 	if s.build() == 6002 && sv.Build6003 {
 		kb := ""

@@ -31,6 +31,8 @@ type Host struct {
 	Hotfixes      []string
 	HotfixesKnown bool
 	Warnings      []string
+	// Facts holds what only a collector bundle carries; nil otherwise.
+	Facts *Facts
 
 	overflow bool
 	seen     map[string]struct{} // de-duplicates Hotfixes while reading
@@ -47,6 +49,34 @@ type OS struct {
 	BuildLab     string          // BuildLabEx or BuildLab when the input carried one
 	Architecture string          // "x86", "x64", "ia64"
 	Language     string          // UI language of the input's labels, e.g. "de-DE"
+}
+
+// Facts are what kbplan's collector records beyond systeminfo and wmic:
+// the state Legacy Update and WSUS Offline read from the registry, the
+// servicing folders and file versions (../shared/data/servicing-notes.md).
+type Facts struct {
+	// PendingReboot lists the pending-restart markers present: CBS
+	// RebootPending and PackagesPending, WindowsUpdate RebootRequired,
+	// PendingFileRenameOperations. PendingKnown is false when the bundle
+	// did not record them.
+	PendingReboot []string
+	PendingKnown  bool
+	// SHA2Active is whether both SHA2-Codesigning-Support and
+	// SHA2-Core-Codesigning-Support are set above 0; nil when not recorded.
+	SHA2Active *bool
+	// ServicingStack is the highest folder under %SystemRoot%\servicing\Version.
+	ServicingStack string
+	// CBSPackages are the KBs named by Package_for_KB*.mum files.
+	CBSPackages []string
+	// Files maps a file name (ntoskrnl.exe, wuaueng.dll, mshtml.dll,
+	// srv.sys) to its version.
+	Files map[string]string
+	// ESULicensed lists the ESU years (1-3) whose activation ID is
+	// licensed; ESUKnown is false when the licence state was not readable.
+	ESULicensed []int
+	ESUKnown    bool
+	IEVersion   string
+	DotNet      []string
 }
 
 // InScope reports whether the host is Windows NT 6.0 (Vista or Server 2008),

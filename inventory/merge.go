@@ -46,6 +46,9 @@ func Merge(hosts ...Host) Host {
 		if h.OS.ServerCore != nil && m.OS.ServerCore == nil {
 			m.OS.ServerCore = h.OS.ServerCore
 		}
+		if h.Facts != nil && m.Facts == nil {
+			m.Facts = h.Facts
+		}
 		if h.HotfixesKnown {
 			m.HotfixesKnown = true
 			m.Hotfixes = append(m.Hotfixes, h.Hotfixes...)
@@ -91,9 +94,11 @@ func mergeVersion(m *Host, hosts []Host) {
 			m.Warnf("revision disagrees: %s says %s, %s says %s; the inputs were taken at different times or a restart is pending",
 				best.Source, b, h.Source, v)
 		}
-		// An unknown revision sorts first, so the input with a revision wins
-		// between equal builds.
-		if v.Compare(b) > 0 {
+		// Between builds of one OS version the highest wins (an update that
+		// raised 6002 to 6003 shows in the registry before the restart), and
+		// an unknown revision sorts first, so the input with a revision wins.
+		// Different OS versions cannot both be right: the first input stands.
+		if v.Major == b.Major && v.Minor == b.Minor && v.Compare(b) > 0 {
 			best = h
 		}
 	}
@@ -122,5 +127,8 @@ func buildWhy(a, b winver.Version) string {
 	if a.IsNT60() && b.IsNT60() && min(a.Build, b.Build) == 6002 && max(a.Build, b.Build) == 6003 {
 		return "an update that raises the build to 6003 is installed but the host has not restarted since, or the inputs were taken at different times; kbplan uses the higher build"
 	}
-	return "the inputs were taken at different times or come from different machines; kbplan uses the higher version"
+	if a.Major != b.Major || a.Minor != b.Minor {
+		return "different Windows versions cannot both be right: the inputs come from different machines (or, under Wine, its registry keeps Windows 7 values); kbplan uses the first input's"
+	}
+	return "the inputs were taken at different times; kbplan uses the higher build"
 }

@@ -15,13 +15,28 @@ import (
 // HostJSON is the stable JSON form of an identified host, documented in
 // docs/json.md. Fields the input did not carry are null.
 type HostJSON struct {
-	Source   string   `json:"source"`
-	Format   string   `json:"format"`
-	Encoding string   `json:"encoding,omitempty"`
-	Hostname *string  `json:"hostname"`
-	OS       OSJSON   `json:"os"`
-	Hotfixes []string `json:"hotfixes"`
-	Warnings []string `json:"warnings"`
+	Source   string     `json:"source"`
+	Format   string     `json:"format"`
+	Encoding string     `json:"encoding,omitempty"`
+	Hostname *string    `json:"hostname"`
+	OS       OSJSON     `json:"os"`
+	Hotfixes []string   `json:"hotfixes"`
+	Warnings []string   `json:"warnings"`
+	Facts    *FactsJSON `json:"facts,omitempty"`
+}
+
+// FactsJSON is what a collector bundle adds (docs/json.md, docs/bundle.md).
+type FactsJSON struct {
+	PendingReboot  []string          `json:"pendingReboot"`
+	PendingKnown   bool              `json:"pendingKnown"`
+	SHA2Active     *bool             `json:"sha2Active"`
+	ServicingStack *string           `json:"servicingStack"`
+	CBSPackages    []string          `json:"cbsPackages"`
+	Files          map[string]string `json:"files"`
+	ESULicensed    []int             `json:"esuLicensed"`
+	ESUKnown       bool              `json:"esuKnown"`
+	IEVersion      *string           `json:"ieVersion"`
+	DotNet         []string          `json:"dotNet"`
 }
 
 // OSJSON is the "os" object of HostJSON.
@@ -60,6 +75,14 @@ func Host(h inventory.Host) HostJSON {
 	}
 	if !h.HotfixesKnown {
 		j.Hotfixes = nil
+	}
+	if f := h.Facts; f != nil {
+		j.Facts = &FactsJSON{PendingReboot: nonNil(f.PendingReboot), PendingKnown: f.PendingKnown, SHA2Active: f.SHA2Active,
+			ServicingStack: str(f.ServicingStack), CBSPackages: nonNil(f.CBSPackages), Files: f.Files,
+			ESULicensed: f.ESULicensed, ESUKnown: f.ESUKnown, IEVersion: str(f.IEVersion), DotNet: nonNil(f.DotNet)}
+		if j.Facts.ESULicensed == nil {
+			j.Facts.ESULicensed = []int{}
+		}
 	}
 	o := &j.OS
 	o.Name, o.Product, o.Edition = str(h.OS.Name), str(h.OS.Product), str(h.OS.Edition)
@@ -155,6 +178,9 @@ func WriteText(w io.Writer, h inventory.Host) error {
 		}
 		row("Hotfixes", fmt.Sprintf("%d: %s%s", len(j.Hotfixes), strings.Join(shown, " "), more))
 	}
+	if f := h.Facts; f != nil {
+		row("Collector", factsText(f))
+	}
 	for i, warn := range j.Warnings {
 		k := ""
 		if i == 0 {
@@ -201,4 +227,36 @@ func version(o OSJSON) string {
 		s += ", build lab " + *o.BuildLab
 	}
 	return s
+}
+
+func factsText(f *inventory.Facts) string {
+	var parts []string
+	switch {
+	case !f.PendingKnown:
+		parts = append(parts, "restart state unknown")
+	case len(f.PendingReboot) > 0:
+		parts = append(parts, "RESTART PENDING ("+strings.Join(f.PendingReboot, ", ")+")")
+	default:
+		parts = append(parts, "no restart pending")
+	}
+	if f.SHA2Active != nil {
+		parts = append(parts, "SHA-2 "+map[bool]string{true: "active", false: "not active"}[*f.SHA2Active])
+	}
+	if f.ServicingStack != "" {
+		parts = append(parts, "servicing stack "+f.ServicingStack)
+	}
+	if v, ok := f.Files["ntoskrnl.exe"]; ok {
+		parts = append(parts, "ntoskrnl "+v)
+	}
+	if f.ESUKnown {
+		if len(f.ESULicensed) == 0 {
+			parts = append(parts, "ESU not activated")
+		} else {
+			parts = append(parts, fmt.Sprintf("ESU years %v activated", f.ESULicensed))
+		}
+	}
+	if f.IEVersion != "" {
+		parts = append(parts, "IE "+f.IEVersion)
+	}
+	return strings.Join(parts, "; ")
 }

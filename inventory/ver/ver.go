@@ -16,8 +16,9 @@ type Format struct{}
 // Name implements inventory.Format.
 func (Format) Name() string { return "ver" }
 
-// bannerRe allows any localised word for "Version" inside the brackets.
-var bannerRe = regexp.MustCompile(`Microsoft Windows(?: [^\[\]]{0,40})?\s*\[[^\]\d]{0,30}?(\d{1,2}\.\d{1,2}\.\d{3,5}(?:\.\d{1,6})?)\]`)
+// bannerRe allows any localised word for "Version" inside the brackets,
+// and Wine's banner without them ("Microsoft Windows 6.0.6002").
+var bannerRe = regexp.MustCompile(`Microsoft Windows(?: [^\[\]\d]{0,40})?\s*(?:\[[^\]\d]{0,30}?)?(\d{1,2}\.\d{1,2}\.\d{3,5}(?:\.\d{1,6})?)(?:\]|\s*$)`)
 
 // Sniff implements inventory.Format.
 func (Format) Sniff(head []inventory.Line) int {

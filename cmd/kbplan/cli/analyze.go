@@ -19,6 +19,7 @@ import (
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
 	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/bundle"
 	"github.com/kbplan/kbplan/report"
 )
 
@@ -245,7 +246,7 @@ func jobsFrom(args []string) ([]job, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w; check the path", err)
 		}
-		if !st.IsDir() {
+		if !st.IsDir() || bundle.IsBundle(a) {
 			files = append(files, a)
 			continue
 		}
@@ -258,7 +259,7 @@ func jobsFrom(args []string) ([]job, error) {
 			if strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
-			if !e.IsDir() {
+			if !e.IsDir() || bundle.IsBundle(p) {
 				jobs = append(jobs, job{names: []string{p}})
 				continue
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/bundle"
 	"github.com/kbplan/kbplan/inventory/detect"
 	"github.com/kbplan/kbplan/report"
 )
@@ -60,7 +61,8 @@ Win32_OperatingSystem, reg query or .reg exports of CurrentVersion, ver banners
 and Meterpreter sysinfo. UTF-16, UTF-8, OEM and ANSI code pages are detected.
 
 With several files, each is reported on its own; --merge combines them into one
-host and warns where they disagree. "-" reads standard input.
+host and warns where they disagree. "-" reads standard input. A folder written
+by kbplan's collector (a bundle, docs/bundle.md) is read as one host.
 
 With --json, each host is one line of JSON (schema: docs/json.md).`,
 		Example: `  kbplan identify systeminfo.txt
@@ -113,6 +115,9 @@ With --json, each host is one line of JSON (schema: docs/json.md).`,
 func readInput(stdin io.Reader, name string) (inventory.Host, error) {
 	if name == "-" {
 		return detect.Read("-", stdin)
+	}
+	if bundle.IsBundle(name) {
+		return bundle.Read(name)
 	}
 	f, err := os.Open(name)
 	if err != nil {

@@ -1,0 +1,248 @@
+// Package bundle reads the folder kbplan's collectors write (format:
+// docs/bundle.md): the usual inventories (ver, systeminfo, wmic, reg query)
+// plus the facts only a collector records: pending restart, SHA-2 support
+// state, servicing stack version, CBS packages, file versions, ESU licence
+// state, IE and .NET versions. One bundle is one host.
+package bundle
+
+import (
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/detect"
+	"github.com/kbplan/kbplan/winver"
+)
+
+// Manifest is the file that marks a folder as a bundle.
+const Manifest = "kbplan-bundle.txt"
+
+// Version is the bundle format version this kbplan reads.
+const Version = 1
+
+//go:embed esu-ids.tsv
+var esuIDs string
+
+// IsBundle reports whether dir is a collector bundle.
+func IsBundle(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, Manifest))
+	return err == nil && st.Mode().IsRegular()
+}
+
+// inventories are the bundle files that are ordinary inventories, read by
+// package detect, in merge order (the richest first).
+var inventories = []string{"systeminfo.csv", "wmic-os.txt", "reg-currentversion.txt", "wmic-qfe.txt", "ver.txt"}
+
+// maxFact bounds a fact file; real ones are a few KiB.
+const maxFact = 4 << 20
+
+// Read reads a bundle folder into one host.
+func Read(dir string) (inventory.Host, error) {
+	man, err := readText(filepath.Join(dir, Manifest))
+	if err != nil {
+		return inventory.Host{}, err
+	}
+	first, _, _ := strings.Cut(strings.TrimSpace(man), "\n")
+	var v int
+	if _, err := fmt.Sscanf(strings.TrimSpace(first), "kbplan-bundle %d", &v); err != nil {
+		return inventory.Host{}, fmt.Errorf("%s line 1: %q is not \"kbplan-bundle N\"; write the bundle with kbplan's collector", filepath.Join(dir, Manifest), strings.TrimSpace(first))
+	}
+	if v > Version {
+		return inventory.Host{}, fmt.Errorf("%s: bundle format %d is newer than this kbplan reads (%d); update kbplan", filepath.Join(dir, Manifest), v, Version)
+	}
+	var hosts []inventory.Host
+	var notes []string
+	for _, name := range inventories {
+		p := filepath.Join(dir, name)
+		f, err := os.Open(p)
+		if err != nil {
+			notes = append(notes, name+": missing")
+			continue
+		}
+		h, err := detect.Read(p, io.LimitReader(f, 64<<20))
+		f.Close()
+		if err != nil {
+			// A tool that failed or is a stub (Wine's systeminfo) leaves an
+			// empty or error file: the other inputs still count.
+			notes = append(notes, name+": not readable ("+firstLine(err.Error())+")")
+			continue
+		}
+		hosts = append(hosts, h)
+	}
+	if len(hosts) == 0 {
+		return inventory.Host{}, fmt.Errorf("%s: bundle holds no readable inventory (%s)", dir, strings.Join(notes, "; "))
+	}
+	h := inventory.Merge(hosts...)
+	h.Source, h.Format = dir, "kbplan-bundle"
+	for _, n := range notes {
+		h.Warnf("bundle %s", n)
+	}
+	facts(dir, &h)
+	h.Finish()
+	return h, nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}
+
+// readText reads a small file in any encoding kbplan detects.
+func readText(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("%w; check the path", err)
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	enc, bom := inventory.DetectEncoding(head)
+	r := io.MultiReader(strings.NewReader(string(head[bom:])), io.LimitReader(f, maxFact))
+	var b strings.Builder
+	lines := inventory.NewLines(inventory.Decoder(r, enc))
+	for {
+		l, ok := lines.Next()
+		if !ok {
+			break
+		}
+		b.WriteString(l.Text)
+		b.WriteByte('\n')
+	}
+	return b.String(), lines.Err()
+}
+
+var (
+	dwordRe   = regexp.MustCompile(`(?m)^\s+(SHA2-(?:Core-)?Codesigning-Support)\s+REG_DWORD\s+0x([0-9a-fA-F]+)`)
+	packageRe = regexp.MustCompile(`(?i)Package_(?:\d+_)?for_KB(\d{4,8})~`)
+	versionRe = regexp.MustCompile(`(?m)Version=(\d+\.\d+\.\d+\.\d+)`)
+	ieRe      = regexp.MustCompile(`(?m)^\s+(svcVersion|Version)\s+REG_SZ\s+(\S+)`)
+	netRe     = regexp.MustCompile(`(?m)^\s+Version\s+REG_SZ\s+(\d+\.\d+\S*)`)
+	pendRe    = regexp.MustCompile(`(?m)^(\w+)=(present|absent)\s*$`)
+	esuRe     = regexp.MustCompile(`(?m)^esu-year\d+\s+([0-9a-f-]{36})\s+LicenseStatus=(\S+)`)
+	folderRe  = regexp.MustCompile(`(?m)^(\d+\.\d+\.\d+\.\d+)\s*$`)
+)
+
+// facts reads the collector-only files into h.Facts.
+func facts(dir string, h *inventory.Host) {
+	f := &inventory.Facts{Files: map[string]string{}}
+	read := func(name string) (string, bool) {
+		s, err := readText(filepath.Join(dir, name))
+		return s, err == nil
+	}
+	if s, ok := read("pending.txt"); ok {
+		for _, m := range pendRe.FindAllStringSubmatch(s, -1) {
+			f.PendingKnown = true
+			if m[2] == "present" {
+				f.PendingReboot = append(f.PendingReboot, m[1])
+			}
+		}
+	}
+	if s, ok := read("reg-sha2.txt"); ok {
+		vals := map[string]bool{}
+		for _, m := range dwordRe.FindAllStringSubmatch(s, -1) {
+			n, _ := strconv.ParseUint(m[2], 16, 32)
+			vals[m[1]] = n > 0
+		}
+		active := vals["SHA2-Codesigning-Support"] && vals["SHA2-Core-Codesigning-Support"]
+		f.SHA2Active = &active
+	}
+	if s, ok := read("servicing-version.txt"); ok {
+		best := winver.Version{}
+		for _, m := range folderRe.FindAllStringSubmatch(s, -1) {
+			if v, err := winver.Parse(m[1]); err == nil && v.Compare(best) > 0 {
+				best, f.ServicingStack = v, m[1]
+			}
+		}
+	}
+	if s, ok := read("servicing-packages.txt"); ok {
+		for _, m := range packageRe.FindAllStringSubmatch(s, -1) {
+			if kb, ok := inventory.NormalizeKB(m[1]); ok && !slices.Contains(f.CBSPackages, kb) {
+				f.CBSPackages = append(f.CBSPackages, kb)
+				h.AddHotfix(kb)
+			}
+		}
+	}
+	for file, name := range map[string]string{"file-ntoskrnl.txt": "ntoskrnl.exe", "file-wuaueng.txt": "wuaueng.dll",
+		"file-mshtml.txt": "mshtml.dll", "file-srv.txt": "srv.sys"} {
+		if s, ok := read(file); ok {
+			if m := versionRe.FindStringSubmatch(s); m != nil {
+				f.Files[name] = m[1]
+			}
+		}
+	}
+	if s, ok := read("esu.txt"); ok {
+		years := map[string]int{}
+		for _, row := range strings.Split(esuIDs, "\n") {
+			if y, id, ok := strings.Cut(row, "\t"); ok && !strings.HasPrefix(row, "#") {
+				n, _ := strconv.Atoi(y)
+				years[id] = n
+			}
+		}
+		for _, m := range esuRe.FindAllStringSubmatch(s, -1) {
+			if m[2] == "unknown" {
+				continue
+			}
+			f.ESUKnown = true
+			if m[2] == "1" {
+				if y := years[m[1]]; y > 0 {
+					f.ESULicensed = append(f.ESULicensed, y)
+				}
+			}
+		}
+	}
+	if s, ok := read("reg-ie.txt"); ok {
+		for _, m := range ieRe.FindAllStringSubmatch(s, -1) {
+			if m[1] == "svcVersion" || f.IEVersion == "" {
+				f.IEVersion = m[2]
+			}
+		}
+	}
+	if s, ok := read("reg-dotnet.txt"); ok {
+		for _, m := range netRe.FindAllStringSubmatch(s, -1) {
+			if !slices.Contains(f.DotNet, m[1]) {
+				f.DotNet = append(f.DotNet, m[1])
+			}
+		}
+		slices.Sort(f.DotNet)
+	}
+	kernel(f, h)
+	h.Facts = f
+}
+
+// kernel takes the true revision from ntoskrnl.exe (NT 6.0 has no UBR, and
+// the registry's BuildLabEx can lag behind a pending restart).
+func kernel(f *inventory.Facts, h *inventory.Host) {
+	kv, ok := f.Files["ntoskrnl.exe"]
+	if !ok {
+		return
+	}
+	v, err := winver.Parse(kv)
+	if err != nil || h.OS.Version == nil {
+		return
+	}
+	cur := *h.OS.Version
+	switch {
+	case cur.Major != v.Major || cur.Minor != v.Minor:
+		h.Warnf("ntoskrnl.exe is %s but the OS reports %s: the inputs come from different systems", kv, cur.Short())
+	case cur.Build != v.Build:
+		h.Warnf("ntoskrnl.exe is %s but the registry and systeminfo say build %d: a restart is pending after an update that changed the kernel", kv, cur.Build)
+	case cur.HasRevision() && cur.Revision != v.Revision:
+		h.Warnf("ntoskrnl.exe is %s but BuildLabEx says revision %d: the registry lags behind the kernel (a restart is pending, or BuildLabEx was not updated)", kv, cur.Revision)
+		cur.Revision = v.Revision
+		h.SetVersion(cur)
+	default:
+		cur.Revision = v.Revision
+		h.SetVersion(cur)
+	}
+}
