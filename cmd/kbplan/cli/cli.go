@@ -45,7 +45,8 @@ read; 3 the catalog breaks a rule (catalog validate).`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(identifyCmd(stdin, stdout, stderr), analyzeCmd(stdin, stdout, stderr), rollbackCmd(stdin, stdout, stderr), catalogCmd(stdout, stderr))
+	root.AddCommand(identifyCmd(stdin, stdout, stderr), analyzeCmd(stdin, stdout, stderr), rollbackCmd(stdin, stdout, stderr), catalogCmd(stdout, stderr),
+		collectorCmd(stdout, stderr))
 	return root
 }
 
