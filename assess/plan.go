@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/winver"
 )
 
 // esuEditions are the Server 2008 editions ESU was sold for: "Datacenter,
@@ -548,14 +549,19 @@ func (s *state) collectorChecks() {
 		s.find(Info, "servicing-stack", "the highest folder under %SystemRoot%\\servicing\\Version is the servicing stack version (WSUS Offline)",
 			"servicing stack version %s", f.ServicingStack)
 	}
-	if s.allowed(catalog.ESU) && f.ESUKnown {
-		if len(f.ESULicensed) == 0 {
-			s.find(Warning, "esu-not-activated", "ESU updates install only with an activated ESU key (Microsoft ESU deployment docs); activation IDs: inventory/bundle/esu-ids.tsv",
-				"no ESU activation ID is licensed: install and activate the ESU key (slmgr /ipk, then /ato with the year's activation ID), or ESU updates report \"not applicable\"")
-		} else {
-			s.find(Info, "esu-activated", "SoftwareLicensingProduct LicenseStatus 1 for the ESU activation IDs (inventory/bundle/esu-ids.tsv)",
-				"ESU is activated for year(s) %v", f.ESULicensed)
-		}
+	if !f.ESUKnown {
+		return
+	}
+	switch {
+	case len(f.ESULicensed) == 0 && s.allowed(catalog.ESU):
+		s.find(Warning, "esu-not-activated", "ESU updates install only with an activated ESU key (Microsoft ESU deployment docs); activation IDs: inventory/bundle/esu-ids.tsv",
+			"no ESU activation ID is licensed: install and activate the ESU key (slmgr /ipk, then /ato with the year's activation ID), or ESU updates report \"not applicable\"")
+	case len(f.ESULicensed) > 0 && s.allowed(catalog.ESU):
+		s.find(Info, "esu-activated", "SoftwareLicensingProduct LicenseStatus 1 for the ESU activation IDs (inventory/bundle/esu-ids.tsv)",
+			"ESU is activated for %s", f.ESUYears())
+	case len(f.ESULicensed) > 0:
+		s.find(Warning, "esu-activated", "SoftwareLicensingProduct LicenseStatus 1 for the ESU activation IDs (inventory/bundle/esu-ids.tsv)",
+			"ESU is activated for %s but this plan uses public updates only: run with --esu (or --esu=azure) to plan the ESU updates", f.ESUYears())
 	}
 }
 
@@ -576,6 +582,7 @@ func (s *state) checks() {
 			"KB4489887 (2019-03-19) and every later monthly update raise the build to 6003 (catalog: build column)",
 			"the build reads 6002 although %s, which raises it to 6003, is installed: a restart is pending or the install failed; restart and check again before installing more", kb)
 	}
+	s.revisionBehind()
 	if s.build() == 6003 && !sv.Build6003 && h.HotfixesKnown {
 		s.find(Warning, "build-6003-unexplained", "only updates from 2019-03-19 on raise the build to 6003",
 			"the build is 6003 but no installed update that raises it is listed: the hotfix list is incomplete (systeminfo cuts long lists), so the plan may repeat installed updates; add wmic qfe output")
@@ -647,4 +654,34 @@ func (s *state) checks() {
 		s.find(Warning, "no-monthly-update", "the 2008 SP2 monthly rollups began in September 2018 (KB4458010)",
 			"no monthly rollup or security-only update is installed: the host predates September 2018's servicing model")
 	}
+}
+
+// revisionBehind reports a host whose revision (from ntoskrnl.exe or the
+// registry) is older than the revision an installed monthly update
+// produces: the update waits for a restart, or its install failed.
+func (s *state) revisionBehind() {
+	v := s.a.Host.OS.Version
+	if v == nil || !v.HasRevision() {
+		return
+	}
+	var newest *catalog.Update
+	var want winver.Version
+	for _, u := range s.installedUpdates() {
+		if !u.Kind.Monthly() || u.Revision == "" {
+			continue
+		}
+		r, err := winver.Parse(u.Revision)
+		if err != nil || r.Build != v.Build {
+			continue
+		}
+		if newest == nil || r.Compare(want) > 0 {
+			newest, want = u, r
+		}
+	}
+	if newest == nil || v.Compare(want) >= 0 {
+		return
+	}
+	s.find(Warning, "revision-behind-installed", "the revision each monthly update produces: catalog revision column (Tenable, vuls)",
+		"the OS revision is %s but the installed %s (%s) brings %s: it waits for a restart or its install failed; restart, then check the revision again before installing more",
+		v, newest.KB, newest.Released.YearMonth(), want)
 }

@@ -225,3 +225,19 @@ func (h *Host) derive() {
 // IntPtr and BoolPtr help readers fill optional fields.
 func IntPtr(n int) *int    { return &n }
 func BoolPtr(b bool) *bool { return &b }
+
+// ESUYears says which ESU years are licensed: "year 3", "years 1, 2 and 3",
+// or "" when none is.
+func (f *Facts) ESUYears() string {
+	parts := make([]string, len(f.ESULicensed))
+	for i, y := range f.ESULicensed {
+		parts[i] = strconv.Itoa(y)
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return "year " + parts[0]
+	}
+	return "years " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}

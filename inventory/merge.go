@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/kbplan/kbplan/winver"
@@ -55,9 +56,18 @@ func Merge(hosts ...Host) Host {
 		}
 	}
 	mergeVersion(&m, hosts)
+	if m.OS.Product != "" && m.OS.Architecture != "" && m.HotfixesKnown {
+		// Another input filled what a ver banner lacks.
+		m.Warnings = slices.DeleteFunc(m.Warnings, func(w string) bool { return strings.HasSuffix(w, ": "+VerLimits) })
+	}
 	m.Finish()
 	return m
 }
+
+// VerLimits is the warning on a host read from a ver banner alone; Merge
+// drops it once another input supplies the product, architecture and
+// installed updates.
+const VerLimits = "ver does not tell Windows Server 2008 from Windows Vista, nor the architecture or installed updates; add a systeminfo for those"
 
 func pickString(m *Host, hosts []Host, field string, get func(*Host) *string, fold bool, why string) {
 	var from string

@@ -195,8 +195,9 @@ func WriteAssessmentText(w io.Writer, a assess.Assessment) error {
 			}
 			if j-i+1 >= minGroup {
 				last := steps[j]
+				from, to := monthRange(steps[i : j+1])
 				fmt.Fprintf(&b, "  %2d-%d. %d %s updates, %s to %s (--json lists each), e.g. %s: %s\n", i+1, j+1, j-i+1, s.Kind,
-					orDash(s.Released.YearMonth()), orDash(last.Released.YearMonth()), s.KB, s.Why)
+					orDash(from), orDash(to), s.KB, s.Why)
 				if last.RebootAfter {
 					fmt.Fprintf(&b, "      %-10s restart\n", "")
 				}
@@ -253,4 +254,22 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
+}
+
+// monthRange is the first and last known release month of a run of steps;
+// steps without a known date do not count.
+func monthRange(steps []assess.Step) (from, to string) {
+	for _, s := range steps {
+		m := s.Released.YearMonth()
+		if m == "" {
+			continue
+		}
+		if from == "" || m < from {
+			from = m
+		}
+		if m > to {
+			to = m
+		}
+	}
+	return from, to
 }

@@ -252,7 +252,7 @@ func factsText(f *inventory.Facts) string {
 		if len(f.ESULicensed) == 0 {
 			parts = append(parts, "ESU not activated")
 		} else {
-			parts = append(parts, fmt.Sprintf("ESU years %v activated", f.ESULicensed))
+			parts = append(parts, "ESU "+f.ESUYears()+" activated")
 		}
 	}
 	if f.IEVersion != "" {

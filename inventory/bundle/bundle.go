@@ -238,7 +238,11 @@ func kernel(f *inventory.Facts, h *inventory.Host) {
 	case cur.Build != v.Build:
 		h.Warnf("ntoskrnl.exe is %s but the registry and systeminfo say build %d: a restart is pending after an update that changed the kernel", kv, cur.Build)
 	case cur.HasRevision() && cur.Revision != v.Revision:
-		h.Warnf("ntoskrnl.exe is %s but BuildLabEx says revision %d: the registry lags behind the kernel (a restart is pending, or BuildLabEx was not updated)", kv, cur.Revision)
+		if cur.Revision > v.Revision {
+			h.Warnf("ntoskrnl.exe is %s but BuildLabEx says revision %d: an installed update has rewritten the registry but its kernel takes over only at the next restart (a restart is pending, or the install failed); kbplan uses the kernel's revision", kv, cur.Revision)
+		} else {
+			h.Warnf("ntoskrnl.exe is %s but BuildLabEx says revision %d: the registry lags behind the kernel (the last update did not rewrite BuildLabEx); kbplan uses the kernel's revision", kv, cur.Revision)
+		}
 		cur.Revision = v.Revision
 		h.SetVersion(cur)
 	default:

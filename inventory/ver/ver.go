@@ -62,7 +62,7 @@ func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
 		return &inventory.ParseError{Line: firstLine.Num, Text: firstLine.Text, Expected: "Microsoft Windows [Version 6.0.6002]"}
 	}
 	if h.OS.Version.IsNT60() {
-		h.Warnf("ver does not tell Windows Server 2008 from Windows Vista, nor the architecture or installed updates; add a systeminfo for those")
+		h.Warnf("%s", inventory.VerLimits)
 	}
 	h.Finish()
 	return nil
