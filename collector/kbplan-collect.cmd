@@ -10,6 +10,13 @@ rem   kbplan analyze OUTDIR
 rem Every command may fail on a given host; the bundle records what it got.
 setlocal EnableExtensions DisableDelayedExpansion
 
+rem A 32-bit cmd on x64 sees the WOW64 registry and System32: run the 64-bit
+rem one instead (Sysnative exists from Vista on).
+if defined PROCESSOR_ARCHITEW6432 if exist "%SystemRoot%\Sysnative\cmd.exe" (
+  "%SystemRoot%\Sysnative\cmd.exe" /c ""%~f0" %*"
+  exit /b
+)
+
 set "OUT="
 set "URL="
 set "TOKEN="
@@ -69,7 +76,11 @@ wmic datafile where "name='%SR%\\System32\\mshtml.dll'" get Version /value < NUL
 wmic datafile where "name='%SR%\\System32\\drivers\\srv.sys'" get Version /value < NUL > "%OUT%\file-srv.txt" 2>&1
 
 rem ESU: the licence status of the Windows Server 2008 ESU activation IDs
-rem (years 1-3; docs/bundle.md names the source). LicenseStatus=1 is licensed.
+rem (years 1-3; docs/bundle.md names the source). LicenseStatus=1 is licensed;
+rem "absent" means licensing WMI answered but has no such product (no ESU
+rem key installed); "unknown" that licensing WMI did not answer.
+set "SLOK="
+for /f "tokens=2 delims==" %%s in ('wmic path SoftwareLicensingService get Version /value 2^>NUL ^< NUL ^| find "="') do set "SLOK=1"
 >"%OUT%\esu.txt" call :esu 1 553673ed-6ddf-419c-a153-b760283472fd
 >>"%OUT%\esu.txt" call :esu 2 04fa0286-fa74-401e-bbe9-fbfbb158010d
 >>"%OUT%\esu.txt" call :esu 3 16c08c85-0c8b-4009-9b2b-f1f7319e45f9
@@ -90,6 +101,7 @@ goto :eof
 
 :esu
 set "ESUSTATUS=unknown"
+if defined SLOK set "ESUSTATUS=absent"
 for /f "tokens=2 delims==" %%s in ('wmic path SoftwareLicensingProduct where "ID='%2'" get LicenseStatus /value 2^>NUL ^< NUL ^| find "="') do set "ESUSTATUS=%%s"
 echo esu-year%1 %2 LicenseStatus=%ESUSTATUS%
 goto :eof

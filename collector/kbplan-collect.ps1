@@ -12,6 +12,20 @@ param(
 )
 
 $ErrorActionPreference = "Continue"
+
+# A 32-bit PowerShell on x64 sees the WOW64 registry and System32: run the
+# 64-bit one instead (Sysnative exists from Vista on).
+if ($env:PROCESSOR_ARCHITEW6432 -ne $null) {
+    $native = Join-Path $env:SystemRoot "Sysnative\WindowsPowerShell\v1.0\powershell.exe"
+    if (Test-Path -LiteralPath $native) {
+        # Empty arguments vanish on the way to a native command: pass only set ones.
+        $argv = @("-NoProfile", "-ExecutionPolicy", "Bypass", "-File", $MyInvocation.MyCommand.Path)
+        if ($Out -ne "") { $argv += @("-Out", $Out) }
+        if ($Upload -ne "") { $argv += @("-Upload", $Upload, "-Token", $Token) }
+        & $native $argv
+        exit $LASTEXITCODE
+    }
+}
 if ($Out -eq "") { $Out = Join-Path (Get-Location).Path ("kbplan-" + $env:COMPUTERNAME) }
 if (-not (Test-Path -LiteralPath $Out)) { New-Item -ItemType Directory -Path $Out | Out-Null }
 
@@ -91,10 +105,11 @@ $ids = @(
     @(3, "16c08c85-0c8b-4009-9b2b-f1f7319e45f9")
 )
 foreach ($pair in $ids) {
+    # "absent": licensing WMI answered but has no such product (no ESU key).
     $status = "unknown"
     try {
         $p = Get-WmiObject -Query ("SELECT LicenseStatus FROM SoftwareLicensingProduct WHERE ID='" + $pair[1] + "'") -ErrorAction Stop
-        if ($p -ne $null) { $status = [string]$p.LicenseStatus }
+        if ($p -ne $null) { $status = [string]$p.LicenseStatus } else { $status = "absent" }
     } catch {
         $status = "unknown"
     }

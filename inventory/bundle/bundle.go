@@ -7,8 +7,10 @@ package bundle
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -40,8 +42,18 @@ func IsBundle(dir string) bool {
 // package detect, in merge order (the richest first).
 var inventories = []string{"systeminfo.csv", "wmic-os.txt", "reg-currentversion.txt", "wmic-qfe.txt", "ver.txt"}
 
-// maxFact bounds a fact file; real ones are a few KiB.
-const maxFact = 4 << 20
+// Files are every file of bundle format 1 besides the manifest: the
+// inventories, then the collector-only facts (docs/bundle.md).
+var Files = append(slices.Clone(inventories), "reg-sha2.txt", "reg-ie.txt", "reg-dotnet.txt",
+	"servicing-version.txt", "servicing-packages.txt", "pending.txt",
+	"file-ntoskrnl.txt", "file-wuaueng.txt", "file-mshtml.txt", "file-srv.txt", "esu.txt")
+
+// maxFact bounds a fact file (real ones are a few KiB, a CBS package list
+// some hundred KiB) and maxInventory an inventory file.
+const (
+	maxFact      = 4 << 20
+	maxInventory = 64 << 20
+)
 
 // Read reads a bundle folder into one host.
 func Read(dir string) (inventory.Host, error) {
@@ -66,7 +78,12 @@ func Read(dir string) (inventory.Host, error) {
 			notes = append(notes, name+": missing")
 			continue
 		}
-		h, err := detect.Read(p, io.LimitReader(f, 64<<20))
+		if st, err := f.Stat(); err == nil && st.Size() > maxInventory {
+			f.Close()
+			notes = append(notes, fmt.Sprintf("%s: %d bytes, more than the %d a real one can be: not read; collect it again", name, st.Size(), maxInventory))
+			continue
+		}
+		h, err := detect.Read(p, io.LimitReader(f, maxInventory))
 		f.Close()
 		if err != nil {
 			// A tool that failed or is a stub (Wine's systeminfo) leaves an
@@ -104,6 +121,9 @@ func readText(path string) (string, error) {
 		return "", fmt.Errorf("%w; check the path", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > maxFact {
+		return "", fmt.Errorf("%s: %d bytes, more than the %d a real one can be: not read; collect it again", path, st.Size(), maxFact)
+	}
 	head := make([]byte, 4096)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
@@ -138,7 +158,13 @@ func facts(dir string, h *inventory.Host) {
 	f := &inventory.Facts{Files: map[string]string{}}
 	read := func(name string) (string, bool) {
 		s, err := readText(filepath.Join(dir, name))
-		return s, err == nil
+		switch {
+		case err == nil:
+			return s, true
+		case !errors.Is(err, fs.ErrNotExist):
+			h.Warnf("bundle %s", err)
+		}
+		return "", false
 	}
 	if s, ok := read("pending.txt"); ok {
 		for _, m := range pendRe.FindAllStringSubmatch(s, -1) {

@@ -1,0 +1,210 @@
+package bundle
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kbplan/kbplan/inventory/inventorytest"
+)
+
+const samples = "../../testdata/bundles/"
+
+func ptr[T any](v T) *T { return &v }
+
+func TestReadSamples(t *testing.T) {
+	tests := []struct {
+		dir      string
+		host     string
+		version  string
+		pending  []string
+		sha2     *bool
+		ssu      string
+		esu      []int
+		esuKnown bool
+		hotfixes int
+	}{
+		{"ws2008-6003-reboot-pending", "APP-PENDING", "6.0.6003.21446", []string{"RebootPending", "PendingFileRenameOperations"}, ptr(true), "6.0.6003.21370", []int{3}, true, 6},
+		{"ws2008-6003-sha2-inactive", "DB-SHA2-OFF", "6.0.6003.20512", nil, ptr(false), "6.0.6003.20484", nil, false, 4},
+		{"ws2008-6003-esu-activated", "HIS-ESU-02", "6.0.6003.21518", nil, ptr(true), "6.0.6003.21569", []int{1, 2, 3}, true, 6},
+	}
+	for _, tc := range tests {
+		t.Run(tc.dir, func(t *testing.T) {
+			dir := samples + tc.dir
+			if !IsBundle(dir) {
+				t.Fatal("not recognised as a bundle")
+			}
+			h, err := Read(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inventorytest.Check(t, h)
+			f := h.Facts
+			switch {
+			case h.Hostname != tc.host:
+				t.Errorf("hostname %q, want %q", h.Hostname, tc.host)
+			case h.OS.Version == nil || h.OS.Version.String() != tc.version:
+				t.Errorf("version %v, want %s (from ntoskrnl.exe)", h.OS.Version, tc.version)
+			case f == nil:
+				t.Fatal("no facts")
+			case !f.PendingKnown || !slices.Equal(f.PendingReboot, tc.pending):
+				t.Errorf("pending %v (known %v), want %v", f.PendingReboot, f.PendingKnown, tc.pending)
+			case (f.SHA2Active == nil) != (tc.sha2 == nil) || f.SHA2Active != nil && *f.SHA2Active != *tc.sha2:
+				t.Errorf("sha2Active %v, want %v", f.SHA2Active, *tc.sha2)
+			case f.ServicingStack != tc.ssu:
+				t.Errorf("servicing stack %q, want %q", f.ServicingStack, tc.ssu)
+			case f.ESUKnown != tc.esuKnown || !slices.Equal(f.ESULicensed, tc.esu):
+				t.Errorf("ESU %v (known %v), want %v", f.ESULicensed, f.ESUKnown, tc.esu)
+			case len(h.Hotfixes) != tc.hotfixes:
+				t.Errorf("%d hotfixes %v, want %d", len(h.Hotfixes), h.Hotfixes, tc.hotfixes)
+			case h.Format != "kbplan-bundle":
+				t.Errorf("format %q", h.Format)
+			}
+			for _, w := range h.Warnings {
+				if strings.Contains(w, "ver does not tell") {
+					t.Errorf("the ver limitation is noise once systeminfo is there: %s", w)
+				}
+			}
+		})
+	}
+}
+
+// write makes a bundle folder from name → content.
+func write(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const ver = "\r\nMicrosoft Windows [Version 6.0.6002]\r\n"
+
+func TestReadErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  []string // substrings of the error
+	}{
+		{"no manifest", map[string]string{"ver.txt": ver}, []string{Manifest}},
+		{"bad manifest", map[string]string{Manifest: "hello\r\n", "ver.txt": ver}, []string{"line 1", `"kbplan-bundle N"`}},
+		{"newer format", map[string]string{Manifest: "kbplan-bundle 2\r\n", "ver.txt": ver}, []string{"format 2", "update kbplan"}},
+		{"no inventory", map[string]string{Manifest: "kbplan-bundle 1\r\n", "systeminfo.csv": "ERROR: not supported\r\n"}, []string{"no readable inventory", "systeminfo.csv: not readable", "ver.txt: missing"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Read(write(t, tc.files))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// TestReadPartial: a bundle where tools failed (Wine's systeminfo is a
+// stub, wmic has no qfe alias) still yields a host, with the failures named.
+func TestReadPartial(t *testing.T) {
+	dir := write(t, map[string]string{
+		Manifest:                "kbplan-bundle 1\r\ncollector: cmd 1\r\n",
+		"ver.txt":               ver,
+		"systeminfo.csv":        "",
+		"wmic-qfe.txt":          "Error: Alias not found.\r\n",
+		"pending.txt":           "RebootPending=absent\r\nPackagesPending=present\r\n",
+		"reg-sha2.txt":          "ERROR: The system was unable to find the specified registry key or value.\r\n",
+		"file-srv.txt":          "Error: Alias not found.\r\n",
+		"esu.txt":               "esu-year1 553673ed-6ddf-419c-a153-b760283472fd LicenseStatus=unknown\r\n",
+		"servicing-version.txt": "File Not Found\r\n",
+	})
+	h, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inventorytest.Check(t, h)
+	f := h.Facts
+	if h.OS.Version == nil || h.OS.Version.Build != 6002 {
+		t.Errorf("version %v", h.OS.Version)
+	}
+	if !slices.Equal(f.PendingReboot, []string{"PackagesPending"}) {
+		t.Errorf("pending %v", f.PendingReboot)
+	}
+	if f.ESUKnown || f.SHA2Active != nil && *f.SHA2Active || f.ServicingStack != "" || len(f.Files) != 0 {
+		t.Errorf("facts invented from failed commands: %+v", f)
+	}
+	warn := strings.Join(h.Warnings, "\n")
+	for _, w := range []string{"systeminfo.csv: not readable", "wmic-qfe.txt: not readable"} {
+		if !strings.Contains(warn, w) {
+			t.Errorf("warnings lack %q:\n%s", w, warn)
+		}
+	}
+}
+
+// TestReadOversized: a huge file in a bundle is refused by size, without
+// reading it (the files are sparse, so the test is cheap).
+func TestReadOversized(t *testing.T) {
+	dir := write(t, map[string]string{Manifest: "kbplan-bundle 1\r\n", "ver.txt": ver})
+	for name, size := range map[string]int64{"wmic-qfe.txt": 2 << 30, "servicing-packages.txt": 1 << 30} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Truncate(size); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	h, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warn := strings.Join(h.Warnings, "\n")
+	for _, w := range []string{"wmic-qfe.txt: 2147483648 bytes", "servicing-packages.txt: 1073741824 bytes"} {
+		if !strings.Contains(warn, w) {
+			t.Errorf("warnings lack %q:\n%s", w, warn)
+		}
+	}
+}
+
+// FuzzRead fuzzes one bundle file at a time, the others being those of a
+// real sample, through the whole reader.
+func FuzzRead(f *testing.F) {
+	base := map[string][]byte{}
+	for _, name := range append([]string{Manifest}, Files...) {
+		b, err := os.ReadFile(samples + "ws2008-6003-reboot-pending/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		base[name] = b
+		f.Add(uint8(len(base)-1), b)
+	}
+	names := append([]string{Manifest}, Files...)
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		dir := t.TempDir()
+		target := names[int(which)%len(names)]
+		for name, b := range base {
+			if name == target {
+				b = data
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h, err := Read(dir)
+		if err != nil {
+			if !strings.Contains(err.Error(), dir) {
+				t.Errorf("error does not name the bundle: %v", err)
+			}
+			return
+		}
+		inventorytest.Check(t, h)
+	})
+}
