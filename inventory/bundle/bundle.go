@@ -56,8 +56,12 @@ const (
 )
 
 // Read reads a bundle folder into one host.
-func Read(dir string) (inventory.Host, error) {
-	man, err := readText(filepath.Join(dir, Manifest))
+func Read(dir string) (inventory.Host, error) { return ReadFS(os.DirFS(dir), dir) }
+
+// ReadFS reads a bundle from fsys (a folder, or an unpacked upload); dir is
+// the name messages and the host's source use.
+func ReadFS(fsys fs.FS, dir string) (inventory.Host, error) {
+	man, err := readText(fsys, Manifest, filepath.Join(dir, Manifest))
 	if err != nil {
 		return inventory.Host{}, err
 	}
@@ -73,7 +77,7 @@ func Read(dir string) (inventory.Host, error) {
 	var notes []string
 	for _, name := range inventories {
 		p := filepath.Join(dir, name)
-		f, err := os.Open(p)
+		f, err := fsys.Open(name)
 		if err != nil {
 			notes = append(notes, name+": missing")
 			continue
@@ -101,7 +105,7 @@ func Read(dir string) (inventory.Host, error) {
 	for _, n := range notes {
 		h.Warnf("bundle %s", n)
 	}
-	facts(dir, &h)
+	facts(fsys, dir, &h)
 	h.Finish()
 	return h, nil
 }
@@ -115,10 +119,14 @@ func firstLine(s string) string {
 }
 
 // readText reads a small file in any encoding kbplan detects.
-func readText(path string) (string, error) {
-	f, err := os.Open(path)
+func readText(fsys fs.FS, name, path string) (string, error) {
+	f, err := fsys.Open(name)
 	if err != nil {
-		return "", fmt.Errorf("%w; check the path", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("%s: %w; check the path", path, err)
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.Size() > maxFact {
@@ -154,10 +162,10 @@ var (
 )
 
 // facts reads the collector-only files into h.Facts.
-func facts(dir string, h *inventory.Host) {
+func facts(fsys fs.FS, dir string, h *inventory.Host) {
 	f := &inventory.Facts{Files: map[string]string{}}
 	read := func(name string) (string, bool) {
-		s, err := readText(filepath.Join(dir, name))
+		s, err := readText(fsys, name, filepath.Join(dir, name))
 		switch {
 		case err == nil:
 			return s, true

@@ -1,11 +1,13 @@
 package bundle
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/kbplan/kbplan/inventory/inventorytest"
 )
@@ -175,32 +177,24 @@ func TestReadOversized(t *testing.T) {
 }
 
 // FuzzRead fuzzes one bundle file at a time, the others being those of a
-// real sample, through the whole reader.
+// real sample, through the whole reader (in memory: fstest.MapFS).
 func FuzzRead(f *testing.F) {
-	base := map[string][]byte{}
-	for _, name := range append([]string{Manifest}, Files...) {
+	names := append([]string{Manifest}, Files...)
+	base := fstest.MapFS{}
+	for i, name := range names {
 		b, err := os.ReadFile(samples + "ws2008-6003-reboot-pending/" + name)
 		if err != nil {
 			f.Fatal(err)
 		}
-		base[name] = b
-		f.Add(uint8(len(base)-1), b)
+		base[name] = &fstest.MapFile{Data: b}
+		f.Add(uint8(i), b)
 	}
-	names := append([]string{Manifest}, Files...)
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		dir := t.TempDir()
-		target := names[int(which)%len(names)]
-		for name, b := range base {
-			if name == target {
-				b = data
-			}
-			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		h, err := Read(dir)
+		fsys := maps.Clone(base)
+		fsys[names[int(which)%len(names)]] = &fstest.MapFile{Data: data}
+		h, err := ReadFS(fsys, "fuzzed")
 		if err != nil {
-			if !strings.Contains(err.Error(), dir) {
+			if !strings.Contains(err.Error(), "fuzzed") {
 				t.Errorf("error does not name the bundle: %v", err)
 			}
 			return
