@@ -569,6 +569,10 @@ func (s *state) checks() {
 	a, sv := s.a, &s.a.Servicing
 	h := a.Host
 	s.collectorChecks()
+	for _, d := range h.Disagreements {
+		s.find(Warning, "inputs-disagree", "the inputs of one host (systeminfo, wmic, reg, ver, ntoskrnl.exe) contradict each other; inventory.Merge and the bundle reader say which value kbplan used and why",
+			"%s", d)
+	}
 	// 6002 with an installed update that raises the build to 6003.
 	if s.build() == 6002 && sv.Build6003 {
 		kb := ""

@@ -31,6 +31,10 @@ type Host struct {
 	Hotfixes      []string
 	HotfixesKnown bool
 	Warnings      []string
+	// Disagreements are the warnings where the inputs of one host (or the
+	// registry and the kernel file) contradict each other; assess turns
+	// each into a finding.
+	Disagreements []string
 	// Facts holds what only a collector bundle carries; nil otherwise.
 	Facts *Facts
 
@@ -91,6 +95,14 @@ func (h *Host) InScope() bool {
 // Warnf records a warning about the input.
 func (h *Host) Warnf(format string, args ...any) {
 	h.Warnings = append(h.Warnings, fmt.Sprintf(format, args...))
+}
+
+// Disagreef records a warning that two sources of one host contradict each
+// other; it is a warning and a disagreement.
+func (h *Host) Disagreef(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	h.Warnings = append(h.Warnings, msg)
+	h.Disagreements = append(h.Disagreements, msg)
 }
 
 // AddHotfix records one installed update. id may be "KB955430", "kb955430",

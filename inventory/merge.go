@@ -26,6 +26,9 @@ func Merge(hosts ...Host) Host {
 		for _, w := range h.Warnings {
 			m.Warnings = append(m.Warnings, h.Source+": "+w)
 		}
+		for _, w := range h.Disagreements {
+			m.Disagreements = append(m.Disagreements, h.Source+": "+w)
+		}
 	}
 	m.Source = strings.Join(sources, "+")
 	m.Format = strings.Join(formats, "+")
@@ -81,7 +84,7 @@ func pickString(m *Host, hosts []Host, field string, get func(*Host) *string, fo
 		case *cur == "":
 			*cur, from = v, hosts[i].Source
 		case *cur != v && !(fold && strings.EqualFold(*cur, v)) && why != "":
-			m.Warnf("%s disagrees: %s says %q, %s says %q; kbplan uses %q (%s)", field, from, *cur, hosts[i].Source, v, *cur, why)
+			m.Disagreef("%s disagrees: %s says %q, %s says %q; kbplan uses %q (%s)", field, from, *cur, hosts[i].Source, v, *cur, why)
 		}
 	}
 }
@@ -99,9 +102,9 @@ func mergeVersion(m *Host, hosts []Host) {
 		}
 		b, v := *best.OS.Version, *h.OS.Version
 		if b.Short() != v.Short() {
-			m.Warnf("build disagrees: %s says %s, %s says %s; %s", best.Source, b.Short(), h.Source, v.Short(), buildWhy(b, v))
+			m.Disagreef("build disagrees: %s says %s, %s says %s; %s", best.Source, b.Short(), h.Source, v.Short(), buildWhy(b, v))
 		} else if b.HasRevision() && v.HasRevision() && b.Revision != v.Revision {
-			m.Warnf("revision disagrees: %s says %s, %s says %s; the inputs were taken at different times or a restart is pending",
+			m.Disagreef("revision disagrees: %s says %s, %s says %s; the inputs were taken at different times or a restart is pending",
 				best.Source, b, h.Source, v)
 		}
 		// Between builds of one OS version the highest wins (an update that

@@ -268,14 +268,14 @@ func kernel(f *inventory.Facts, h *inventory.Host) {
 	cur := *h.OS.Version
 	switch {
 	case cur.Major != v.Major || cur.Minor != v.Minor:
-		h.Warnf("ntoskrnl.exe is %s but the OS reports %s: the inputs come from different systems", kv, cur.Short())
+		h.Disagreef("ntoskrnl.exe is %s but the OS reports %s: the inputs come from different systems", kv, cur.Short())
 	case cur.Build != v.Build:
-		h.Warnf("ntoskrnl.exe is %s but the registry and systeminfo say build %d: a restart is pending after an update that changed the kernel", kv, cur.Build)
+		h.Disagreef("ntoskrnl.exe is %s but the registry and systeminfo say build %d: a restart is pending after an update that changed the kernel", kv, cur.Build)
 	case cur.HasRevision() && cur.Revision != v.Revision:
 		if cur.Revision > v.Revision {
-			h.Warnf("ntoskrnl.exe is %s but BuildLabEx says revision %d: an installed update has rewritten the registry but its kernel takes over only at the next restart (a restart is pending, or the install failed); kbplan uses the kernel's revision", kv, cur.Revision)
+			h.Disagreef("ntoskrnl.exe is %s but BuildLabEx says revision %d: an installed update has rewritten the registry but its kernel takes over only at the next restart (a restart is pending, or the install failed); kbplan uses the kernel's revision", kv, cur.Revision)
 		} else {
-			h.Warnf("ntoskrnl.exe is %s but BuildLabEx says revision %d: the registry lags behind the kernel (the last update did not rewrite BuildLabEx); kbplan uses the kernel's revision", kv, cur.Revision)
+			h.Disagreef("ntoskrnl.exe is %s but BuildLabEx says revision %d: the registry lags behind the kernel (the last update did not rewrite BuildLabEx); kbplan uses the kernel's revision", kv, cur.Revision)
 		}
 		cur.Revision = v.Revision
 		h.SetVersion(cur)

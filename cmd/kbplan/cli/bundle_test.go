@@ -56,7 +56,7 @@ func TestBundleFindings(t *testing.T) {
 	}{
 		{
 			bundle: "ws2008-6003-reboot-pending",
-			want:   []string{"reboot-pending", "revision-behind-installed"},
+			want:   []string{"reboot-pending", "revision-behind-installed", "inputs-disagree"},
 			absent: []string{"sha2-not-active", "build-6003-unexplained"},
 			facts: func(f *report.FactsJSON) string {
 				if !slices.Equal(f.PendingReboot, []string{"RebootPending", "PendingFileRenameOperations"}) {
@@ -80,7 +80,7 @@ func TestBundleFindings(t *testing.T) {
 			bundle: "ws2008-6003-esu-activated",
 			flags:  []string{"--esu"},
 			want:   []string{"esu-activated"},
-			absent: []string{"esu-not-activated", "esu-not-prepared", "reboot-pending", "no-esu"},
+			absent: []string{"esu-not-activated", "esu-not-prepared", "reboot-pending", "no-esu", "inputs-disagree"},
 			facts: func(f *report.FactsJSON) string {
 				if !f.ESUKnown || !slices.Equal(f.ESULicensed, []int{1, 2, 3}) {
 					return "esuLicensed should be [1 2 3]"
