@@ -202,3 +202,11 @@ func FuzzRead(f *testing.F) {
 		inventorytest.Check(t, h)
 	})
 }
+
+func BenchmarkRead(b *testing.B) {
+	for b.Loop() {
+		if _, err := Read(samples + "ws2008-6003-reboot-pending"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
