@@ -1,0 +1,383 @@
+package cab
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const corpus = "../../shared/data/cab/"
+
+// peer finds a reference tool. Without it the test skips, unless
+// KBPLAN_REQUIRE_PEERS is set (.ci/run sets it after installing them).
+func peer(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("KBPLAN_REQUIRE_PEERS") != "" {
+		t.Fatalf("%s not found and KBPLAN_REQUIRE_PEERS is set: apt-get install -y %s", name, name)
+	}
+	t.Skipf("%s not installed; this test compares with it", name)
+	return ""
+}
+
+func open(t testing.TB, data []byte) *Reader {
+	t.Helper()
+	c, err := NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// tree reads every regular file under dir into path → content.
+func tree(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = b
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameTree(t testing.TB, got, want map[string][]byte) {
+	t.Helper()
+	for p, w := range want {
+		g, ok := got[p]
+		switch {
+		case !ok:
+			t.Errorf("%s: missing", p)
+		case !bytes.Equal(g, w):
+			t.Errorf("%s: %d bytes differ from the reference's %d", p, len(g), len(w))
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			t.Errorf("%s: not in the reference", p)
+		}
+	}
+}
+
+// cabextract extracts file with the reference tool; ok is its verdict.
+func cabextract(t testing.TB, file string) (map[string][]byte, bool) {
+	t.Helper()
+	bin := peer(t, "cabextract")
+	dir := t.TempDir()
+	err := exec.Command(bin, "-q", "-d", dir, file).Run()
+	return tree(t, dir), err == nil
+}
+
+func extract(t testing.TB, file string) (map[string][]byte, error) {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	c, err := NewReader(f, st.Size())
+	if err != nil {
+		return nil, err
+	}
+	dir := t.TempDir()
+	_, err = c.Extract(dir)
+	return tree(t, dir), err
+}
+
+// TestCorpus runs libmspack's and cabextract's own test cabinets: where
+// cabextract extracts, kbplan's output must be byte-identical; where it
+// refuses, kbplan must refuse too. The differences are deliberate, each
+// with its reason.
+func TestCorpus(t *testing.T) {
+	differs := map[string]string{
+		"libmspack-cabd/mszip_lzx_qtm.cab":            "Quantum folder: not decompressed (no update package uses it); the MSZIP and LZX files are compared",
+		"cabextract-cabs/mixed.cab":                   "Quantum folder, as above",
+		"cabextract-bugs/cve-2010-2801-qtm-flush.cab": "Quantum",
+		"cabextract-cabs/search.cab":                  "cabextract searches other files for embedded cabinets; kbplan reads cabinets only",
+		"libmspack-cabd/search_basic.cab":             "search mode, as above",
+		"libmspack-cabd/search_tricky1.cab":           "search mode, as above",
+		"libmspack-cabd/hidden-files.cab":             "coffFiles points past the file entries libmspack reads: tools disagree on the contents, kbplan refuses",
+		"cabextract-cabs/dirwalk-vulns.cab":           "hostile names: kbplan writes every file inside the target through os.Root, names differ from cabextract's",
+		"cabextract-cabs/encoding-koi8.cab":           "non-UTF-8 names: cabextract writes the raw bytes, kbplan decodes ISO-8859-1 to UTF-8",
+		"cabextract-cabs/encoding-latin1.cab":         "as above",
+		"cabextract-cabs/encoding-sjis.cab":           "as above",
+		"cabextract-cabs/utf8-stresstest.cab":         "U+FFFE and U+FFFF: cabextract drops them, kbplan keeps them",
+	}
+	files, _ := filepath.Glob(corpus + "*/*.cab")
+	if len(files) < 50 {
+		t.Fatalf("found %d corpus cabinets: is ../shared beside the repository?", len(files))
+	}
+	for _, file := range files {
+		name := strings.TrimPrefix(file, corpus)
+		t.Run(name, func(t *testing.T) {
+			want, refOK := cabextract(t, file)
+			got, err := extract(t, file)
+			spanned := errors.Is(err, ErrSpanned)
+			switch why, ok := differs[name]; {
+			case ok:
+				t.Logf("differs on purpose: %s (kbplan: %v)", why, err)
+				for p, w := range want {
+					if g, ok := got[p]; ok && !bytes.Equal(g, w) {
+						t.Errorf("%s: content differs from cabextract's", p)
+					}
+				}
+			case spanned:
+				// Spanned sets are refused by design.
+			case !refOK:
+				if err == nil {
+					t.Errorf("cabextract refuses this cabinet but kbplan read it")
+				}
+			case err != nil:
+				t.Errorf("cabextract extracts it but kbplan: %v", err)
+			default:
+				sameTree(t, got, want)
+			}
+			if _, ok := differs[name]; !ok && err != nil && !strings.Contains(err.Error(), "cabinet") && !strings.Contains(err.Error(), "folder") && !strings.Contains(err.Error(), "LZX") && !strings.Contains(err.Error(), "MSZIP") && !spanned {
+				t.Errorf("the error does not say what is wrong: %v", err)
+			}
+		})
+	}
+}
+
+// testData is deterministic content of a given kind.
+func testData(kind string, n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 7))
+	b := make([]byte, n)
+	switch kind {
+	case "random":
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+	case "text":
+		words := strings.Fields("servicing stack update rollup security only KB4474419 SHA-2 restart pending Windows Server 2008 SP2 6003 build revision catalog")
+		var s []byte
+		for len(s) < n {
+			s = append(s, words[r.IntN(len(words))]...)
+			s = append(s, " \r\n"[r.IntN(3)])
+		}
+		copy(b, s)
+	case "x86":
+		// Code-like: E8 calls with small relative targets among text.
+		for i := 0; i < n; {
+			if r.IntN(8) == 0 && i+5 <= n {
+				b[i] = 0xe8
+				rel := int32(r.IntN(1<<16)) - 1<<15
+				b[i+1], b[i+2], b[i+3], b[i+4] = byte(rel), byte(rel>>8), byte(rel>>16), byte(rel>>24)
+				i += 5
+				continue
+			}
+			b[i] = "mov eax, ebx; push; pop; ret "[r.IntN(29)]
+			i++
+		}
+	case "zeros":
+	}
+	return b
+}
+
+// TestLZXAgainstCabextract writes LZX cabinets with the test encoder, has
+// cabextract extract them (the judge), and compares kbplan's reader.
+func TestLZXAgainstCabextract(t *testing.T) {
+	tests := []struct {
+		name   string
+		wbits  int
+		intel  int32
+		types  []int
+		frames int
+		kinds  []string
+		sizes  []int
+	}{
+		{"verbatim-w15", 15, 0, []int{blockVerbatim}, 1, []string{"text"}, []int{100000}},
+		{"aligned-w16", 16, 0, []int{blockAligned}, 1, []string{"text", "random"}, []int{70000, 5000}},
+		{"stored-odd", 17, 0, []int{blockStored}, 1, []string{"random"}, []int{32769 + 40000}},
+		{"mixed-blocks", 18, 0, []int{blockVerbatim, blockAligned, blockStored}, 1, []string{"text", "random", "text"}, []int{200001, 33333, 150000}},
+		{"spanning-blocks", 19, 0, []int{blockAligned, blockStored, blockVerbatim}, 3, []string{"text", "zeros", "random"}, []int{300000, 100000, 90000}},
+		{"e8-translation", 21, 12000000, []int{blockVerbatim, blockAligned}, 2, []string{"x86", "text"}, []int{500000, 1000}},
+		{"e8-stored", 16, 2000000, []int{blockStored, blockVerbatim}, 1, []string{"x86"}, []int{90000}},
+		{"tiny", 15, 0, []int{blockVerbatim}, 1, []string{"text"}, []int{3}},
+		{"window-20-long", 20, 0, []int{blockVerbatim, blockAligned}, 4, []string{"text", "text"}, []int{1500000, 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var names []string
+			var files [][]byte
+			want := map[string][]byte{}
+			for i, k := range tc.kinds {
+				name := []string{"update.mum", "x86_microsoft-windows-kernel.cat", "Windows6.0-KB4474419-x64.cab"}[i%3]
+				if i >= 3 {
+					name = "file" + string(rune('a'+i))
+				}
+				d := testData(k, tc.sizes[i], uint64(i+1))
+				names, files = append(names, name), append(files, d)
+				want[name] = d
+			}
+			data := lzxCab(tc.wbits, tc.intel, tc.types, tc.frames, names, files)
+			file := filepath.Join(t.TempDir(), tc.name+".cab")
+			os.WriteFile(file, data, 0o644)
+			ref, ok := cabextract(t, file)
+			if !ok {
+				t.Fatalf("cabextract refuses the test encoder's cabinet: fix the encoder")
+			}
+			sameTree(t, ref, want)
+			got, err := extract(t, file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameTree(t, got, want)
+			// Open, not only Walk: the last file on its own.
+			c := open(t, data)
+			f := c.Files[len(c.Files)-1]
+			r, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(r)
+			if err != nil || !bytes.Equal(b, want[f.Name]) {
+				t.Errorf("Open(%s): %v, %d bytes", f.Name, err, len(b))
+			}
+		})
+	}
+}
+
+// TestGcab: cabinets that gcab builds (stored and MSZIP) extract as
+// cabextract extracts them, and as the original files.
+func TestGcab(t *testing.T) {
+	gcab := peer(t, "gcab")
+	src := t.TempDir()
+	want := map[string][]byte{
+		"update.mum":                      testData("text", 5000, 1),
+		"amd64_microsoft-windows-srv.sys": testData("x86", 300000, 2),
+		"sub/dir/random.bin":              testData("random", 100000, 3),
+		"empty.txt":                       {},
+		"zeros.bin":                       testData("zeros", 200000, 4),
+	}
+	var args []string
+	for p, b := range want {
+		full := filepath.Join(src, p)
+		os.MkdirAll(filepath.Dir(full), 0o755)
+		os.WriteFile(full, b, 0o644)
+		args = append(args, p)
+	}
+	for _, mode := range []struct{ name, flag string }{{"stored", ""}, {"mszip", "-z"}} {
+		t.Run(mode.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), mode.name+".cab")
+			cmdArgs := []string{"-c"}
+			if mode.flag != "" {
+				cmdArgs = append(cmdArgs, mode.flag)
+			}
+			cmd := exec.Command(gcab, append(append(cmdArgs, file), args...)...)
+			cmd.Dir = src
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("gcab: %v %s", err, out)
+			}
+			ref, ok := cabextract(t, file)
+			if !ok {
+				t.Fatal("cabextract refuses gcab's cabinet")
+			}
+			got, err := extract(t, file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameTree(t, got, ref)
+			sameTree(t, got, want)
+		})
+	}
+}
+
+// TestTamper: changing any data byte of a checksummed cabinet is noticed.
+func TestTamper(t *testing.T) {
+	data := lzxCab(16, 0, []int{blockVerbatim}, 1, []string{"a.txt"}, [][]byte{testData("text", 50000, 9)})
+	c := open(t, data)
+	start := int(c.Folders[0].dataOffset)
+	for _, at := range []int{start + 8, start + 100, len(data) - 1} {
+		bad := bytes.Clone(data)
+		bad[at] ^= 0x40
+		c := open(t, bad)
+		err := c.Walk(func(*File, io.Reader) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "checksum") {
+			t.Errorf("byte %d altered: %v", at, err)
+		}
+	}
+}
+
+// TestHostile: headers that claim more than the file can hold fail at once,
+// before any allocation they would justify.
+func TestHostile(t *testing.T) {
+	good := lzxCab(15, 0, []int{blockVerbatim}, 1, []string{"a"}, [][]byte{testData("text", 1000, 1)})
+	le := func(b []byte, at int, v uint32, n int) []byte {
+		b = bytes.Clone(b)
+		for i := 0; i < n; i++ {
+			b[at+i] = byte(v >> (8 * i))
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"claims 4 GiB", le(good, 8, 0xffffffff, 4), "truncated"},
+		{"65535 files", le(good, 28, 0xffff, 2), "cannot fit"},
+		{"65535 folders", le(good, 26, 0xffff, 2), "cannot fit"},
+		{"65535 data blocks", le(good, 36+4, 0xffff, 2), "cannot fit"},
+		{"file beyond folder", le(good, 44, 0x7fffffff, 4), "ends past"},
+		{"window 2^25", le(good, 36+6, 3|25<<8, 2), "window"},
+		{"spanned", le(good, 30, flagNext, 2), "spanned"},
+		{"not a cabinet", []byte("MZ\x90\x00 this is a PE file, not a cabinet........"), "not a cabinet"},
+		{"empty", nil, "too few"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewReader(bytes.NewReader(tc.data), int64(len(tc.data)))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	files, _ := filepath.Glob(corpus + "*/*.cab")
+	for _, file := range files {
+		if b, err := os.ReadFile(file); err == nil && len(b) < 64<<10 {
+			f.Add(b)
+		}
+	}
+	f.Add(lzxCab(15, 1000, []int{blockVerbatim, blockAligned, blockStored}, 1, []string{"a", "b"},
+		[][]byte{testData("x86", 40000, 1), testData("text", 30000, 2)}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := NewReader(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		for _, fi := range c.Files {
+			if fi.Path() == "" || strings.HasPrefix(fi.Path(), "/") || strings.Contains("/"+fi.Path()+"/", "/../") {
+				t.Fatalf("unsafe path %q from %q", fi.Path(), fi.Name)
+			}
+		}
+		c.Walk(func(f *File, r io.Reader) error {
+			n, _ := io.Copy(io.Discard, r)
+			if n > f.Size {
+				t.Fatalf("%s: read %d bytes of %d", f.Name, n, f.Size)
+			}
+			return nil
+		})
+	})
+}

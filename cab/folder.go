@@ -1,0 +1,158 @@
+package cab
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// blocks walks a folder's CFDATA blocks, checking each block's bounds and
+// checksum.
+type blocks struct {
+	c       *Reader
+	f       *Folder
+	next    int   // index of the next block
+	off     int64 // file offset of the next block
+	payload []byte
+}
+
+func (c *Reader) blocks(f *Folder) *blocks {
+	return &blocks{c: c, f: f, off: f.dataOffset, payload: make([]byte, 0, 1<<16)}
+}
+
+// read returns the next block's compressed bytes and its uncompressed size,
+// or io.EOF after the last block.
+func (b *blocks) read() ([]byte, int, error) {
+	if b.next >= b.f.blocks {
+		return nil, 0, io.EOF
+	}
+	var h [dataEntry]byte
+	at := b.off
+	if _, err := b.c.r.ReadAt(h[:], at); err != nil {
+		return nil, 0, formatErr(at, "data block %d of folder %d cut short: the cabinet is truncated", b.next, b.f.index)
+	}
+	le := binary.LittleEndian
+	sum, n, un := le.Uint32(h[0:]), int(le.Uint16(h[4:])), int(le.Uint16(h[6:]))
+	start := at + dataEntry + int64(b.c.dataReserve)
+	if start+int64(n) > b.c.size {
+		return nil, 0, formatErr(at, "data block %d of folder %d (%d bytes) runs past the end of the file: the cabinet is truncated", b.next, b.f.index, n)
+	}
+	if un > maxFrame {
+		return nil, 0, formatErr(at+6, "data block %d of folder %d claims %d uncompressed bytes, more than 32768", b.next, b.f.index, un)
+	}
+	b.payload = b.payload[:n]
+	if _, err := b.c.r.ReadAt(b.payload, start); err != nil {
+		return nil, 0, formatErr(start, "data block %d: %v", b.next, err)
+	}
+	if sum != 0 {
+		if got := checksum(h[4:8], checksum(b.payload, 0)); got != sum {
+			return nil, 0, formatErr(at, "data block %d of folder %d: checksum %08x, want %08x: the cabinet is damaged or was altered", b.next, b.f.index, got, sum)
+		}
+	}
+	b.next++
+	b.off = start + int64(n)
+	return b.payload, un, nil
+}
+
+// checksum is the CFDATA checksum of MS-CAB 2.4: the XOR of the data as
+// little-endian 32-bit words, the last 1-3 bytes packed high byte first.
+func checksum(p []byte, seed uint32) uint32 {
+	sum := seed
+	for len(p) >= 4 {
+		sum ^= binary.LittleEndian.Uint32(p)
+		p = p[4:]
+	}
+	var ul uint32
+	switch len(p) {
+	case 3:
+		ul = uint32(p[0])<<16 | uint32(p[1])<<8 | uint32(p[2])
+	case 2:
+		ul = uint32(p[0])<<8 | uint32(p[1])
+	case 1:
+		ul = uint32(p[0])
+	}
+	return sum ^ ul
+}
+
+// folderReader returns the decompressed stream of a folder.
+func (c *Reader) folderReader(f *Folder) (io.Reader, error) {
+	b := c.blocks(f)
+	switch f.Compression & 0x0f {
+	case None:
+		return &storedReader{b: b}, nil
+	case MSZIP:
+		return &mszipReader{b: b}, nil
+	case LZX:
+		return newLZXReader(b, f.Compression.window())
+	}
+	return nil, fmt.Errorf("folder %d uses %s compression, which kbplan does not decompress (update packages use LZX or MSZIP); extract it with cabextract", f.index, f.Compression)
+}
+
+type storedReader struct {
+	b   *blocks
+	buf []byte
+}
+
+func (s *storedReader) Read(p []byte) (int, error) {
+	for len(s.buf) == 0 {
+		at := s.b.off
+		data, un, err := s.b.read()
+		if err != nil {
+			return 0, err
+		}
+		if un != len(data) {
+			return 0, formatErr(at, "stored data block of %d bytes claims %d uncompressed", len(data), un)
+		}
+		s.buf = data
+	}
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	return n, nil
+}
+
+// mszipReader inflates MSZIP blocks: each is "CK" and a deflate stream that
+// may refer to the previous block's last 32 KiB (MS-MCI).
+type mszipReader struct {
+	b       *blocks
+	inflate io.ReadCloser
+	history []byte // the output so far, its last 32 KiB
+	buf     []byte
+	out     [maxFrame]byte
+}
+
+func (m *mszipReader) Read(p []byte) (int, error) {
+	for len(m.buf) == 0 {
+		at := m.b.off
+		data, un, err := m.b.read()
+		if err != nil {
+			return 0, err
+		}
+		if len(data) < 2 || data[0] != 'C' || data[1] != 'K' {
+			return 0, formatErr(at, "MSZIP data block %d does not start with \"CK\"", m.b.next-1)
+		}
+		src := bytes.NewReader(data[2:])
+		if m.inflate == nil {
+			m.inflate = flate.NewReaderDict(src, m.history)
+		} else if err := m.inflate.(flate.Resetter).Reset(src, m.history); err != nil {
+			return 0, err
+		}
+		n, err := io.ReadFull(m.inflate, m.out[:un])
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				return 0, formatErr(at, "MSZIP data block %d inflates to %d bytes, not the %d it claims", m.b.next-1, n, un)
+			}
+			return 0, formatErr(at, "MSZIP data block %d: %v", m.b.next-1, err)
+		}
+		m.buf = m.out[:un]
+		m.history = append(m.history, m.buf...)
+		if len(m.history) > maxFrame {
+			m.history = append(m.history[:0], m.history[len(m.history)-maxFrame:]...)
+		}
+	}
+	n := copy(p, m.buf)
+	m.buf = m.buf[n:]
+	return n, nil
+}

@@ -1,0 +1,658 @@
+package cab
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// LZX as used in cabinets (MS-PATCH's LZX DELTA without the delta parts;
+// the format as libmspack's lzxd.c documents it): a window of 2^15..2^21
+// bytes, output in 32 KiB frames, three block types (verbatim, aligned,
+// uncompressed), canonical Huffman trees delta-coded against the previous
+// block's, and an optional E8 call-translation pass over each frame.
+
+const (
+	lzxNumChars     = 256
+	lzxMinMatch     = 2
+	lzxPrimaryLens  = 7
+	lzxSecondary    = 249
+	lzxPretreeSyms  = 20
+	lzxAlignedSyms  = 8
+	lzxMaxSlots     = 50
+	lzxMainMax      = lzxNumChars + lzxMaxSlots*8
+	lzxLenSafety    = 64 // runs may overshoot a tree's end, as in libmspack
+	blockVerbatim   = 1
+	blockAligned    = 2
+	blockStored     = 3
+	e8Frames        = 32768 // E8 translation covers the first 1 GiB only
+	huffMaxBits     = 16
+	huffTableBits   = 10
+	lzxMaxInputPast = 2 // zero bytes past the input end, as libmspack pads
+)
+
+var lzxSlots = map[int]int{15: 30, 16: 32, 17: 34, 18: 36, 19: 38, 20: 42, 21: 50}
+
+var lzxExtraBits, lzxPositionBase [lzxMaxSlots + 1]uint32
+
+func init() {
+	j := uint32(0)
+	for i := 0; i <= lzxMaxSlots; i += 2 {
+		lzxExtraBits[i] = j
+		if i < lzxMaxSlots {
+			lzxExtraBits[i+1] = j
+		}
+		if i != 0 && j < 17 {
+			j++
+		}
+	}
+	j = 0
+	for i := 0; i <= lzxMaxSlots; i++ {
+		lzxPositionBase[i] = j
+		j += 1 << lzxExtraBits[i]
+	}
+}
+
+var errLZX = errors.New("LZX data is corrupt")
+
+func lzxErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errLZX, fmt.Sprintf(format, args...))
+}
+
+// lzxInput is the folder's compressed bytes, block after block, read as
+// 16-bit little-endian words, most significant bit first.
+type lzxInput struct {
+	b     *blocks
+	data  []byte
+	past  int // zero bytes supplied past the end
+	buf   uint64
+	nbits uint
+}
+
+func (in *lzxInput) byte() (byte, error) {
+	for len(in.data) == 0 {
+		data, _, err := in.b.read()
+		if err == io.EOF {
+			if in.past >= lzxMaxInputPast {
+				return 0, lzxErr("the compressed data ends too early")
+			}
+			in.past++
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		in.data = data
+	}
+	c := in.data[0]
+	in.data = in.data[1:]
+	return c, nil
+}
+
+func (in *lzxInput) ensure(n uint) error {
+	for in.nbits < n {
+		var w uint16
+		if len(in.data) >= 2 {
+			w = uint16(in.data[0]) | uint16(in.data[1])<<8
+			in.data = in.data[2:]
+		} else {
+			lo, err := in.byte()
+			if err != nil {
+				return err
+			}
+			hi, err := in.byte()
+			if err != nil {
+				return err
+			}
+			w = uint16(lo) | uint16(hi)<<8
+		}
+		in.buf |= uint64(w) << (64 - 16 - in.nbits)
+		in.nbits += 16
+	}
+	return nil
+}
+
+func (in *lzxInput) bits(n uint) (uint32, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	if err := in.ensure(n); err != nil {
+		return 0, err
+	}
+	v := uint32(in.buf >> (64 - n))
+	in.buf <<= n
+	in.nbits -= n
+	return v, nil
+}
+
+func (in *lzxInput) drop(n uint) {
+	in.buf <<= n
+	in.nbits -= n
+}
+
+// huffman is a canonical Huffman decoder: a table for codes of up to
+// huffTableBits bits and the canonical ranges for longer ones.
+type huffman struct {
+	table [1 << huffTableBits]uint32 // symbol<<5 | length; 0: longer code
+	count [huffMaxBits + 1]uint32
+	first [huffMaxBits + 1]uint32 // first canonical code of each length
+	index [huffMaxBits + 1]uint32 // index in syms of that code
+	syms  []uint16
+	empty bool
+}
+
+// build makes the decoder from code lengths. A tree must be complete,
+// or entirely empty when allowEmpty.
+func (h *huffman) build(lens []byte, allowEmpty bool, name string) error {
+	h.count = [huffMaxBits + 1]uint32{}
+	for _, l := range lens {
+		if l > huffMaxBits {
+			return lzxErr("%s tree has a code of %d bits", name, l)
+		}
+		h.count[l]++
+	}
+	h.count[0] = 0
+	used := uint32(0)
+	for l := 1; l <= huffMaxBits; l++ {
+		used += h.count[l] << (huffMaxBits - l)
+	}
+	h.empty = used == 0
+	switch {
+	case h.empty && allowEmpty:
+		return nil
+	case used != 1<<huffMaxBits:
+		return lzxErr("%s tree is not a complete prefix code", name)
+	}
+	code, idx := uint32(0), uint32(0)
+	for l := 1; l <= huffMaxBits; l++ {
+		code = (code + h.count[l-1]) << 1
+		if l == 1 {
+			code = 0
+		}
+		h.first[l], h.index[l] = code, idx
+		idx += h.count[l]
+	}
+	if cap(h.syms) < int(idx) {
+		h.syms = make([]uint16, idx)
+	}
+	h.syms = h.syms[:idx]
+	next := h.index
+	for s, l := range lens {
+		if l > 0 {
+			h.syms[next[l]] = uint16(s)
+			next[l]++
+		}
+	}
+	h.table = [1 << huffTableBits]uint32{}
+	for l := 1; l <= huffTableBits; l++ {
+		for k := uint32(0); k < h.count[l]; k++ {
+			c := (h.first[l] + k) << (huffTableBits - l)
+			e := uint32(h.syms[h.index[l]+k])<<5 | uint32(l)
+			for j := uint32(0); j < 1<<(huffTableBits-l); j++ {
+				h.table[c+j] = e
+			}
+		}
+	}
+	return nil
+}
+
+func (h *huffman) decode(in *lzxInput) (int, error) {
+	if err := in.ensure(huffMaxBits); err != nil {
+		return 0, err
+	}
+	if e := h.table[in.buf>>(64-huffTableBits)]; e != 0 {
+		in.drop(uint(e & 31))
+		return int(e >> 5), nil
+	}
+	v := uint32(in.buf >> (64 - huffMaxBits))
+	for l := huffTableBits + 1; l <= huffMaxBits; l++ {
+		c := v >> (huffMaxBits - l)
+		if c-h.first[l] < h.count[l] {
+			in.drop(uint(l))
+			return int(h.syms[h.index[l]+c-h.first[l]]), nil
+		}
+	}
+	return 0, lzxErr("invalid Huffman code")
+}
+
+// lzxReader decompresses one LZX folder.
+type lzxReader struct {
+	in         lzxInput
+	window     []byte
+	wpos       int   // position in window
+	total      int64 // bytes decoded so far
+	length     int64 // the folder's uncompressed size
+	slots      int
+	r0, r1, r2 uint32
+
+	mainLens   [lzxMainMax + lzxLenSafety]byte
+	lenLens    [lzxSecondary + lzxLenSafety]byte
+	alignLens  [lzxAlignedSyms]byte
+	pretreeLen [lzxPretreeSyms]byte
+	main, lens huffman
+	aligned    huffman
+	pretree    huffman
+
+	headerRead   bool
+	blockType    int
+	blockLen     int
+	blockRemain  int
+	intelSize    int32
+	intelStarted bool
+	intelPos     int32
+	frame        int
+
+	out []byte // the current frame, after E8 translation, still unread
+	e8  [maxFrame]byte
+}
+
+func newLZXReader(b *blocks, wbits int) (*lzxReader, error) {
+	z := &lzxReader{in: lzxInput{b: b}, slots: lzxSlots[wbits], r0: 1, r1: 1, r2: 1}
+	// The folder's size is the sum of its blocks' uncompressed sizes; read
+	// their headers ahead (8 bytes each) without their data.
+	off := b.f.dataOffset
+	var h [dataEntry]byte
+	for i := 0; i < b.f.blocks; i++ {
+		if _, err := b.c.r.ReadAt(h[:], off); err != nil {
+			return nil, formatErr(off, "data block %d of folder %d cut short: the cabinet is truncated", i, b.f.index)
+		}
+		z.length += int64(h[6]) | int64(h[7])<<8
+		off += dataEntry + int64(b.c.dataReserve) + (int64(h[4]) | int64(h[5])<<8)
+		if off > b.c.size {
+			return nil, formatErr(off, "data block %d of folder %d runs past the end of the file: the cabinet is truncated", i, b.f.index)
+		}
+	}
+	z.window = make([]byte, 1<<wbits)
+	return z, nil
+}
+
+func (z *lzxReader) Read(p []byte) (int, error) {
+	for len(z.out) == 0 {
+		if z.total >= z.length {
+			return 0, io.EOF
+		}
+		if err := z.decodeFrame(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, z.out)
+	z.out = z.out[n:]
+	return n, nil
+}
+
+// readLengths reads tree lengths lens[first:last] delta-coded against their
+// previous values, through the pretree.
+func (z *lzxReader) readLengths(lens []byte, first, last int) error {
+	in := &z.in
+	for i := range z.pretreeLen {
+		v, err := in.bits(4)
+		if err != nil {
+			return err
+		}
+		z.pretreeLen[i] = byte(v)
+	}
+	if err := z.pretree.build(z.pretreeLen[:], false, "pretree"); err != nil {
+		return err
+	}
+	delta := func(x int, sym int) byte {
+		v := int(lens[x]) - sym
+		if v < 0 {
+			v += 17
+		}
+		return byte(v)
+	}
+	for x := first; x < last; {
+		sym, err := z.pretree.decode(in)
+		if err != nil {
+			return err
+		}
+		run, val := 1, byte(0)
+		switch sym {
+		case 17, 18:
+			n, base := uint(4), 4
+			if sym == 18 {
+				n, base = 5, 20
+			}
+			v, err := in.bits(n)
+			if err != nil {
+				return err
+			}
+			run = int(v) + base
+		case 19:
+			v, err := in.bits(1)
+			if err != nil {
+				return err
+			}
+			run = int(v) + 4
+			s, err := z.pretree.decode(in)
+			if err != nil {
+				return err
+			}
+			if s > 16 {
+				return lzxErr("pretree run of symbol %d", s)
+			}
+			val = delta(x, s)
+		default:
+			val = delta(x, sym)
+		}
+		if x+run > len(lens) {
+			return lzxErr("tree length run overflows")
+		}
+		for ; run > 0; run-- {
+			lens[x] = val
+			x++
+		}
+	}
+	return nil
+}
+
+func (z *lzxReader) readBlockHeader() error {
+	in := &z.in
+	if z.blockType == blockStored {
+		if z.blockLen&1 != 0 {
+			if _, err := in.byte(); err != nil {
+				return err
+			}
+		}
+		in.buf, in.nbits = 0, 0
+	}
+	t, err := in.bits(3)
+	if err != nil {
+		return err
+	}
+	hi, err := in.bits(16)
+	if err != nil {
+		return err
+	}
+	lo, err := in.bits(8)
+	if err != nil {
+		return err
+	}
+	z.blockType, z.blockLen = int(t), int(hi<<8|lo)
+	z.blockRemain = z.blockLen
+	switch z.blockType {
+	case blockAligned:
+		for i := range z.alignLens {
+			v, err := in.bits(3)
+			if err != nil {
+				return err
+			}
+			z.alignLens[i] = byte(v)
+		}
+		if err := z.aligned.build(z.alignLens[:], false, "aligned offset"); err != nil {
+			return err
+		}
+		fallthrough
+	case blockVerbatim:
+		mainSize := lzxNumChars + z.slots*8
+		if err := z.readLengths(z.mainLens[:], 0, lzxNumChars); err != nil {
+			return err
+		}
+		if err := z.readLengths(z.mainLens[:], lzxNumChars, mainSize); err != nil {
+			return err
+		}
+		if err := z.main.build(z.mainLens[:mainSize], false, "main"); err != nil {
+			return err
+		}
+		if z.mainLens[0xe8] != 0 {
+			z.intelStarted = true
+		}
+		if err := z.readLengths(z.lenLens[:], 0, lzxSecondary); err != nil {
+			return err
+		}
+		return z.lens.build(z.lenLens[:lzxSecondary], true, "length")
+	case blockStored:
+		z.intelStarted = true
+		if in.nbits == 0 {
+			if err := in.ensure(16); err != nil {
+				return err
+			}
+		}
+		in.buf, in.nbits = 0, 0
+		var r [12]byte
+		for i := range r {
+			c, err := in.byte()
+			if err != nil {
+				return err
+			}
+			r[i] = c
+		}
+		le := func(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+		z.r0, z.r1, z.r2 = le(r[0:]), le(r[4:]), le(r[8:])
+		return nil
+	}
+	return lzxErr("block type %d is not 1, 2 or 3", z.blockType)
+}
+
+func (z *lzxReader) decodeFrame() error {
+	in := &z.in
+	if !z.headerRead {
+		z.headerRead = true
+		e8, err := in.bits(1)
+		if err != nil {
+			return err
+		}
+		if e8 != 0 {
+			hi, err := in.bits(16)
+			if err != nil {
+				return err
+			}
+			lo, err := in.bits(16)
+			if err != nil {
+				return err
+			}
+			z.intelSize = int32(hi<<16 | lo)
+		}
+	}
+	frameSize := int(min(maxFrame, z.length-z.total))
+	framePos := z.wpos
+	todo := frameSize
+	for todo > 0 {
+		if z.blockRemain == 0 {
+			if err := z.readBlockHeader(); err != nil {
+				return err
+			}
+		}
+		run := min(z.blockRemain, todo)
+		todo -= run
+		z.blockRemain -= run
+		var err error
+		switch z.blockType {
+		case blockVerbatim, blockAligned:
+			run, err = z.decodeMatches(run)
+		case blockStored:
+			err = z.copyStored(run)
+			run = 0
+		}
+		if err != nil {
+			return err
+		}
+		if run < 0 {
+			if -run > z.blockRemain {
+				return lzxErr("a match runs past the end of its block")
+			}
+			z.blockRemain += run
+		}
+	}
+	if z.wpos-framePos != frameSize {
+		return lzxErr("a match runs past the end of its 32 KiB frame")
+	}
+	if z.wpos == len(z.window) {
+		z.wpos = 0
+	}
+	z.total += int64(frameSize)
+	frame := z.window[framePos : framePos+frameSize]
+	if z.intelStarted && z.intelSize != 0 && z.frame < e8Frames && frameSize > 10 {
+		buf := z.e8[:frameSize]
+		copy(buf, frame)
+		z.translateE8(buf)
+		frame = buf
+	}
+	z.intelPos += int32(frameSize)
+	z.frame++
+	z.out = frame
+	// Frames end on a 16-bit boundary of the input.
+	if in.nbits > 0 {
+		if err := in.ensure(16); err != nil {
+			return err
+		}
+	}
+	in.drop(in.nbits & 15)
+	return nil
+}
+
+// translateE8 undoes the E8 (x86 CALL) translation of one frame.
+func (z *lzxReader) translateE8(buf []byte) {
+	cur, size := z.intelPos, z.intelSize
+	end := len(buf) - 10
+	for i := 0; i < end; {
+		if buf[i] != 0xe8 {
+			i++
+			cur++
+			continue
+		}
+		i++
+		abs := int32(uint32(buf[i]) | uint32(buf[i+1])<<8 | uint32(buf[i+2])<<16 | uint32(buf[i+3])<<24)
+		if abs >= -cur && abs < size {
+			rel := abs - cur
+			if abs < 0 {
+				rel = abs + size
+			}
+			buf[i], buf[i+1], buf[i+2], buf[i+3] = byte(rel), byte(rel>>8), byte(rel>>16), byte(rel>>24)
+		}
+		i += 4
+		cur += 5
+	}
+}
+
+func (z *lzxReader) copyStored(n int) error {
+	in := &z.in
+	for n > 0 {
+		if len(in.data) == 0 {
+			c, err := in.byte()
+			if err != nil {
+				return err
+			}
+			z.window[z.wpos] = c
+			z.wpos++
+			n--
+			continue
+		}
+		k := copy(z.window[z.wpos:z.wpos+min(n, len(in.data))], in.data)
+		in.data = in.data[k:]
+		z.wpos += k
+		n -= k
+	}
+	return nil
+}
+
+// decodeMatches decodes at least run bytes of a verbatim or aligned block
+// and returns run minus what it decoded (negative when the last match ran
+// over).
+func (z *lzxReader) decodeMatches(run int) (int, error) {
+	in := &z.in
+	win := z.window
+	aligned := z.blockType == blockAligned
+	for run > 0 {
+		sym, err := z.main.decode(in)
+		if err != nil {
+			return 0, err
+		}
+		if sym < lzxNumChars {
+			win[z.wpos] = byte(sym)
+			z.wpos++
+			run--
+			continue
+		}
+		sym -= lzxNumChars
+		length := sym & lzxPrimaryLens
+		if length == lzxPrimaryLens {
+			if z.lens.empty {
+				return 0, lzxErr("a long match but the length tree is empty")
+			}
+			extra, err := z.lens.decode(in)
+			if err != nil {
+				return 0, err
+			}
+			length += extra
+		}
+		length += lzxMinMatch
+		var off uint32
+		switch slot := sym >> 3; slot {
+		case 0:
+			off = z.r0
+		case 1:
+			off = z.r1
+			z.r1 = z.r0
+			z.r0 = off
+		case 2:
+			off = z.r2
+			z.r2 = z.r0
+			z.r0 = off
+		default:
+			extra := uint(lzxExtraBits[slot])
+			off = lzxPositionBase[slot] - 2
+			switch {
+			case !aligned:
+				v, err := in.bits(extra)
+				if err != nil {
+					return 0, err
+				}
+				off += v
+			case extra > 3:
+				v, err := in.bits(extra - 3)
+				if err != nil {
+					return 0, err
+				}
+				a, err := z.aligned.decode(in)
+				if err != nil {
+					return 0, err
+				}
+				off += v<<3 + uint32(a)
+			case extra == 3:
+				a, err := z.aligned.decode(in)
+				if err != nil {
+					return 0, err
+				}
+				off += uint32(a)
+			case extra > 0:
+				v, err := in.bits(extra)
+				if err != nil {
+					return 0, err
+				}
+				off += v
+			default:
+				off = 1
+			}
+			z.r2, z.r1, z.r0 = z.r1, z.r0, off
+		}
+		if z.wpos+length > len(win) {
+			return 0, lzxErr("a match runs over the window's end")
+		}
+		// As libmspack: a match may not reach before the stream's start,
+		// nor more than a window behind.
+		if int64(off) > z.total+int64(z.wpos-z.frameStart()) || int(off) > z.wpos+len(win) {
+			return 0, lzxErr("a match refers %d bytes back, before the start of the data", off)
+		}
+		src := z.wpos - int(off)
+		if src < 0 {
+			src += len(win)
+		}
+		for i := 0; i < length; i++ {
+			win[z.wpos] = win[src]
+			z.wpos++
+			src++
+			if src == len(win) {
+				src = 0
+			}
+		}
+		run -= length
+	}
+	return run, nil
+}
+
+// frameStart is the window position where the current frame began; total
+// counts only whole frames, so stream position = total + (wpos - frameStart).
+func (z *lzxReader) frameStart() int {
+	return int(z.total % int64(len(z.window)))
+}
