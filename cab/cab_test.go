@@ -3,6 +3,8 @@ package cab
 import (
 	"bytes"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -380,4 +382,31 @@ func FuzzReader(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+var fixtures = flag.String("fixtures", "", "write benchmark cabinets (LZX, 64 MiB) into this folder and stop (bench/extract.sh)")
+
+// TestWriteFixtures writes the LZX cabinet bench/extract.sh compares with
+// cabextract; it does nothing without -fixtures.
+func TestWriteFixtures(t *testing.T) {
+	if *fixtures == "" {
+		t.Skip("-fixtures not set")
+	}
+	var names []string
+	var files [][]byte
+	for i, k := range []string{"x86", "text", "random", "x86", "text", "zeros"} {
+		names = append(names, fmt.Sprintf("file%d.%s", i, k))
+		files = append(files, testData(k, 12<<20, uint64(i)))
+	}
+	data := lzxCab(21, 64<<20, []int{blockVerbatim, blockAligned, blockVerbatim, blockStored}, 4, names, files)
+	if err := os.WriteFile(filepath.Join(*fixtures, "lzx.cab"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(*fixtures, "src")
+	os.MkdirAll(src, 0o755)
+	for i, n := range names {
+		if err := os.WriteFile(filepath.Join(src, n), files[i], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

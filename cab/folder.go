@@ -121,9 +121,19 @@ type mszipReader struct {
 	history []byte // the output so far, its last 32 KiB
 	buf     []byte
 	out     [maxFrame]byte
+	err     error // sticky
 }
 
 func (m *mszipReader) Read(p []byte) (int, error) {
+	if m.err != nil {
+		return 0, m.err
+	}
+	n, err := m.read(p)
+	m.err = err
+	return n, err
+}
+
+func (m *mszipReader) read(p []byte) (int, error) {
 	for len(m.buf) == 0 {
 		at := m.b.off
 		data, un, err := m.b.read()

@@ -243,6 +243,7 @@ type lzxReader struct {
 	frame        int
 
 	out []byte // the current frame, after E8 translation, still unread
+	err error  // sticky
 	e8  [maxFrame]byte
 }
 
@@ -268,12 +269,14 @@ func newLZXReader(b *blocks, wbits int) (*lzxReader, error) {
 
 func (z *lzxReader) Read(p []byte) (int, error) {
 	for len(z.out) == 0 {
+		if z.err != nil {
+			return 0, z.err
+		}
 		if z.total >= z.length {
 			return 0, io.EOF
 		}
-		if err := z.decodeFrame(); err != nil {
-			return 0, err
-		}
+		// An error is final: the window holds a half-decoded frame.
+		z.err = z.decodeFrame()
 	}
 	n := copy(p, z.out)
 	z.out = z.out[n:]
@@ -468,14 +471,11 @@ func (z *lzxReader) decodeFrame() error {
 			return err
 		}
 		if run < 0 {
-			if -run > z.blockRemain {
-				return lzxErr("a match runs past the end of its block")
-			}
-			z.blockRemain += run
+			// libmspack fails such a frame at its end ("decode beyond
+			// output frame limits"); failing now keeps every later write
+			// inside the window.
+			return lzxErr("a match runs past the end of its 32 KiB frame")
 		}
-	}
-	if z.wpos-framePos != frameSize {
-		return lzxErr("a match runs past the end of its 32 KiB frame")
 	}
 	if z.wpos == len(z.window) {
 		z.wpos = 0
