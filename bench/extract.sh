@@ -17,7 +17,10 @@ for c in lzx mszip; do
     --prepare "rm -rf $work/out-k $work/out-c" \
     -n "kbplan extract ($c)" "$work/kbplan extract $work/$c.cab $work/out-k" \
     -n "cabextract ($c)" "cabextract -q -d $work/out-c $work/$c.cab"
-  diff -r "$work/out-k" "$work/out-c" >/dev/null && echo "outputs identical ($c)"
+  rm -rf "$work/out-k" "$work/out-c"
+  "$work/kbplan" extract "$work/$c.cab" "$work/out-k" >/dev/null
+  cabextract -q -d "$work/out-c" "$work/$c.cab"
+  diff -r "$work/out-k" "$work/out-c" && echo "outputs identical ($c)"
   /usr/bin/time -f "kbplan extract ($c): max RSS %M KiB" "$work/kbplan" extract "$work/$c.cab" "$work/out-k" >/dev/null
   /usr/bin/time -f "cabextract ($c): max RSS %M KiB" cabextract -q -d "$work/out-c" "$work/$c.cab"
 done

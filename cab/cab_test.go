@@ -410,3 +410,49 @@ func TestWriteFixtures(t *testing.T) {
 		}
 	}
 }
+
+func benchCab(b *testing.B, data []byte) {
+	c, err := NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, f := range c.Files {
+		total += f.Size
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for b.Loop() {
+		if err := c.Walk(func(_ *File, r io.Reader) error { _, err := io.Copy(io.Discard, r); return err }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkLZX(b *testing.B) {
+	var names []string
+	var files [][]byte
+	for i, k := range []string{"x86", "text", "random"} {
+		names = append(names, fmt.Sprintf("f%d", i))
+		files = append(files, testData(k, 4<<20, uint64(i)))
+	}
+	benchCab(b, lzxCab(21, 32<<20, []int{blockVerbatim, blockAligned, blockVerbatim, blockStored}, 4, names, files))
+}
+
+func BenchmarkMSZIP(b *testing.B) {
+	gcab := peer(b, "gcab")
+	dir := b.TempDir()
+	var args []string
+	for i, k := range []string{"x86", "text", "random"} {
+		n := fmt.Sprintf("f%d", i)
+		os.WriteFile(filepath.Join(dir, n), testData(k, 4<<20, uint64(i)), 0o644)
+		args = append(args, n)
+	}
+	cmd := exec.Command(gcab, append([]string{"-c", "-z", "b.cab"}, args...)...)
+	cmd.Dir = dir
+	if err := cmd.Run(); err != nil {
+		b.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "b.cab"))
+	benchCab(b, data)
+}

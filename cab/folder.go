@@ -2,10 +2,10 @@ package cab
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/klauspost/compress/flate"
 	"io"
 )
 
@@ -118,9 +118,10 @@ func (s *storedReader) Read(p []byte) (int, error) {
 type mszipReader struct {
 	b       *blocks
 	inflate io.ReadCloser
-	history []byte // the output so far, its last 32 KiB
+	history []byte // the last 32 KiB of output, when blocks are short
+	prev    []byte // the previous block's output
+	cur     []byte
 	buf     []byte
-	out     [maxFrame]byte
 	err     error // sticky
 }
 
@@ -143,24 +144,42 @@ func (m *mszipReader) read(p []byte) (int, error) {
 		if len(data) < 2 || data[0] != 'C' || data[1] != 'K' {
 			return 0, formatErr(at, "MSZIP data block %d does not start with \"CK\"", m.b.next-1)
 		}
+		// The dictionary is the last 32 KiB of output: the previous block
+		// alone when it was a full one (the usual case, no copying).
+		dict := m.history
+		if len(m.prev) == maxFrame {
+			dict = m.prev
+		}
 		src := bytes.NewReader(data[2:])
 		if m.inflate == nil {
-			m.inflate = flate.NewReaderDict(src, m.history)
-		} else if err := m.inflate.(flate.Resetter).Reset(src, m.history); err != nil {
+			m.inflate = flate.NewReaderDict(src, dict)
+		} else if err := m.inflate.(flate.Resetter).Reset(src, dict); err != nil {
 			return 0, err
 		}
-		n, err := io.ReadFull(m.inflate, m.out[:un])
+		if m.cur == nil {
+			m.cur, m.prev = make([]byte, maxFrame), make([]byte, 0, maxFrame)
+		}
+		n, err := io.ReadFull(m.inflate, m.cur[:un])
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 				return 0, formatErr(at, "MSZIP data block %d inflates to %d bytes, not the %d it claims", m.b.next-1, n, un)
 			}
 			return 0, formatErr(at, "MSZIP data block %d: %v", m.b.next-1, err)
 		}
-		m.buf = m.out[:un]
-		m.history = append(m.history, m.buf...)
-		if len(m.history) > maxFrame {
-			m.history = append(m.history[:0], m.history[len(m.history)-maxFrame:]...)
+		m.buf = m.cur[:un]
+		if un < maxFrame || len(m.history) > 0 {
+			if len(m.history) == 0 {
+				m.history = append(m.history, m.prev...)
+			}
+			m.history = append(m.history, m.buf...)
+			if len(m.history) > maxFrame {
+				m.history = append(m.history[:0], m.history[len(m.history)-maxFrame:]...)
+			}
+			if un == maxFrame {
+				m.history = m.history[:0]
+			}
 		}
+		m.cur, m.prev = m.prev[:cap(m.prev)], m.buf
 	}
 	n := copy(p, m.buf)
 	m.buf = m.buf[n:]

@@ -1,6 +1,7 @@
 package cab
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -64,12 +65,18 @@ func lzxErr(format string, args ...any) error {
 type lzxInput struct {
 	b     *blocks
 	data  []byte
-	past  int // zero bytes supplied past the end
+	back  []byte // bytes handed back by unread, read before data
+	past  int    // zero bytes supplied past the end
 	buf   uint64
 	nbits uint
 }
 
 func (in *lzxInput) byte() (byte, error) {
+	if len(in.back) > 0 {
+		c := in.back[0]
+		in.back = in.back[1:]
+		return c, nil
+	}
 	for len(in.data) == 0 {
 		data, _, err := in.b.read()
 		if err == io.EOF {
@@ -89,10 +96,14 @@ func (in *lzxInput) byte() (byte, error) {
 	return c, nil
 }
 
+// ensure buffers at least n bits, then, while the current block has them,
+// more whole words (up to 48 bits) so that most reads need no refill. The
+// extra words are handed back by unread where the format switches to
+// bytes.
 func (in *lzxInput) ensure(n uint) error {
 	for in.nbits < n {
 		var w uint16
-		if len(in.data) >= 2 {
+		if len(in.back) == 0 && len(in.data) >= 2 {
 			w = uint16(in.data[0]) | uint16(in.data[1])<<8
 			in.data = in.data[2:]
 		} else {
@@ -109,15 +120,38 @@ func (in *lzxInput) ensure(n uint) error {
 		in.buf |= uint64(w) << (64 - 16 - in.nbits)
 		in.nbits += 16
 	}
+	if len(in.back) == 0 {
+		for in.nbits <= 32 && len(in.data) >= 2 {
+			in.buf |= uint64(uint16(in.data[0])|uint16(in.data[1])<<8) << (64 - 16 - in.nbits)
+			in.data = in.data[2:]
+			in.nbits += 16
+		}
+	}
 	return nil
+}
+
+// unread drops the partial word and hands the whole buffered words back
+// as bytes, so that byte reads continue where the bit stream stands.
+func (in *lzxInput) unread() {
+	in.drop(in.nbits & 15)
+	var back []byte
+	for in.nbits >= 16 {
+		w := uint16(in.buf >> 48)
+		back = append(back, byte(w), byte(w>>8))
+		in.drop(16)
+	}
+	in.back = append(back, in.back...)
+	in.buf, in.nbits = 0, 0
 }
 
 func (in *lzxInput) bits(n uint) (uint32, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	if err := in.ensure(n); err != nil {
-		return 0, err
+	if in.nbits < n {
+		if err := in.ensure(n); err != nil {
+			return 0, err
+		}
 	}
 	v := uint32(in.buf >> (64 - n))
 	in.buf <<= n
@@ -197,8 +231,10 @@ func (h *huffman) build(lens []byte, allowEmpty bool, name string) error {
 }
 
 func (h *huffman) decode(in *lzxInput) (int, error) {
-	if err := in.ensure(huffMaxBits); err != nil {
-		return 0, err
+	if in.nbits < huffMaxBits {
+		if err := in.ensure(huffMaxBits); err != nil {
+			return 0, err
+		}
 	}
 	if e := h.table[in.buf>>(64-huffTableBits)]; e != 0 {
 		in.drop(uint(e & 31))
@@ -406,12 +442,15 @@ func (z *lzxReader) readBlockHeader() error {
 		return z.lens.build(z.lenLens[:lzxSecondary], true, "length")
 	case blockStored:
 		z.intelStarted = true
-		if in.nbits == 0 {
+		// As libmspack: drop the rest of the current 16-bit word, or a
+		// whole word when the stream is already aligned.
+		if in.nbits&15 == 0 {
 			if err := in.ensure(16); err != nil {
 				return err
 			}
+			in.drop(16)
 		}
-		in.buf, in.nbits = 0, 0
+		in.unread()
 		var r [12]byte
 		for i := range r {
 			c, err := in.byte()
@@ -506,12 +545,12 @@ func (z *lzxReader) translateE8(buf []byte) {
 	cur, size := z.intelPos, z.intelSize
 	end := len(buf) - 10
 	for i := 0; i < end; {
-		if buf[i] != 0xe8 {
-			i++
-			cur++
-			continue
+		j := bytes.IndexByte(buf[i:end], 0xe8)
+		if j < 0 {
+			break
 		}
-		i++
+		i += j + 1
+		cur += int32(j)
 		abs := int32(uint32(buf[i]) | uint32(buf[i+1])<<8 | uint32(buf[i+2])<<16 | uint32(buf[i+3])<<24)
 		if abs >= -cur && abs < size {
 			rel := abs - cur
@@ -528,7 +567,7 @@ func (z *lzxReader) translateE8(buf []byte) {
 func (z *lzxReader) copyStored(n int) error {
 	in := &z.in
 	for n > 0 {
-		if len(in.data) == 0 {
+		if len(in.data) == 0 || len(in.back) > 0 {
 			c, err := in.byte()
 			if err != nil {
 				return err
@@ -553,10 +592,26 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 	in := &z.in
 	win := z.window
 	aligned := z.blockType == blockAligned
+	// base+wpos is the stream position (for the check that a match does not
+	// reach before the stream's start).
+	base := z.total - int64(z.frameStart())
 	for run > 0 {
-		sym, err := z.main.decode(in)
-		if err != nil {
-			return 0, err
+		// The main tree's table lookup, inlined: most symbols are short.
+		if in.nbits < huffMaxBits {
+			if err := in.ensure(huffMaxBits); err != nil {
+				return 0, err
+			}
+		}
+		var sym int
+		if e := z.main.table[in.buf>>(64-huffTableBits)]; e != 0 {
+			in.buf <<= e & 31
+			in.nbits -= uint(e & 31)
+			sym = int(e >> 5)
+		} else {
+			var err error
+			if sym, err = z.main.decode(in); err != nil {
+				return 0, err
+			}
 		}
 		if sym < lzxNumChars {
 			win[z.wpos] = byte(sym)
@@ -631,19 +686,33 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 		}
 		// As libmspack: a match may not reach before the stream's start,
 		// nor more than a window behind.
-		if int64(off) > z.total+int64(z.wpos-z.frameStart()) || int(off) > z.wpos+len(win) {
+		if int64(off) > base+int64(z.wpos) || int(off) > z.wpos+len(win) {
 			return 0, lzxErr("a match refers %d bytes back, before the start of the data", off)
 		}
 		src := z.wpos - int(off)
 		if src < 0 {
 			src += len(win)
 		}
-		for i := 0; i < length; i++ {
-			win[z.wpos] = win[src]
-			z.wpos++
-			src++
-			if src == len(win) {
-				src = 0
+		if src+length <= len(win) {
+			d, from := win[z.wpos:z.wpos+length], win[src:src+length]
+			if int(off) >= length {
+				copy(d, from)
+			} else {
+				// A run: each byte may be one this match just wrote.
+				for i := range d {
+					d[i] = from[i]
+				}
+			}
+			z.wpos += length
+		} else {
+			// Overlapping (a run) or wrapping: byte by byte, as the format means.
+			for i := 0; i < length; i++ {
+				win[z.wpos] = win[src]
+				z.wpos++
+				src++
+				if src == len(win) {
+					src = 0
+				}
 			}
 		}
 		run -= length
