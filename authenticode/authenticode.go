@@ -24,6 +24,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	relic "github.com/sassoftware/relic/v7/lib/authenticode"
@@ -128,14 +129,15 @@ func VerifyCab(r io.ReaderAt, size int64, opt Options) ([]Signature, error) {
 	if der, err := psd.Marshal(); err != nil || !bytes.Equal(der, blob[:min(len(der), len(blob))]) || len(blob)-len(der) > 7 {
 		return nil, errors.New("the signature's encoding is not canonical DER with zero padding: it was altered")
 	}
-	digests := map[crypto.Hash][]byte{}
+	digests := newDigests(r, size)
+	digests.prefetch(psd)
 	var out []Signature
 	var walk func(psd *pkcs7.ContentInfoSignedData, nested bool, depth int) error
 	walk = func(psd *pkcs7.ContentInfoSignedData, nested bool, depth int) error {
 		if depth > 4 {
 			return errors.New("signatures nested more than 4 deep")
 		}
-		s, sig := verifyOne(r, size, psd, digests, opt)
+		s, sig := verifyOne(psd, digests, opt)
 		s.Nested = nested
 		out = append(out, s)
 		if sig == nil {
@@ -215,9 +217,8 @@ func signatureBlob(r io.ReaderAt, size int64) ([]byte, error) {
 
 var hashNames = map[crypto.Hash]string{crypto.MD5: "md5", crypto.SHA1: "sha1", crypto.SHA256: "sha256", crypto.SHA384: "sha384", crypto.SHA512: "sha512"}
 
-// verifyOne checks one SignedData; digests caches the cabinet digest per
-// hash (relic's cabfile.Digest reads the whole cabinet once per hash).
-func verifyOne(r io.ReaderAt, size int64, psd *pkcs7.ContentInfoSignedData, digests map[crypto.Hash][]byte, opt Options) (Signature, *pkcs7.Signature) {
+// verifyOne checks one SignedData against the cabinet digests.
+func verifyOne(psd *pkcs7.ContentInfoSignedData, digests *digestSet, opt Options) (Signature, *pkcs7.Signature) {
 	s := Signature{Chain: []string{}, Problems: []string{}}
 	fail := func(format string, args ...any) {
 		s.Problems = append(s.Problems, fmt.Sprintf(format, args...))
@@ -251,15 +252,9 @@ func verifyOne(r io.ReaderAt, size int64, psd *pkcs7.ContentInfoSignedData, dige
 		fail("%s", p)
 	}
 
-	want, ok := digests[hash]
-	if !ok {
-		d, err := cabfile.Digest(io.NewSectionReader(r, 0, size), hash)
-		if err != nil {
-			fail("the cabinet cannot be digested: %v", err)
-		} else {
-			want = d.Imprint
-			digests[hash] = want
-		}
+	want, err := digests.get(hash)
+	if err != nil {
+		fail("the cabinet cannot be digested: %v", err)
 	}
 	if want != nil {
 		if hmac.Equal(want, indirect.MessageDigest.Digest) {
@@ -447,4 +442,76 @@ func nestedSignatures(si *pkcs7.SignerInfo) ([]*pkcs7.ContentInfoSignedData, err
 // isNull reports whether algorithm parameters are absent or NULL.
 func isNull(p asn1.RawValue) bool {
 	return len(p.FullBytes) == 0 || bytes.Equal(p.FullBytes, []byte{asn1.TagNull, 0})
+}
+
+// digestSet computes the cabinet's Authenticode digest once per hash
+// algorithm, all of them at the same time: relic's cabfile.Digest reads
+// the whole cabinet per hash, so a dual-signed package hashes in parallel.
+type digestSet struct {
+	r    io.ReaderAt
+	size int64
+	mu   sync.Mutex
+	jobs map[crypto.Hash]*digestJob
+}
+
+type digestJob struct {
+	done    chan struct{}
+	imprint []byte
+	err     error
+}
+
+func newDigests(r io.ReaderAt, size int64) *digestSet {
+	return &digestSet{r: r, size: size, jobs: map[crypto.Hash]*digestJob{}}
+}
+
+func (d *digestSet) start(h crypto.Hash) *digestJob {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if j, ok := d.jobs[h]; ok {
+		return j
+	}
+	j := &digestJob{done: make(chan struct{})}
+	d.jobs[h] = j
+	go func() {
+		defer close(j.done)
+		if !h.Available() {
+			j.err = fmt.Errorf("hash %v is not available", h)
+			return
+		}
+		dg, err := cabfile.Digest(io.NewSectionReader(d.r, 0, d.size), h)
+		if err != nil {
+			j.err = err
+			return
+		}
+		j.imprint = dg.Imprint
+	}()
+	return j
+}
+
+func (d *digestSet) get(h crypto.Hash) ([]byte, error) {
+	j := d.start(h)
+	<-j.done
+	return j.imprint, j.err
+}
+
+// prefetch starts the digests the signatures (outer and nested) will ask
+// for; errors surface later, signature by signature.
+func (d *digestSet) prefetch(psd *pkcs7.ContentInfoSignedData) {
+	todo := []*pkcs7.ContentInfoSignedData{psd}
+	for depth := 0; len(todo) > 0 && depth < 5; depth++ {
+		var next []*pkcs7.ContentInfoSignedData
+		for _, p := range todo {
+			indirect := new(relic.SpcIndirectDataContentPe)
+			if p.Content.ContentInfo.Unmarshal(indirect) == nil {
+				if h, err := x509tools.PkixDigestToHashE(indirect.MessageDigest.DigestAlgorithm); err == nil {
+					d.start(h)
+				}
+			}
+			for i := range p.Content.SignerInfos {
+				n, _ := nestedSignatures(&p.Content.SignerInfos[i])
+				next = append(next, n...)
+			}
+		}
+		todo = next
+	}
 }

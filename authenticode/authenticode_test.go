@@ -333,3 +333,41 @@ func FuzzVerifyCab(f *testing.F) {
 		}
 	})
 }
+
+// TestTamperEveryByte flips each byte of a small dual-signed cabinet (made
+// once with gcab and osslsigncode, checked in with its test CA): no change
+// may leave it verifying.
+func TestTamperEveryByte(t *testing.T) {
+	orig, err := os.ReadFile("testdata/seed-dual.cab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := os.ReadFile("testdata/seed-ca.pem")
+	roots, err := ParseRoots(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The seed's CA expires in 2036; verify as of a fixed date before that.
+	opt := Options{Roots: roots, Now: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
+	sigs, err := VerifyCab(bytes.NewReader(orig), int64(len(orig)), opt)
+	if err != nil || len(sigs) != 2 || !sigs[0].Valid || !sigs[1].Valid {
+		t.Fatalf("the untouched seed does not verify: %v %+v", err, sigs)
+	}
+	for at := range orig {
+		bad := bytes.Clone(orig)
+		bad[at] ^= 0x01
+		sigs, err := VerifyCab(bytes.NewReader(bad), int64(len(bad)), opt)
+		if err != nil {
+			continue
+		}
+		ok := true
+		reason := false
+		for _, s := range sigs {
+			ok = ok && s.Valid
+			reason = reason || len(s.Problems) > 0
+		}
+		if ok || !reason {
+			t.Errorf("byte %d altered: still valid=%v, reasons given=%v", at, ok, reason)
+		}
+	}
+}

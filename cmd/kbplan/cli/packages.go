@@ -35,19 +35,34 @@ func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, er
 	if !st.Mode().IsRegular() {
 		return report.PackageJSON{}, fmt.Errorf("%s is not a regular file", name)
 	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return report.PackageJSON{}, fmt.Errorf("%s: %w", name, err)
-	}
+	// The file's SHA-256, the package metadata and the signatures (whose
+	// digests hash in parallel too) are worked out at the same time.
+	var sum string
+	var sumErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(f, 0, st.Size())); err != nil {
+			sumErr = err
+			return
+		}
+		sum = hex.EncodeToString(h.Sum(nil))
+	}()
 	p, err := msu.Read(f, st.Size())
 	if err != nil {
+		<-done
 		return report.PackageJSON{}, fmt.Errorf("%s: %w", name, err)
 	}
 	sigs, sigErr := authenticode.VerifyCab(f, st.Size(), authenticode.Options{Roots: roots})
 	if errors.Is(sigErr, authenticode.ErrNotSigned) {
 		sigErr = nil
 	}
-	return report.Package(name, st.Size(), hex.EncodeToString(h.Sum(nil)), p, sigs, sigErr), nil
+	<-done
+	if sumErr != nil {
+		return report.PackageJSON{}, fmt.Errorf("%s: %w", name, sumErr)
+	}
+	return report.Package(name, st.Size(), sum, p, sigs, sigErr), nil
 }
 
 func loadRoots(file string) ([]*x509.Certificate, error) {
