@@ -15,24 +15,13 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-func tool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("KBPLAN_REQUIRE_PEERS") != "" {
-		t.Fatalf("%s not found and KBPLAN_REQUIRE_PEERS is set", name)
-	}
-	t.Skipf("%s not installed; the signature fixtures need it", name)
-	return ""
-}
+	"github.com/kbplan/kbplan/internal/pkgtest"
+)
 
 func sh(t testing.TB, dir string, name string, args ...string) {
 	t.Helper()
-	cmd := exec.Command(tool(t, name), args...)
+	cmd := exec.Command(pkgtest.Tool(t, name), args...)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
@@ -57,7 +46,7 @@ var (
 func fixtures(t *testing.T) fixtureSet {
 	t.Helper()
 	for _, n := range []string{"openssl", "gcab", "osslsigncode"} {
-		tool(t, n)
+		pkgtest.Tool(t, n)
 	}
 	fixOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "kbplan-authenticode-")

@@ -13,24 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kbplan/kbplan/internal/pkgtest"
 )
 
 const corpus = "../../shared/data/cab/"
-
-// peer finds a reference tool. Without it the test skips, unless
-// KBPLAN_REQUIRE_PEERS is set (.ci/run sets it after installing them).
-func peer(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("KBPLAN_REQUIRE_PEERS") != "" {
-		t.Fatalf("%s not found and KBPLAN_REQUIRE_PEERS is set: apt-get install -y %s", name, name)
-	}
-	t.Skipf("%s not installed; this test compares with it", name)
-	return ""
-}
 
 func open(t testing.TB, data []byte) *Reader {
 	t.Helper()
@@ -81,7 +68,7 @@ func sameTree(t testing.TB, got, want map[string][]byte) {
 // cabextract extracts file with the reference tool; ok is its verdict.
 func cabextract(t testing.TB, file string) (map[string][]byte, bool) {
 	t.Helper()
-	bin := peer(t, "cabextract")
+	bin := pkgtest.Tool(t, "cabextract")
 	dir := t.TempDir()
 	err := exec.Command(bin, "-q", "-d", dir, file).Run()
 	return tree(t, dir), err == nil
@@ -261,7 +248,7 @@ func TestLZXAgainstCabextract(t *testing.T) {
 // TestGcab: cabinets that gcab builds (stored and MSZIP) extract as
 // cabextract extracts them, and as the original files.
 func TestGcab(t *testing.T) {
-	gcab := peer(t, "gcab")
+	gcab := pkgtest.Tool(t, "gcab")
 	src := t.TempDir()
 	want := map[string][]byte{
 		"update.mum":                      testData("text", 5000, 1),
@@ -440,7 +427,7 @@ func BenchmarkLZX(b *testing.B) {
 }
 
 func BenchmarkMSZIP(b *testing.B) {
-	gcab := peer(b, "gcab")
+	gcab := pkgtest.Tool(b, "gcab")
 	dir := b.TempDir()
 	var args []string
 	for i, k := range []string{"x86", "text", "random"} {

@@ -27,16 +27,27 @@ type Spec struct {
 	Restart       string // update.mum restart attribute
 }
 
-// Need skips (or, under KBPLAN_REQUIRE_PEERS, fails) without the tools.
+// Tool finds a peer tool (cabextract, gcab, osslsigncode, openssl). Without
+// it the test skips, unless KBPLAN_REQUIRE_PEERS is set (.ci/run sets it
+// after installing them): then it fails.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("KBPLAN_REQUIRE_PEERS") != "" {
+		t.Fatalf("%s not found and KBPLAN_REQUIRE_PEERS is set: apt-get install -y %s", name, name)
+	}
+	t.Skipf("%s not installed; this test compares with it or builds its fixtures with it", name)
+	return ""
+}
+
+// Need checks the tools Build uses.
 func Need(t testing.TB) {
 	t.Helper()
 	for _, n := range []string{"gcab", "openssl", "osslsigncode"} {
-		if _, err := exec.LookPath(n); err != nil {
-			if os.Getenv("KBPLAN_REQUIRE_PEERS") != "" {
-				t.Fatalf("%s not found and KBPLAN_REQUIRE_PEERS is set", n)
-			}
-			t.Skipf("%s not installed", n)
-		}
+		Tool(t, n)
 	}
 }
 
