@@ -116,22 +116,29 @@ func Read(r io.ReaderAt, size int64) (*Package, error) {
 		return p, nil
 	}
 	p.Format = "msu"
-	for _, f := range c.Files {
+	// One pass over the outer cabinet: its files usually share one folder,
+	// so opening them one by one would decompress the update cabinet again
+	// for every file after it.
+	err = c.Walk(func(f *cab.File, r io.Reader) error {
 		name := strings.ToLower(path.Base(strings.ReplaceAll(f.Name, `\`, "/")))
 		switch {
 		case strings.HasSuffix(name, "-pkgproperties.txt"):
-			b, err := small(f)
+			b, err := small(f, r)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			p.Properties = parseProperties(b)
 		case strings.HasSuffix(name, ".cab") && name != "wsusscan.cab":
-			u, err := readInner(f)
+			u, err := readInner(f, r)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f.Name, err)
+				return fmt.Errorf("%s: %w", f.Name, err)
 			}
 			p.Updates = append(p.Updates, *u)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(p.Updates) == 0 && len(p.Properties) == 0 {
 		// A cabinet, but no update package: its files and signature still
@@ -151,27 +158,26 @@ func find(c *cab.Reader, base string) *cab.File {
 	return nil
 }
 
-// small reads a metadata file, refusing one larger than maxMeta.
-func small(f *cab.File) ([]byte, error) {
+// small reads a metadata file from r (or opens it when r is nil),
+// refusing one larger than maxMeta.
+func small(f *cab.File, r io.Reader) ([]byte, error) {
 	if f.Size > maxMeta {
 		return nil, fmt.Errorf("%s: %d bytes is too large for a metadata file (at most %d)", f.Name, f.Size, maxMeta)
 	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
+	if r == nil {
+		rc, err := f.Open()
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		r = rc
 	}
-	defer rc.Close()
-	return io.ReadAll(rc)
+	return io.ReadAll(r)
 }
 
-// readInner opens an update cabinet inside an .msu: in memory when small,
-// else through a temporary file that is removed afterwards.
-func readInner(f *cab.File) (*Update, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
+// readInner reads an update cabinet inside an .msu from rc: in memory when
+// small, else through a temporary file that is removed afterwards.
+func readInner(f *cab.File, rc io.Reader) (*Update, error) {
 	var ra io.ReaderAt
 	if f.Size <= maxInnerMem {
 		b, err := io.ReadAll(rc)
@@ -207,7 +213,7 @@ func readUpdate(name string, c *cab.Reader) (*Update, error) {
 	if mf == nil {
 		return u, nil
 	}
-	b, err := small(mf)
+	b, err := small(mf, nil)
 	if err != nil {
 		return nil, err
 	}
