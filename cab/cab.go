@@ -329,27 +329,93 @@ func (f *File) Open() (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := io.CopyN(io.Discard, d, f.Offset); err != nil {
+	if err := skip(d, f.Offset); err != nil {
 		return nil, f.r.dataErr(f, err)
 	}
-	return io.NopCloser(&fileReader{f: f, r: io.LimitReader(d, f.Size)}), nil
+	return io.NopCloser(&fileReader{f: f, src: d}), nil
 }
 
+// chunker is a folder's decompressed stream that can hand out its own
+// buffers, so that extraction and skipping copy nothing twice.
+type chunker interface {
+	io.Reader
+	// chunk returns the next at most max bytes, valid until the next call.
+	chunk(max int) ([]byte, error)
+}
+
+// skip discards n bytes of a folder stream.
+func skip(d chunker, n int64) error {
+	for n > 0 {
+		b, err := d.chunk(int(min(n, 1<<20)))
+		n -= int64(len(b))
+		if err == io.EOF && n > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if err == io.EOF {
+			break
+		}
+	}
+	return nil
+}
+
+// fileReader reads one file's bytes from its folder's stream.
 type fileReader struct {
-	f *File
-	r io.Reader
-	n int64
+	f   *File
+	src chunker
+	n   int64 // bytes read so far
+}
+
+func (fr *fileReader) fail(err error) error {
+	if err == io.EOF {
+		if fr.n < fr.f.Size {
+			return fr.f.r.dataErr(fr.f, io.ErrUnexpectedEOF)
+		}
+		return io.EOF
+	}
+	return fr.f.r.dataErr(fr.f, err)
 }
 
 func (fr *fileReader) Read(p []byte) (int, error) {
-	n, err := fr.r.Read(p)
-	fr.n += int64(n)
-	if err == io.EOF && fr.n < fr.f.Size {
-		err = fr.f.r.dataErr(fr.f, io.ErrUnexpectedEOF)
-	} else if err != nil && err != io.EOF {
-		err = fr.f.r.dataErr(fr.f, err)
+	left := fr.f.Size - fr.n
+	if left <= 0 {
+		return 0, io.EOF
 	}
-	return n, err
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := fr.src.Read(p)
+	fr.n += int64(n)
+	if err != nil {
+		return n, fr.fail(err)
+	}
+	return n, nil
+}
+
+// WriteTo writes the rest of the file to w straight from the decoder's
+// buffers (io.Copy uses it).
+func (fr *fileReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for fr.n < fr.f.Size {
+		b, err := fr.src.chunk(int(min(fr.f.Size-fr.n, 1<<20)))
+		if len(b) > 0 {
+			fr.n += int64(len(b))
+			m, werr := w.Write(b)
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err != nil {
+			if err = fr.fail(err); err == io.EOF {
+				err = nil
+			}
+			return total, err
+		}
+	}
+	return total, nil
 }
 
 func (c *Reader) dataErr(f *File, err error) error {
@@ -403,16 +469,16 @@ func (c *Reader) walkFolder(fo *Folder, fn func(f *File, r io.Reader) error) err
 				}
 				pos = 0
 			}
-			if _, err := io.CopyN(io.Discard, d, f.Offset-pos); err != nil {
+			if err := skip(d, f.Offset-pos); err != nil {
 				return c.dataErr(f, err)
 			}
-			fr := &fileReader{f: f, r: io.LimitReader(d, f.Size)}
+			fr := &fileReader{f: f, src: d}
 			if err := fn(f, fr); err != nil {
 				return stopError{err}
 			}
 			// Whatever fn left unread still has to pass through.
-			if _, err := io.Copy(io.Discard, fr); err != nil {
-				return err
+			if err := skip(d, f.Size-fr.n); err != nil {
+				return c.dataErr(f, err)
 			}
 			pos = f.Offset + f.Size
 		}

@@ -78,7 +78,7 @@ func checksum(p []byte, seed uint32) uint32 {
 }
 
 // folderReader returns the decompressed stream of a folder.
-func (c *Reader) folderReader(f *Folder) (io.Reader, error) {
+func (c *Reader) folderReader(f *Folder) (chunker, error) {
 	b := c.blocks(f)
 	switch f.Compression & 0x0f {
 	case None:
@@ -97,20 +97,26 @@ type storedReader struct {
 }
 
 func (s *storedReader) Read(p []byte) (int, error) {
+	b, err := s.chunk(len(p))
+	return copy(p, b), err
+}
+
+func (s *storedReader) chunk(max int) ([]byte, error) {
 	for len(s.buf) == 0 {
 		at := s.b.off
 		data, un, err := s.b.read()
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		if un != len(data) {
-			return 0, formatErr(at, "stored data block of %d bytes claims %d uncompressed", len(data), un)
+			return nil, formatErr(at, "stored data block of %d bytes claims %d uncompressed", len(data), un)
 		}
 		s.buf = data
 	}
-	n := copy(p, s.buf)
+	n := min(max, len(s.buf))
+	b := s.buf[:n]
 	s.buf = s.buf[n:]
-	return n, nil
+	return b, nil
 }
 
 // mszipReader inflates MSZIP blocks: each is "CK" and a deflate stream that
@@ -126,23 +132,33 @@ type mszipReader struct {
 }
 
 func (m *mszipReader) Read(p []byte) (int, error) {
-	if m.err != nil {
-		return 0, m.err
-	}
-	n, err := m.read(p)
-	m.err = err
-	return n, err
+	b, err := m.chunk(len(p))
+	return copy(p, b), err
 }
 
-func (m *mszipReader) read(p []byte) (int, error) {
+func (m *mszipReader) chunk(max int) ([]byte, error) {
+	if len(m.buf) == 0 && m.err == nil {
+		m.err = m.fill()
+	}
+	if len(m.buf) == 0 {
+		return nil, m.err
+	}
+	n := min(max, len(m.buf))
+	b := m.buf[:n]
+	m.buf = m.buf[n:]
+	return b, nil
+}
+
+// fill decodes the next block into m.buf.
+func (m *mszipReader) fill() error {
 	for len(m.buf) == 0 {
 		at := m.b.off
 		data, un, err := m.b.read()
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if len(data) < 2 || data[0] != 'C' || data[1] != 'K' {
-			return 0, formatErr(at, "MSZIP data block %d does not start with \"CK\"", m.b.next-1)
+			return formatErr(at, "MSZIP data block %d does not start with \"CK\"", m.b.next-1)
 		}
 		// The dictionary is the last 32 KiB of output: the previous block
 		// alone when it was a full one (the usual case, no copying).
@@ -154,7 +170,7 @@ func (m *mszipReader) read(p []byte) (int, error) {
 		if m.inflate == nil {
 			m.inflate = flate.NewReaderDict(src, dict)
 		} else if err := m.inflate.(flate.Resetter).Reset(src, dict); err != nil {
-			return 0, err
+			return err
 		}
 		if m.cur == nil {
 			m.cur, m.prev = make([]byte, maxFrame), make([]byte, 0, maxFrame)
@@ -162,9 +178,9 @@ func (m *mszipReader) read(p []byte) (int, error) {
 		n, err := io.ReadFull(m.inflate, m.cur[:un])
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return 0, formatErr(at, "MSZIP data block %d inflates to %d bytes, not the %d it claims", m.b.next-1, n, un)
+				return formatErr(at, "MSZIP data block %d inflates to %d bytes, not the %d it claims", m.b.next-1, n, un)
 			}
-			return 0, formatErr(at, "MSZIP data block %d: %v", m.b.next-1, err)
+			return formatErr(at, "MSZIP data block %d: %v", m.b.next-1, err)
 		}
 		m.buf = m.cur[:un]
 		if un < maxFrame || len(m.history) > 0 {
@@ -181,7 +197,5 @@ func (m *mszipReader) read(p []byte) (int, error) {
 		}
 		m.cur, m.prev = m.prev[:cap(m.prev)], m.buf
 	}
-	n := copy(p, m.buf)
-	m.buf = m.buf[n:]
-	return n, nil
+	return nil
 }

@@ -304,19 +304,25 @@ func newLZXReader(b *blocks, wbits int) (*lzxReader, error) {
 }
 
 func (z *lzxReader) Read(p []byte) (int, error) {
+	b, err := z.chunk(len(p))
+	return copy(p, b), err
+}
+
+func (z *lzxReader) chunk(max int) ([]byte, error) {
 	for len(z.out) == 0 {
 		if z.err != nil {
-			return 0, z.err
+			return nil, z.err
 		}
 		if z.total >= z.length {
-			return 0, io.EOF
+			return nil, io.EOF
 		}
 		// An error is final: the window holds a half-decoded frame.
 		z.err = z.decodeFrame()
 	}
-	n := copy(p, z.out)
+	n := min(max, len(z.out))
+	b := z.out[:n]
 	z.out = z.out[n:]
-	return n, nil
+	return b, nil
 }
 
 // readLengths reads tree lengths lens[first:last] delta-coded against their
