@@ -631,11 +631,22 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 			if z.lens.empty {
 				return 0, lzxErr("a long match but the length tree is empty")
 			}
-			extra, err := z.lens.decode(in)
-			if err != nil {
-				return 0, err
+			if in.nbits < huffMaxBits {
+				if err := in.ensure(huffMaxBits); err != nil {
+					return 0, err
+				}
 			}
-			length += extra
+			if e := z.lens.table[in.buf>>(64-huffTableBits)]; e != 0 {
+				in.buf <<= e & 31
+				in.nbits -= uint(e & 31)
+				length += int(e >> 5)
+			} else {
+				extra, err := z.lens.decode(in)
+				if err != nil {
+					return 0, err
+				}
+				length += extra
+			}
 		}
 		length += lzxMinMatch
 		var off uint32
@@ -655,11 +666,15 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 			off = lzxPositionBase[slot] - 2
 			switch {
 			case !aligned:
-				v, err := in.bits(extra)
-				if err != nil {
-					return 0, err
+				if in.nbits < extra {
+					if err := in.ensure(extra); err != nil {
+						return 0, err
+					}
 				}
-				off += v
+				// extra is 1..17 here (slots 4 and up); Go shifts by 64 give 0.
+				off += uint32(in.buf >> (64 - extra))
+				in.buf <<= extra
+				in.nbits -= extra
 			case extra > 3:
 				v, err := in.bits(extra - 3)
 				if err != nil {
