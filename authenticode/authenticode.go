@@ -28,7 +28,6 @@ import (
 	"time"
 
 	relic "github.com/sassoftware/relic/v7/lib/authenticode"
-	"github.com/sassoftware/relic/v7/lib/cabfile"
 	"github.com/sassoftware/relic/v7/lib/pkcs7"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"github.com/sassoftware/relic/v7/lib/x509tools"
@@ -444,9 +443,8 @@ func isNull(p asn1.RawValue) bool {
 	return len(p.FullBytes) == 0 || bytes.Equal(p.FullBytes, []byte{asn1.TagNull, 0})
 }
 
-// digestSet computes the cabinet's Authenticode digest once per hash
-// algorithm, all of them at the same time: relic's cabfile.Digest reads
-// the whole cabinet per hash, so a dual-signed package hashes in parallel.
+// digestSet computes the cabinet's Authenticode digests: those the
+// signatures name are all computed together, from one read (cabDigests).
 type digestSet struct {
 	r    io.ReaderAt
 	size int64
@@ -464,32 +462,37 @@ func newDigests(r io.ReaderAt, size int64) *digestSet {
 	return &digestSet{r: r, size: size, jobs: map[crypto.Hash]*digestJob{}}
 }
 
-func (d *digestSet) start(h crypto.Hash) *digestJob {
+// start computes the digests of hs not yet asked for, in one pass.
+func (d *digestSet) start(hs ...crypto.Hash) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if j, ok := d.jobs[h]; ok {
-		return j
+	var todo []crypto.Hash
+	var jobs []*digestJob
+	for _, h := range hs {
+		if _, ok := d.jobs[h]; ok {
+			continue
+		}
+		j := &digestJob{done: make(chan struct{})}
+		d.jobs[h] = j
+		todo, jobs = append(todo, h), append(jobs, j)
 	}
-	j := &digestJob{done: make(chan struct{})}
-	d.jobs[h] = j
+	if len(todo) == 0 {
+		return
+	}
 	go func() {
-		defer close(j.done)
-		if !h.Available() {
-			j.err = fmt.Errorf("hash %v is not available", h)
-			return
+		sums, err := cabDigests(d.r, d.size, todo)
+		for i, j := range jobs {
+			j.imprint, j.err = sums[todo[i]], err
+			close(j.done)
 		}
-		dg, err := cabfile.Digest(io.NewSectionReader(d.r, 0, d.size), h)
-		if err != nil {
-			j.err = err
-			return
-		}
-		j.imprint = dg.Imprint
 	}()
-	return j
 }
 
 func (d *digestSet) get(h crypto.Hash) ([]byte, error) {
-	j := d.start(h)
+	d.start(h)
+	d.mu.Lock()
+	j := d.jobs[h]
+	d.mu.Unlock()
 	<-j.done
 	return j.imprint, j.err
 }
@@ -497,14 +500,15 @@ func (d *digestSet) get(h crypto.Hash) ([]byte, error) {
 // prefetch starts the digests the signatures (outer and nested) will ask
 // for; errors surface later, signature by signature.
 func (d *digestSet) prefetch(psd *pkcs7.ContentInfoSignedData) {
+	var hs []crypto.Hash
 	todo := []*pkcs7.ContentInfoSignedData{psd}
 	for depth := 0; len(todo) > 0 && depth < 5; depth++ {
 		var next []*pkcs7.ContentInfoSignedData
 		for _, p := range todo {
 			indirect := new(relic.SpcIndirectDataContentPe)
 			if p.Content.ContentInfo.Unmarshal(indirect) == nil {
-				if h, err := x509tools.PkixDigestToHashE(indirect.MessageDigest.DigestAlgorithm); err == nil {
-					d.start(h)
+				if h, err := x509tools.PkixDigestToHashE(indirect.MessageDigest.DigestAlgorithm); err == nil && h.Available() {
+					hs = append(hs, h)
 				}
 			}
 			for i := range p.Content.SignerInfos {
@@ -514,4 +518,5 @@ func (d *digestSet) prefetch(psd *pkcs7.ContentInfoSignedData) {
 		}
 		todo = next
 	}
+	d.start(hs...)
 }

@@ -2,6 +2,7 @@ package authenticode
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/sha1"
 	"crypto/x509"
 	"encoding/hex"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sassoftware/relic/v7/lib/cabfile"
 
 	"github.com/kbplan/kbplan/internal/pkgtest"
 )
@@ -357,6 +360,33 @@ func TestTamperEveryByte(t *testing.T) {
 		}
 		if ok || !reason {
 			t.Errorf("byte %d altered: still valid=%v, reasons given=%v", at, ok, reason)
+		}
+	}
+}
+
+// TestDigestsMatchRelic: the one-pass digests equal relic's cabfile.Digest,
+// hash by hash, on every signed fixture.
+func TestDigestsMatchRelic(t *testing.T) {
+	f := fixtures(t)
+	files := []string{filepath.Join(f.dir, "sha1.cab"), filepath.Join(f.dir, "dual.cab"), filepath.Join(f.dir, "stamped.cab"), "testdata/seed-dual.cab"}
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs := []crypto.Hash{crypto.SHA1, crypto.SHA256, crypto.SHA384}
+		got, err := cabDigests(bytes.NewReader(b), int64(len(b)), hs)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for _, h := range hs {
+			want, err := cabfile.Digest(bytes.NewReader(b), h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got[h], want.Imprint) {
+				t.Errorf("%s %v: %x, relic %x", filepath.Base(file), h, got[h], want.Imprint)
+			}
 		}
 	}
 }

@@ -19,6 +19,7 @@ package msu
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -118,26 +119,42 @@ func Read(r io.ReaderAt, size int64) (*Package, error) {
 	p.Format = "msu"
 	// One pass over the outer cabinet: its files usually share one folder,
 	// so opening them one by one would decompress the update cabinet again
-	// for every file after it.
-	err = c.Walk(func(f *cab.File, r io.Reader) error {
-		name := strings.ToLower(path.Base(strings.ReplaceAll(f.Name, `\`, "/")))
-		switch {
-		case strings.HasSuffix(name, "-pkgproperties.txt"):
-			b, err := small(f, r)
-			if err != nil {
-				return err
-			}
-			p.Properties = parseProperties(b)
-		case strings.HasSuffix(name, ".cab") && name != "wsusscan.cab":
-			u, err := readInner(f, r)
-			if err != nil {
-				return fmt.Errorf("%s: %w", f.Name, err)
-			}
-			p.Updates = append(p.Updates, *u)
+	// for every file after it. The pass stops after the last file of
+	// interest, and does not start when there is none.
+	wanted := 0
+	for _, f := range c.Files {
+		if kind(f) != "" {
+			wanted++
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	errDone := errors.New("done")
+	if wanted > 0 {
+		err = c.Walk(func(f *cab.File, r io.Reader) error {
+			k := kind(f)
+			if k != "" {
+				wanted--
+			}
+			switch k {
+			case "properties":
+				b, err := small(f, r)
+				if err != nil {
+					return err
+				}
+				p.Properties = parseProperties(b)
+			case "update":
+				u, err := readInner(f, r)
+				if err != nil {
+					return fmt.Errorf("%s: %w", f.Name, err)
+				}
+				p.Updates = append(p.Updates, *u)
+			}
+			if wanted == 0 {
+				return errDone
+			}
+			return nil
+		})
+	}
+	if err != nil && !errors.Is(err, errDone) {
 		return nil, err
 	}
 	if len(p.Updates) == 0 && len(p.Properties) == 0 {
@@ -274,4 +291,17 @@ func (p *Package) finish() {
 			p.Applicability = append(p.Applicability, a)
 		}
 	}
+}
+
+// kind says what a file of an .msu is to kbplan: "properties", "update"
+// (an update cabinet), or "" (WSUSSCAN.cab, the .xml, anything else).
+func kind(f *cab.File) string {
+	name := strings.ToLower(path.Base(strings.ReplaceAll(f.Name, `\`, "/")))
+	switch {
+	case strings.HasSuffix(name, "-pkgproperties.txt"):
+		return "properties"
+	case strings.HasSuffix(name, ".cab") && name != "wsusscan.cab":
+		return "update"
+	}
+	return ""
 }
