@@ -2,6 +2,7 @@ package assess
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/kbplan/kbplan/catalog"
@@ -131,4 +132,26 @@ func spName(r winver.Release) string {
 		return "sp1"
 	}
 	return "rtm"
+}
+
+// JudgeAfter judges a package on h as it will be once the updates in
+// before (earlier steps of its plan) are installed and the plan's restarts
+// done: those KBs count as installed, and SHA-2 support as active once its
+// update is among them (the plan restarts right after it).
+func JudgeAfter(h inventory.Host, c *catalog.Catalog, p PackageFacts, before []string) PackageVerdict {
+	if len(before) == 0 {
+		return JudgePackage(h, c, p)
+	}
+	h.Hotfixes = append(append([]string(nil), h.Hotfixes...), before...)
+	h.HotfixesKnown = true
+	for _, kb := range before {
+		if kb == kbSHA2 || slices.Contains(c.Superseders(kbSHA2), kb) {
+			if h.Facts != nil {
+				f := *h.Facts
+				f.SHA2Active = nil
+				h.Facts = &f
+			}
+		}
+	}
+	return JudgePackage(h, c, p)
 }

@@ -46,7 +46,7 @@ read; 3 the catalog breaks a rule (catalog validate).`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(identifyCmd(stdin, stdout, stderr), analyzeCmd(stdin, stdout, stderr), rollbackCmd(stdin, stdout, stderr), catalogCmd(stdout, stderr),
-		collectorCmd(stdout, stderr), extractCmd(stdout, stderr), inspectCmd(stdout, stderr), verifyCmd(stdout, stderr))
+		collectorCmd(stdout, stderr), extractCmd(stdout, stderr), inspectCmd(stdout, stderr), verifyCmd(stdout, stderr), kitCmd(stdout, stderr))
 	return root
 }
 
