@@ -35,10 +35,13 @@ func Root(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Identify, assess and plan updates for Windows Server 2008 SP2 and Vista hosts, offline",
 		Long: `kbplan reads what a Windows Server 2008 SP2 (NT 6.0) box can print (systeminfo,
 wmic, reg query, ver, Get-HotFix) and tells what the box is, what it has, what it
-lacks and in what order to install it. Everything works offline.
+lacks and in what order to install it; it checks update packages (genuine? will
+they install here?) and builds offline kits. Everything works offline.
 
-Exit codes: 0 success; 1 kbplan failed; 2 bad usage or an input kbplan could not
-read; 3 the catalog breaks a rule (catalog validate).`,
+Exit codes: 0 success; 1 kbplan failed, or (analyze, verify, kit, extract) work
+remains: something to install, a package not genuine or not installable, a kit
+incomplete, a file not extracted; 2 bad usage or an input kbplan could not read;
+3 the catalog breaks a rule (catalog validate).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
