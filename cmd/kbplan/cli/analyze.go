@@ -155,15 +155,9 @@ func loadCatalog(file string) (*catalog.Catalog, error) {
 }
 
 func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, stderr io.Writer, args []string) error {
-	o, err := f.options()
+	o, c, err := f.planSetup(stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "kbplan:", err)
-		return &ExitError{Code: ExitUsage}
-	}
-	c, err := loadCatalog(f.catalogFile)
-	if err != nil {
-		fmt.Fprintln(stderr, "kbplan:", err)
-		return &ExitError{Code: ExitUsage}
+		return err
 	}
 	if f.exposure || f.severity != "" || f.exploited || f.cvesFile != "" {
 		if o.Exposure.Index, err = loadCVEs(f.cvesFile); err != nil {
@@ -517,4 +511,18 @@ func (p *progress) clear() {
 	if p.tty {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
+}
+
+// planSetup reads the plan options and the catalog; a problem is reported
+// on stderr and returned as a usage exit.
+func (f analyzeFlags) planSetup(stderr io.Writer) (assess.Options, *catalog.Catalog, error) {
+	o, err := f.options()
+	if err == nil {
+		var c *catalog.Catalog
+		if c, err = loadCatalog(f.catalogFile); err == nil {
+			return o, c, nil
+		}
+	}
+	fmt.Fprintln(stderr, "kbplan:", err)
+	return o, nil, &ExitError{Code: ExitUsage}
 }

@@ -44,15 +44,9 @@ is written anyway); 2 bad usage or an unreadable host.`,
 				fmt.Fprintln(stderr, "kbplan: kit needs --host, --packages and --out")
 				return &ExitError{Code: ExitUsage}
 			}
-			o, err := f.options()
+			o, c, err := f.planSetup(stderr)
 			if err != nil {
-				fmt.Fprintln(stderr, "kbplan:", err)
-				return &ExitError{Code: ExitUsage}
-			}
-			c, err := loadCatalog(f.catalogFile)
-			if err != nil {
-				fmt.Fprintln(stderr, "kbplan:", err)
-				return &ExitError{Code: ExitUsage}
+				return err
 			}
 			roots, err := loadRoots(rootsFile)
 			if err != nil {
