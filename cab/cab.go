@@ -7,7 +7,8 @@
 // Quantum is recognised and refused with a clear error (no update package
 // uses it). Spanned sets are refused. Every count and offset is checked
 // against the input's size before anything is allocated, so a hostile
-// cabinet costs at most the 2 MiB LZX window and a few KiB per file entry.
+// cabinet costs at most the 2 MiB LZX window and some hundred bytes per
+// file entry (65,535 at most).
 package cab
 
 import (

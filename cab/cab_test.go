@@ -443,3 +443,20 @@ func BenchmarkMSZIP(b *testing.B) {
 	data, _ := os.ReadFile(filepath.Join(dir, "b.cab"))
 	benchCab(b, data)
 }
+
+// BenchmarkHostileDirectory: a 1.1 MB cabinet claiming 65,535 files (the
+// most a cabinet can) costs memory in proportion to its size only.
+func BenchmarkHostileDirectory(b *testing.B) {
+	names := make([]string, 65535)
+	sizes := make([]int, 65535)
+	for i := range names {
+		names[i] = "f"
+	}
+	data := writeCab(None, [][]byte{{}}, []int{0}, names, sizes, 0)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := NewReader(bytes.NewReader(data), int64(len(data))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
