@@ -455,34 +455,32 @@ type stopError struct{ err error }
 func (e stopError) Error() string { return e.err.Error() }
 
 func (c *Reader) walkFolder(fo *Folder, fn func(f *File, r io.Reader) error) error {
-	{
-		files := sortedByOffset(fo.files)
-		d, err := c.folderReader(fo)
-		if err != nil {
-			return err
+	files := sortedByOffset(fo.files)
+	d, err := c.folderReader(fo)
+	if err != nil {
+		return err
+	}
+	pos := int64(0)
+	for _, f := range files {
+		if f.Offset < pos {
+			// Overlapping files: start the folder again.
+			if d, err = c.folderReader(fo); err != nil {
+				return err
+			}
+			pos = 0
 		}
-		pos := int64(0)
-		for _, f := range files {
-			if f.Offset < pos {
-				// Overlapping files: start the folder again.
-				if d, err = c.folderReader(fo); err != nil {
-					return err
-				}
-				pos = 0
-			}
-			if err := skip(d, f.Offset-pos); err != nil {
-				return c.dataErr(f, err)
-			}
-			fr := &fileReader{f: f, src: d}
-			if err := fn(f, fr); err != nil {
-				return stopError{err}
-			}
-			// Whatever fn left unread still has to pass through.
-			if err := skip(d, f.Size-fr.n); err != nil {
-				return c.dataErr(f, err)
-			}
-			pos = f.Offset + f.Size
+		if err := skip(d, f.Offset-pos); err != nil {
+			return c.dataErr(f, err)
 		}
+		fr := &fileReader{f: f, src: d}
+		if err := fn(f, fr); err != nil {
+			return stopError{err}
+		}
+		// Whatever fn left unread still has to pass through.
+		if err := skip(d, f.Size-fr.n); err != nil {
+			return c.dataErr(f, err)
+		}
+		pos = f.Offset + f.Size
 	}
 	return nil
 }

@@ -159,6 +159,19 @@ func (in *lzxInput) bits(n uint) (uint32, error) {
 	return v, nil
 }
 
+// fixedLengths reads one n-bit code length per element of lens (the
+// pretree's and the aligned tree's, which are not delta-coded).
+func (in *lzxInput) fixedLengths(lens []byte, n uint) error {
+	for i := range lens {
+		v, err := in.bits(n)
+		if err != nil {
+			return err
+		}
+		lens[i] = byte(v)
+	}
+	return nil
+}
+
 func (in *lzxInput) drop(n uint) {
 	in.buf <<= n
 	in.nbits -= n
@@ -329,12 +342,8 @@ func (z *lzxReader) chunk(max int) ([]byte, error) {
 // previous values, through the pretree.
 func (z *lzxReader) readLengths(lens []byte, first, last int) error {
 	in := &z.in
-	for i := range z.pretreeLen {
-		v, err := in.bits(4)
-		if err != nil {
-			return err
-		}
-		z.pretreeLen[i] = byte(v)
+	if err := in.fixedLengths(z.pretreeLen[:], 4); err != nil {
+		return err
 	}
 	if err := z.pretree.build(z.pretreeLen[:], false, "pretree"); err != nil {
 		return err
@@ -417,12 +426,8 @@ func (z *lzxReader) readBlockHeader() error {
 	z.blockRemain = z.blockLen
 	switch z.blockType {
 	case blockAligned:
-		for i := range z.alignLens {
-			v, err := in.bits(3)
-			if err != nil {
-				return err
-			}
-			z.alignLens[i] = byte(v)
+		if err := in.fixedLengths(z.alignLens[:], 3); err != nil {
+			return err
 		}
 		if err := z.aligned.build(z.alignLens[:], false, "aligned offset"); err != nil {
 			return err

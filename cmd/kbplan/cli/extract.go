@@ -11,22 +11,31 @@ import (
 	"github.com/kbplan/kbplan/cab"
 )
 
-// openCab opens a cabinet file; the caller closes the file.
-func openCab(name string) (*cab.Reader, *os.File, error) {
+// openRegular opens a regular file and returns its size; the caller
+// closes it.
+func openRegular(name string) (*os.File, int64, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
 	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", name)
+	}
 	if err != nil {
 		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+// openCab opens a cabinet file; the caller closes the file.
+func openCab(name string) (*cab.Reader, *os.File, error) {
+	f, size, err := openRegular(name)
+	if err != nil {
 		return nil, nil, err
 	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, fmt.Errorf("%s is not a regular file", name)
-	}
-	c, err := cab.NewReader(f, st.Size())
+	c, err := cab.NewReader(f, size)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("%s: %w", name, err)

@@ -23,18 +23,11 @@ import (
 
 // inspectFile reads a package: its hash, its metadata, its signatures.
 func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, error) {
-	f, err := os.Open(name)
+	f, size, err := openRegular(name)
 	if err != nil {
 		return report.PackageJSON{}, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return report.PackageJSON{}, err
-	}
-	if !st.Mode().IsRegular() {
-		return report.PackageJSON{}, fmt.Errorf("%s is not a regular file", name)
-	}
 	// The file's SHA-256, the package metadata and the signatures (whose
 	// digests hash in parallel too) are worked out at the same time.
 	var sum string
@@ -43,18 +36,18 @@ func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, er
 	go func() {
 		defer close(done)
 		h := sha256.New()
-		if _, err := io.Copy(h, io.NewSectionReader(f, 0, st.Size())); err != nil {
+		if _, err := io.Copy(h, io.NewSectionReader(f, 0, size)); err != nil {
 			sumErr = err
 			return
 		}
 		sum = hex.EncodeToString(h.Sum(nil))
 	}()
-	p, err := msu.Read(f, st.Size())
+	p, err := msu.Read(f, size)
 	if err != nil {
 		<-done
 		return report.PackageJSON{}, fmt.Errorf("%s: %w", name, err)
 	}
-	sigs, sigErr := authenticode.VerifyCab(f, st.Size(), authenticode.Options{Roots: roots})
+	sigs, sigErr := authenticode.VerifyCab(f, size, authenticode.Options{Roots: roots})
 	if errors.Is(sigErr, authenticode.ErrNotSigned) {
 		sigErr = nil
 	}
@@ -62,7 +55,7 @@ func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, er
 	if sumErr != nil {
 		return report.PackageJSON{}, fmt.Errorf("%s: %w", name, sumErr)
 	}
-	return report.Package(name, st.Size(), sum, p, sigs, sigErr), nil
+	return report.Package(name, size, sum, p, sigs, sigErr), nil
 }
 
 func loadRoots(file string) ([]*x509.Certificate, error) {
@@ -156,6 +149,7 @@ cannot be read.`,
 				return &ExitError{Code: ExitUsage}
 			}
 			var host *inventory.Host
+			var cat *catalog.Catalog
 			if hostFile != "" {
 				h, err := readInput(strings.NewReader(""), hostFile)
 				if err != nil {
@@ -163,11 +157,10 @@ cannot be read.`,
 					return &ExitError{Code: ExitUsage}
 				}
 				host = &h
-			}
-			cat, err := catalog.Default()
-			if err != nil {
-				fmt.Fprintln(stderr, "kbplan:", err)
-				return &ExitError{Code: ExitFailure}
+				if cat, err = catalog.Default(); err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					return &ExitError{Code: ExitFailure}
+				}
 			}
 			code := ExitOK
 			var out []report.PackageJSON
