@@ -24,7 +24,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	relic "github.com/sassoftware/relic/v7/lib/authenticode"
@@ -128,15 +127,15 @@ func VerifyCab(r io.ReaderAt, size int64, opt Options) ([]Signature, error) {
 	if der, err := psd.Marshal(); err != nil || !bytes.Equal(der, blob[:min(len(der), len(blob))]) || len(blob)-len(der) > 7 {
 		return nil, errors.New("the signature's encoding is not canonical DER with zero padding: it was altered")
 	}
-	digests := newDigests(r, size)
-	digests.prefetch(psd)
+	// Every digest the signatures name, from one read of the cabinet.
+	sums, sumErr := cabDigests(r, size, digestHashes(psd))
 	var out []Signature
 	var walk func(psd *pkcs7.ContentInfoSignedData, nested bool, depth int) error
 	walk = func(psd *pkcs7.ContentInfoSignedData, nested bool, depth int) error {
 		if depth > 4 {
 			return errors.New("signatures nested more than 4 deep")
 		}
-		s, sig := verifyOne(psd, digests, opt)
+		s, sig := verifyOne(psd, sums, sumErr, opt)
 		s.Nested = nested
 		out = append(out, s)
 		if sig == nil {
@@ -217,7 +216,7 @@ func signatureBlob(r io.ReaderAt, size int64) ([]byte, error) {
 var hashNames = map[crypto.Hash]string{crypto.MD5: "md5", crypto.SHA1: "sha1", crypto.SHA256: "sha256", crypto.SHA384: "sha384", crypto.SHA512: "sha512"}
 
 // verifyOne checks one SignedData against the cabinet digests.
-func verifyOne(psd *pkcs7.ContentInfoSignedData, digests *digestSet, opt Options) (Signature, *pkcs7.Signature) {
+func verifyOne(psd *pkcs7.ContentInfoSignedData, sums map[crypto.Hash][]byte, sumErr error, opt Options) (Signature, *pkcs7.Signature) {
 	s := Signature{Chain: []string{}, Problems: []string{}}
 	fail := func(format string, args ...any) {
 		s.Problems = append(s.Problems, fmt.Sprintf(format, args...))
@@ -251,9 +250,12 @@ func verifyOne(psd *pkcs7.ContentInfoSignedData, digests *digestSet, opt Options
 		fail("%s", p)
 	}
 
-	want, err := digests.get(hash)
-	if err != nil {
-		fail("the cabinet cannot be digested: %v", err)
+	want := sums[hash]
+	switch {
+	case sumErr != nil:
+		fail("the cabinet cannot be digested: %v", sumErr)
+	case want == nil:
+		fail("the cabinet cannot be digested with %v: the hash is not available", hash)
 	}
 	if want != nil {
 		if hmac.Equal(want, indirect.MessageDigest.Digest) {
@@ -443,63 +445,9 @@ func isNull(p asn1.RawValue) bool {
 	return len(p.FullBytes) == 0 || bytes.Equal(p.FullBytes, []byte{asn1.TagNull, 0})
 }
 
-// digestSet computes the cabinet's Authenticode digests: those the
-// signatures name are all computed together, from one read (cabDigests).
-type digestSet struct {
-	r    io.ReaderAt
-	size int64
-	mu   sync.Mutex
-	jobs map[crypto.Hash]*digestJob
-}
-
-type digestJob struct {
-	done    chan struct{}
-	imprint []byte
-	err     error
-}
-
-func newDigests(r io.ReaderAt, size int64) *digestSet {
-	return &digestSet{r: r, size: size, jobs: map[crypto.Hash]*digestJob{}}
-}
-
-// start computes the digests of hs not yet asked for, in one pass.
-func (d *digestSet) start(hs ...crypto.Hash) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var todo []crypto.Hash
-	var jobs []*digestJob
-	for _, h := range hs {
-		if _, ok := d.jobs[h]; ok {
-			continue
-		}
-		j := &digestJob{done: make(chan struct{})}
-		d.jobs[h] = j
-		todo, jobs = append(todo, h), append(jobs, j)
-	}
-	if len(todo) == 0 {
-		return
-	}
-	go func() {
-		sums, err := cabDigests(d.r, d.size, todo)
-		for i, j := range jobs {
-			j.imprint, j.err = sums[todo[i]], err
-			close(j.done)
-		}
-	}()
-}
-
-func (d *digestSet) get(h crypto.Hash) ([]byte, error) {
-	d.start(h)
-	d.mu.Lock()
-	j := d.jobs[h]
-	d.mu.Unlock()
-	<-j.done
-	return j.imprint, j.err
-}
-
-// prefetch starts the digests the signatures (outer and nested) will ask
-// for; errors surface later, signature by signature.
-func (d *digestSet) prefetch(psd *pkcs7.ContentInfoSignedData) {
+// digestHashes lists the hashes the signature and its nested signatures
+// name (each once, available ones only).
+func digestHashes(psd *pkcs7.ContentInfoSignedData) []crypto.Hash {
 	var hs []crypto.Hash
 	todo := []*pkcs7.ContentInfoSignedData{psd}
 	for depth := 0; len(todo) > 0 && depth < 5; depth++ {
@@ -507,7 +455,7 @@ func (d *digestSet) prefetch(psd *pkcs7.ContentInfoSignedData) {
 		for _, p := range todo {
 			indirect := new(relic.SpcIndirectDataContentPe)
 			if p.Content.ContentInfo.Unmarshal(indirect) == nil {
-				if h, err := x509tools.PkixDigestToHashE(indirect.MessageDigest.DigestAlgorithm); err == nil && h.Available() {
+				if h, err := x509tools.PkixDigestToHashE(indirect.MessageDigest.DigestAlgorithm); err == nil && h.Available() && !slices.Contains(hs, h) {
 					hs = append(hs, h)
 				}
 			}
@@ -518,5 +466,5 @@ func (d *digestSet) prefetch(psd *pkcs7.ContentInfoSignedData) {
 		}
 		todo = next
 	}
-	d.start(hs...)
+	return hs
 }

@@ -18,6 +18,9 @@ import (
 // word; the folder table; and the cabinet from the end of the folder table
 // for TotalSize-OffsetFiles bytes. The signature itself is not covered.
 func cabDigests(r io.ReaderAt, size int64, hashes []crypto.Hash) (map[crypto.Hash][]byte, error) {
+	if len(hashes) == 0 {
+		return map[crypto.Hash][]byte{}, nil
+	}
 	var h [60]byte
 	if _, err := r.ReadAt(h[:], 0); err != nil {
 		return nil, fmt.Errorf("cabinet header: %w", err)
