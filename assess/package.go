@@ -2,7 +2,6 @@ package assess
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/kbplan/kbplan/catalog"
@@ -85,13 +84,10 @@ func JudgePackage(h inventory.Host, c *catalog.Catalog, p PackageFacts) PackageV
 	}
 	if p.SHA2Signed && !p.SHA1Signed {
 		sha2, ok := c.Covers(installed, kbSHA2)
-		if !ok {
-			sha2 = "-" + kbSHA2
-		}
 		switch {
-		case strings.HasPrefix(sha2, "-"):
+		case !ok:
 			return v(FailsSHA2, "Microsoft KB4472027: updates signed with SHA-2 only need SHA-2 code signing support",
-				"will fail with 0x80092004: the package is signed with SHA-2 only and SHA-2 support (%s) is missing; install it and restart first", sha2[1:])
+				"will fail with 0x80092004: the package is signed with SHA-2 only and SHA-2 support (%s) is missing; install it and restart first", kbSHA2)
 		case h.Facts != nil && h.Facts.SHA2Active != nil && !*h.Facts.SHA2Active:
 			return v(FailsSHA2, "SHA-2 support counts only after the restart that follows its install (collector: reg-sha2.txt)",
 				"will fail with 0x80092004: %s is installed but SHA-2 support is not active yet: restart first", sha2)
@@ -144,14 +140,14 @@ func JudgeAfter(h inventory.Host, c *catalog.Catalog, p PackageFacts, before []s
 	}
 	h.Hotfixes = append(append([]string(nil), h.Hotfixes...), before...)
 	h.HotfixesKnown = true
+	planned := map[string]bool{}
 	for _, kb := range before {
-		if kb == kbSHA2 || slices.Contains(c.Superseders(kbSHA2), kb) {
-			if h.Facts != nil {
-				f := *h.Facts
-				f.SHA2Active = nil
-				h.Facts = &f
-			}
-		}
+		planned[kb] = true
+	}
+	if _, ok := c.Covers(planned, kbSHA2); ok && h.Facts != nil {
+		f := *h.Facts
+		f.SHA2Active = nil
+		h.Facts = &f
 	}
 	return JudgePackage(h, c, p)
 }

@@ -55,7 +55,8 @@ type Step struct {
 	RebootAfter bool        `json:"rebootAfter"`
 	Verdict     string      `json:"verdict"`
 	Why         string      `json:"why"`
-	source      string
+	source      string // the package file to copy
+	planIndex   int    // its step in the plan
 }
 
 // Missing is a plan step the kit cannot cover.
@@ -109,7 +110,7 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 		}
 	}
 	var before []string
-	for _, s := range a.Plan.Steps {
+	for planIndex, s := range a.Plan.Steps {
 		cands := byKB[s.KB]
 		// Deterministic choice among usable copies: an .msu before an
 		// expanded cabinet, then by name.
@@ -144,7 +145,7 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 		m.Steps = append(m.Steps, Step{
 			Order: len(m.Steps) + 1, KB: s.KB, Kind: string(s.Kind), Title: s.Title,
 			File: "packages/" + chosen.Name, Size: chosen.Size, SHA256: chosen.SHA256, Installer: installer,
-			Signatures: chosen.Signatures, RebootAfter: s.RebootAfter, Verdict: verdict.Verdict, Why: s.Why, source: chosen.Path,
+			Signatures: chosen.Signatures, RebootAfter: s.RebootAfter, Verdict: verdict.Verdict, Why: s.Why, source: chosen.Path, planIndex: planIndex,
 		})
 		before = append(before, s.KB)
 	}
@@ -155,7 +156,7 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 			continue
 		}
 		for j := len(m.Steps) - 1; j >= 0; j-- {
-			if stepIndex(a.Plan.Steps, m.Steps[j].KB) <= i {
+			if m.Steps[j].planIndex <= i {
 				m.Steps[j].RebootAfter = true
 				break
 			}
@@ -168,15 +169,6 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 	}
 	m.Complete = len(m.Missing) == 0
 	return m
-}
-
-func stepIndex(steps []assess.Step, kb string) int {
-	for i, s := range steps {
-		if s.KB == kb {
-			return i
-		}
-	}
-	return -1
 }
 
 // Sources returns, per step, the package file to copy into the kit.
