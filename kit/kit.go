@@ -55,8 +55,8 @@ type Step struct {
 	RebootAfter bool        `json:"rebootAfter"`
 	Verdict     string      `json:"verdict"`
 	Why         string      `json:"why"`
-	source      string // the package file to copy
-	planIndex   int    // its step in the plan
+	source      string      // the package file to copy
+	planIndex   int         // its step in the plan
 }
 
 // Missing is a plan step the kit cannot cover.
