@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/detect"
@@ -31,6 +32,18 @@ const Version = 1
 
 //go:embed esu-ids.tsv
 var esuIDs string
+
+// esuYears maps each ESU activation ID to its year, parsed once.
+var esuYears = sync.OnceValue(func() map[string]int {
+	years := map[string]int{}
+	for _, row := range strings.Split(esuIDs, "\n") {
+		if y, id, ok := strings.Cut(strings.TrimSpace(row), "\t"); ok && !strings.HasPrefix(row, "#") {
+			n, _ := strconv.Atoi(y)
+			years[id] = n
+		}
+	}
+	return years
+})
 
 // IsBundle reports whether dir is a collector bundle.
 func IsBundle(dir string) bool {
@@ -216,13 +229,7 @@ func facts(fsys fs.FS, dir string, h *inventory.Host) {
 		}
 	}
 	if s, ok := read("esu.txt"); ok {
-		years := map[string]int{}
-		for _, row := range strings.Split(esuIDs, "\n") {
-			if y, id, ok := strings.Cut(row, "\t"); ok && !strings.HasPrefix(row, "#") {
-				n, _ := strconv.Atoi(y)
-				years[id] = n
-			}
-		}
+		years := esuYears()
 		for _, m := range esuRe.FindAllStringSubmatch(s, -1) {
 			if m[2] == "unknown" {
 				continue
