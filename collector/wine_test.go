@@ -1,36 +1,14 @@
 package collector
 
 import (
-	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/kbplan/kbplan/internal/winetest"
 	"github.com/kbplan/kbplan/inventory/bundle"
 )
-
-// wine finds Debian's wine64 (not on PATH: dpkg -L wine64). KBPLAN_WINE
-// overrides it. Without Wine the test skips, unless KBPLAN_REQUIRE_WINE is
-// set (.ci/run sets it, after installing wine64).
-func wine(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("KBPLAN_WINE"), "/usr/lib/wine/wine64", "wine64"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("KBPLAN_REQUIRE_WINE") != "" {
-		t.Fatal("wine64 not found and KBPLAN_REQUIRE_WINE is set: apt-get install -y wine64")
-	}
-	t.Skip("wine64 not installed (apt-get install -y wine64); the real-client test needs it")
-	return ""
-}
 
 // TestWineCollector runs kbplan-collect.cmd for real, in Wine's cmd.exe with
 // the Windows version set to Windows Server 2008, in a throwaway prefix,
@@ -40,36 +18,9 @@ func TestWineCollector(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	wine64 := wine(t)
-	prefix := t.TempDir()
-	env := append(os.Environ(), "WINEPREFIX="+prefix, "WINEDEBUG=-all", "WINEARCH=win64",
-		// No Mono or Gecko installer prompts, no display.
-		"WINEDLLOVERRIDES=mscoree,mshtml=", "DISPLAY=")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, wine64, args...)
-		cmd.Env = env
-		cmd.Dir = prefix
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("wine64 %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	t.Cleanup(func() {
-		server := filepath.Join(filepath.Dir(wine64), "wineserver64")
-		if _, err := os.Stat(server); err != nil {
-			server = "wineserver"
-		}
-		k := exec.Command(server, "-k")
-		k.Env = env
-		k.Run()
-	})
-	run("wineboot", "--init")
-	run("reg", "add", `HKCU\Software\Wine`, "/v", "Version", "/d", "win2008", "/f")
-	drive := filepath.Join(prefix, "drive_c")
+	p := winetest.New(t)
+	run := p.MustRun
+	drive := p.Drive
 	b, _ := Script("kbplan-collect.cmd")
 	if err := os.WriteFile(filepath.Join(drive, "kbplan-collect.cmd"), b, 0o644); err != nil {
 		t.Fatal(err)

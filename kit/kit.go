@@ -9,6 +9,8 @@
 package kit
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"sort"
@@ -47,7 +49,8 @@ type Step struct {
 	KB          string      `json:"kb"`
 	Kind        string      `json:"kind"`
 	Title       string      `json:"title"`
-	File        string      `json:"file"` // relative to the kit: packages/NAME
+	File        string      `json:"file"`   // relative to the kit: packages/NAME
+	Source      string      `json:"source"` // the package's name where it was found
 	Size        int64       `json:"size"`
 	SHA256      string      `json:"sha256"`
 	Installer   string      `json:"installer"` // "wusa" for .msu, "pkgmgr" for an expanded .cab
@@ -79,6 +82,7 @@ type Host struct {
 // Manifest is kit.json.
 type Manifest struct {
 	Version  int       `json:"version"`
+	ID       string    `json:"id"` // ties install.state to this kit
 	Created  string    `json:"created"`
 	Host     Host      `json:"host"`
 	Strategy string    `json:"strategy"`
@@ -110,6 +114,7 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 		}
 	}
 	var before []string
+	taken := map[string]bool{}
 	for planIndex, s := range a.Plan.Steps {
 		cands := byKB[s.KB]
 		// Deterministic choice among usable copies: an .msu before an
@@ -142,9 +147,11 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 		if chosen.Format != "msu" {
 			installer = "pkgmgr"
 		}
+		order := len(m.Steps) + 1
+		name := kitName(order, s.KB, *chosen, taken)
 		m.Steps = append(m.Steps, Step{
-			Order: len(m.Steps) + 1, KB: s.KB, Kind: string(s.Kind), Title: s.Title,
-			File: "packages/" + chosen.Name, Size: chosen.Size, SHA256: chosen.SHA256, Installer: installer,
+			Order: order, KB: s.KB, Kind: string(s.Kind), Title: s.Title,
+			File: "packages/" + name, Source: chosen.Name, Size: chosen.Size, SHA256: chosen.SHA256, Installer: installer,
 			Signatures: chosen.Signatures, RebootAfter: s.RebootAfter, Verdict: verdict.Verdict, Why: s.Why, source: chosen.Path, planIndex: planIndex,
 		})
 		before = append(before, s.KB)
@@ -168,7 +175,35 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 		}
 	}
 	m.Complete = len(m.Missing) == 0
+	m.ID = manifestID(m)
 	return m
+}
+
+// kitName is the package's name in the kit: its own name when cmd can
+// carry it (letters, digits, '-', '_', '.') and no other step has it
+// (Windows compares names without case); otherwise NN-KB-ARCH.EXT.
+func kitName(order int, kb string, p Package, taken map[string]bool) string {
+	name := p.Name
+	if cmdSafe("", name, false) != nil || taken[strings.ToLower(name)] {
+		arch := p.Facts.Architecture
+		if arch == "" {
+			arch = "neutral"
+		}
+		name = fmt.Sprintf("%02d-%s-%s.%s", order, kb, arch, p.Format)
+	}
+	taken[strings.ToLower(name)] = true
+	return name
+}
+
+// manifestID is a short digest of what install.cmd acts on: the host and
+// each step's package.
+func manifestID(m Manifest) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%d\n%s\n", m.Created, m.Host.Hostname, m.Host.Build, m.Host.Architecture)
+	for _, s := range m.Steps {
+		fmt.Fprintf(h, "%d %s %s %s %t\n", s.Order, s.KB, s.File, s.SHA256, s.RebootAfter)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // Sources returns, per step, the package file to copy into the kit.

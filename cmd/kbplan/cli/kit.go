@@ -31,7 +31,10 @@ func kitCmd(stdout, stderr io.Writer) *cobra.Command {
 as it will be at that step (earlier steps installed, SHA-2 active after its
 restart). Usable packages are copied into KITDIR/packages with a manifest,
 KITDIR/kit.json (docs/kit.md): step order, KB, file, SHA-256, signatures, and
-restart points. Steps without a usable package are listed with their Microsoft
+restart points, and the installer: KITDIR/install.cmd (plain cmd for a stock
+2008 SP2: checks the host and each package's SHA-256, runs wusa or pkgmgr step
+by step, explains exit codes, restarts where needed and continues after each
+restart) with kbplan-sha256.js beside it. Steps without a usable package are listed with their Microsoft
 Update Catalog search link, and why each candidate was rejected.
 
 Exit codes: 0 the kit is complete; 1 some step has no usable package (the kit
@@ -147,7 +150,17 @@ func writeKit(dir string, m kit.Manifest) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "kit.json"), append(b, '\n'), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "kit.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	script, err := kit.Installer(m)
+	if err != nil {
+		return fmt.Errorf("%s: kit.json is written, but %w", dir, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, kit.InstallerName), script, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, kit.HasherName), kit.Hasher(), 0o644)
 }
 
 func copyFile(src, dst string) (string, error) {

@@ -126,4 +126,24 @@ func TestKit(t *testing.T) {
 	if !m.Complete || len(m.Missing) != 0 || m.Reboots != 2 || m.Host.Architecture != "x64" || m.Host.Build != 6003 {
 		t.Errorf("manifest %+v", m)
 	}
+	if len(m.ID) != 16 || m.Steps[0].Source != "sha2-support.msu" {
+		t.Errorf("id %q, source %q", m.ID, m.Steps[0].Source)
+	}
+	// The installer carries the same steps, hashes and host (its runs are
+	// kit/wine_test.go's).
+	script, err := os.ReadFile(filepath.Join(out, kit.InstallerName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"set \"KIT_ID=" + m.ID + "\"", "set \"KIT_HOST=" + m.Host.Hostname + "\"", "set \"KIT_BUILD=6003\"",
+		fmt.Sprintf("call :step 1 KB4474419 \"packages\\sha2-support.msu\" %s wusa restart\r\n", m.Steps[0].SHA256),
+		fmt.Sprintf("call :step 2 KB4536953 \"packages\\ssu.msu\" %s wusa -\r\n", m.Steps[1].SHA256),
+		fmt.Sprintf("call :step 3 KB4534303 \"packages\\rollup.msu\" %s wusa restart\r\n", m.Steps[2].SHA256)} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("install.cmd lacks %q", want)
+		}
+	}
+	if js, err := os.ReadFile(filepath.Join(out, kit.HasherName)); err != nil || !strings.Contains(string(js), "function block()") {
+		t.Errorf("%s: %v", kit.HasherName, err)
+	}
 }

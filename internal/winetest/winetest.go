@@ -1,0 +1,172 @@
+// Package winetest runs Windows scripts for real in Wine (Debian's
+// wine64), in a throwaway prefix set to Windows Server 2008, for the
+// collector's and the kit installer's tests.
+package winetest
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Wine finds Debian's wine64 (not on PATH: dpkg -L wine64). KBPLAN_WINE
+// overrides it. Without Wine the test skips, unless KBPLAN_REQUIRE_WINE is
+// set (.ci/run sets it, after installing wine64).
+func Wine(t testing.TB) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("KBPLAN_WINE"), "/usr/lib/wine/wine64", "wine64"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("KBPLAN_REQUIRE_WINE") != "" {
+		t.Fatal("wine64 not found and KBPLAN_REQUIRE_WINE is set: apt-get install -y wine64")
+	}
+	t.Skip("wine64 not installed (apt-get install -y wine64); the real-client test needs it")
+	return ""
+}
+
+// Prefix is a Wine prefix made for one test.
+type Prefix struct {
+	t     testing.TB
+	wine  string
+	Dir   string // the prefix
+	Drive string // its C: drive
+	env   []string
+	ctx   context.Context
+}
+
+// New makes a prefix (wineboot), sets the Windows version to win2008, and
+// kills its wineserver when the test ends. native lists programs whose
+// native copy in system32 Wine must run instead of its builtin, such as
+// stand-ins written there with Install.
+func New(t testing.TB, native ...string) *Prefix {
+	t.Helper()
+	wine64 := Wine(t)
+	dir := t.TempDir()
+	overrides := "mscoree,mshtml=" // no Mono or Gecko installer prompts
+	if len(native) > 0 {
+		// Native first, builtin when the file is Wine's own placeholder.
+		overrides += ";" + strings.Join(native, ",") + "=n,b"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	p := &Prefix{t: t, wine: wine64, Dir: dir, Drive: filepath.Join(dir, "drive_c"), ctx: ctx,
+		env: append(os.Environ(), "WINEPREFIX="+dir, "WINEDEBUG=-all", "WINEARCH=win64", "WINEDLLOVERRIDES="+overrides, "DISPLAY=")}
+	t.Cleanup(func() {
+		k := exec.Command(p.server(), "-k")
+		k.Env = p.env
+		k.Run()
+		cancel()
+	})
+	// One wineserver for the whole test, not one per program.
+	server := exec.Command(p.server(), "-p")
+	server.Env = p.env
+	if err := server.Run(); err != nil {
+		t.Fatalf("wineserver -p: %v", err)
+	}
+	p.MustRun("wineboot", "--init")
+	p.MustRun("reg", "add", `HKCU\Software\Wine`, "/v", "Version", "/d", "win2008", "/f")
+	return p
+}
+
+// Run runs a Windows program (cmd, reg, C:\x.exe ...) and returns its
+// combined output and exit code.
+func (p *Prefix) Run(args ...string) (string, int) {
+	p.t.Helper()
+	// Output goes to a file, not a pipe: Wine's helper processes inherit
+	// the handles and would hold a pipe open for seconds after the
+	// program ends.
+	f, err := os.CreateTemp(p.Dir, "out-*.txt")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	cmd := exec.CommandContext(p.ctx, p.wine, args...)
+	cmd.Env = p.env
+	cmd.Dir = p.Dir
+	cmd.Stdout, cmd.Stderr = f, f
+	err = cmd.Run()
+	out, rerr := os.ReadFile(f.Name())
+	if rerr != nil {
+		p.t.Fatal(rerr)
+	}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &exit):
+		return string(out), exit.ExitCode()
+	default:
+		p.t.Fatalf("wine64 %s: %v\n%s", strings.Join(args, " "), err, out)
+		return "", -1
+	}
+}
+
+func (p *Prefix) server() string {
+	for _, n := range []string{"wineserver64", "wineserver"} {
+		if s := filepath.Join(filepath.Dir(p.wine), n); fileExists(s) {
+			return s
+		}
+	}
+	return "wineserver"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// MustRun is Run for commands that must succeed.
+func (p *Prefix) MustRun(args ...string) string {
+	p.t.Helper()
+	out, code := p.Run(args...)
+	if code != 0 {
+		p.t.Fatalf("wine64 %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	}
+	return out
+}
+
+// Path is the Linux path of a file on C: (`C:\kit\x` → DIR/drive_c/kit/x).
+func (p *Prefix) Path(win string) string {
+	rel := strings.TrimPrefix(strings.TrimPrefix(win, "C:"), "c:")
+	return filepath.Join(p.Drive, filepath.FromSlash(strings.ReplaceAll(rel, `\`, "/")))
+}
+
+// Install copies exe over C:\windows\system32\NAME (list NAME in New's
+// native so that Wine runs it).
+func (p *Prefix) Install(exe, name string) {
+	p.t.Helper()
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p.Drive, "windows", "system32", name), b, 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// Mingw builds a C program for Windows x64 with mingw-w64 (Go programs do
+// not start under Wine 8). Without the compiler the test skips, unless
+// KBPLAN_REQUIRE_WINE is set.
+func Mingw(t testing.TB, src, out string) {
+	t.Helper()
+	cc, err := exec.LookPath("x86_64-w64-mingw32-gcc")
+	if err != nil {
+		if os.Getenv("KBPLAN_REQUIRE_WINE") != "" {
+			t.Fatal("x86_64-w64-mingw32-gcc not found and KBPLAN_REQUIRE_WINE is set: apt-get install -y gcc-mingw-w64-x86-64-win32")
+		}
+		t.Skip("mingw-w64 not installed (apt-get install -y gcc-mingw-w64-x86-64-win32); the stand-ins need it")
+	}
+	if b, err := exec.Command(cc, "-O2", "-s", "-o", out, src).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", cc, src, err, b)
+	}
+}
