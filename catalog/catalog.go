@@ -107,6 +107,7 @@ type Milestone struct {
 // Catalog is a loaded, indexed catalog.
 type Catalog struct {
 	Name         string // "embedded" or the file it was loaded from
+	Version      string // digest of the catalog's data: the fleet reassesses hosts when it changes
 	Updates      []*Update
 	Lifecycle    []Milestone
 	byKB         map[string]*Update

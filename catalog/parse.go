@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -78,6 +80,10 @@ func Load(name string, r io.Reader) (*Catalog, error) {
 // Parse reads an updates file and a lifecycle file.
 func Parse(name string, updates, lifecycle io.Reader) (*Catalog, error) {
 	c := &Catalog{Name: name}
+	digest := sha256.New()
+	updates = io.TeeReader(updates, digest)
+	lifecycle = io.TeeReader(lifecycle, digest)
+	defer func() { c.Version = hex.EncodeToString(digest.Sum(nil))[:16] }()
 	cr := csv.NewReader(updates)
 	cr.ReuseRecord = true
 	head, err := cr.Read()

@@ -49,7 +49,8 @@ incomplete, a file not extracted; 2 bad usage or an input kbplan could not read;
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(identifyCmd(stdin, stdout, stderr), analyzeCmd(stdin, stdout, stderr), rollbackCmd(stdin, stdout, stderr), catalogCmd(stdout, stderr),
-		collectorCmd(stdout, stderr), extractCmd(stdout, stderr), inspectCmd(stdout, stderr), verifyCmd(stdout, stderr), kitCmd(stdout, stderr))
+		collectorCmd(stdout, stderr), extractCmd(stdout, stderr), inspectCmd(stdout, stderr), verifyCmd(stdout, stderr), kitCmd(stdout, stderr),
+		serveCmd(stdout, stderr), fleetCmd(stdin, stdout, stderr))
 	return root
 }
 

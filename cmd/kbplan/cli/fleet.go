@@ -1,0 +1,331 @@
+package cli
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/fleet"
+	"github.com/kbplan/kbplan/inventory/bundle"
+	"github.com/kbplan/kbplan/store"
+)
+
+// storeFlags open the fleet store, for serve and fleet.
+type storeFlags struct {
+	data, db, esu string
+}
+
+func (f *storeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.data, "data", "kbplan-data", "the data `DIR`: the SQLite database and the admin token")
+	cmd.Flags().StringVar(&f.db, "db", os.Getenv("KBPLAN_DB"), "PostgreSQL `URL` (postgres://user@host:5432/db) instead of SQLite; also KBPLAN_DB")
+	cmd.Flags().StringVar(&f.esu, "esu", "", "ESU mode for hosts whose upload does not say: esu or azure (a collector bundle's licence facts win)")
+}
+
+func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (*fleet.Fleet, error) {
+	var esu assess.ESUMode
+	switch f.esu {
+	case "":
+	case "esu":
+		esu = assess.ESU
+	case "azure":
+		esu = assess.AzureESU
+	default:
+		return nil, fmt.Errorf("--esu %q: expected esu or azure", f.esu)
+	}
+	st, err := store.Open(ctx, f.db, f.data)
+	if err != nil {
+		return nil, err
+	}
+	fl, err := fleet.New(st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	fl.ESU = esu
+	return fl, nil
+}
+
+func serveCmd(stdout, stderr io.Writer) *cobra.Command {
+	var sf storeFlags
+	var listen, certFile, keyFile string
+	var maxUpload int64
+	cmd := &cobra.Command{
+		Use:   "serve [--data DIR] [--listen ADDR] [--db postgres://...] [--tls-cert FILE --tls-key FILE]",
+		Short: "Run the fleet server: uploads, API, exports, metrics and the web dashboard",
+		Long: `serve runs the fleet server (docs/fleet.md). With no flags it keeps an
+embedded SQLite database in ./kbplan-data and listens on 127.0.0.1:8080.
+
+On first start it makes an admin token and writes it to DIR/admin-token
+(KBPLAN_ADMIN_TOKEN sets it instead). Collectors upload with it, or with an
+enrollment token the admin makes:
+
+  curl -H "Authorization: Bearer $(cat kbplan-data/admin-token)" \
+       --data-binary @systeminfo.txt http://127.0.0.1:8080/api/v1/inventories
+
+Web users (admin or viewer) are made with kbplan fleet user add.
+
+With --db postgres://... several servers share one database; they keep no
+state of their own. Logs are JSON lines on stderr. SIGINT or SIGTERM stops
+the server after the requests in flight.
+
+Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`,
+		Example: `  kbplan serve
+  kbplan serve --listen 0.0.0.0:8443 --tls-cert server.crt --tls-key server.key
+  KBPLAN_ADMIN_TOKEN=... kbplan serve --db postgres://kbplan@db:5432/kbplan`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if (certFile == "") != (keyFile == "") {
+				fmt.Fprintln(stderr, "kbplan: --tls-cert and --tls-key go together")
+				return &ExitError{Code: ExitUsage}
+			}
+			log := slog.New(slog.NewJSONHandler(stderr, nil))
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			fl, err := sf.open(ctx, log)
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			defer fl.Store.Close()
+			source, err := fleet.EnsureAdminToken(ctx, fl.Store, sf.data, os.Getenv("KBPLAN_ADMIN_TOKEN"))
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			srv := fleet.NewServer(fl)
+			srv.MaxUpload = maxUpload << 20
+			srv.Secure = certFile != ""
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			scheme := "http"
+			if srv.Secure {
+				scheme = "https"
+			}
+			log.Info("kbplan fleet server", "url", scheme+"://"+ln.Addr().String(), "database", fl.Store.Where, "admin_token", source, "data", fl.DataVersion())
+			// A new catalog (an upgrade) changes assessments: redo them
+			// in the background from the stored snapshots.
+			go func() {
+				start := time.Now()
+				n, err := fl.Reassess(ctx)
+				if err != nil && ctx.Err() == nil {
+					log.Error("reassessing hosts", "err", err)
+				} else if n > 0 {
+					log.Info("reassessed hosts with the current catalog", "hosts", n, "took", time.Since(start).String())
+				}
+			}()
+			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute,
+				IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+			errc := make(chan error, 1)
+			go func() {
+				if srv.Secure {
+					errc <- hs.ServeTLS(ln, certFile, keyFile)
+				} else {
+					errc <- hs.Serve(ln)
+				}
+			}()
+			select {
+			case err := <-errc:
+				log.Error("server stopped", "err", err)
+				return &ExitError{Code: ExitFailure}
+			case <-ctx.Done():
+			}
+			log.Info("shutting down: finishing requests in flight")
+			sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := hs.Shutdown(sctx); err != nil {
+				log.Error("shutdown", "err", err)
+				return &ExitError{Code: ExitFailure}
+			}
+			log.Info("stopped")
+			return nil
+		},
+	}
+	sf.add(cmd)
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "the `ADDR` to listen on")
+	cmd.Flags().StringVar(&certFile, "tls-cert", "", "serve TLS with this certificate `FILE` (PEM)")
+	cmd.Flags().StringVar(&keyFile, "tls-key", "", "the TLS key `FILE` (PEM)")
+	cmd.Flags().Int64Var(&maxUpload, "max-upload", fleet.MaxUpload>>20, "the largest upload, in `MiB`")
+	return cmd
+}
+
+func fleetCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "fleet",
+		Short: "Work on the fleet database offline: bulk import, web users",
+		Args:  cobra.NoArgs,
+	}
+	var sf storeFlags
+	imp := &cobra.Command{
+		Use:   "import DIR...",
+		Short: "Import inventories and collector bundles into the fleet database",
+		Long: `import reads every inventory file and every collector bundle folder in each
+DIR (one level: a file or a bundle folder per host, as analyze reads a folder)
+and stores it as a snapshot, as an upload would: assessed, idempotent (the
+same file twice is one snapshot). A bundle folder is stored packed as a zip.
+
+Exit codes: 0 every entry imported; 1 some entry could not be read (the rest
+are imported); 2 bad usage or no database.`,
+		Example: `  kbplan fleet import collected/
+  kbplan fleet import --db postgres://kbplan@db/kbplan collected/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, dirs []string) error {
+			log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			ctx := context.Background()
+			fl, err := sf.open(ctx, log)
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			defer fl.Store.Close()
+			var created, dup, bad int
+			for _, dir := range dirs {
+				entries, err := os.ReadDir(dir)
+				if err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					return &ExitError{Code: ExitUsage}
+				}
+				for _, e := range entries {
+					p := filepath.Join(dir, e.Name())
+					body, err := importBody(p, e.IsDir())
+					if err == nil && body == nil {
+						continue // a folder that is not a bundle
+					}
+					var res fleet.Ingested
+					if err == nil {
+						res, err = fl.Ingest(ctx, p, body)
+					}
+					switch {
+					case err != nil:
+						bad++
+						fmt.Fprintf(stderr, "kbplan: %s: %v\n", p, err)
+					case res.Created:
+						created++
+						fmt.Fprintf(stdout, "%s\t%s\tsnapshot %d\n", p, res.Host, res.ID)
+					default:
+						dup++
+						fmt.Fprintf(stdout, "%s\t%s\tsnapshot %d (already there)\n", p, res.Host, res.ID)
+					}
+				}
+			}
+			fmt.Fprintf(stderr, "kbplan: imported %d new snapshots, %d already there, %d unreadable, into %s\n", created, dup, bad, fl.Store.Where)
+			if bad > 0 {
+				return &ExitError{Code: ExitFailure}
+			}
+			return nil
+		},
+	}
+	sf.add(imp)
+
+	var uf storeFlags
+	var role string
+	user := &cobra.Command{
+		Use:   "user add NAME [--role viewer|admin]",
+		Short: "Create or replace a web user; the password is read from stdin",
+		Long: `user add creates a web login, or replaces its role and password. The
+password (at least 12 characters) is the first line of stdin, so that it
+never shows in the process list or the shell history.`,
+		Example: `  kbplan fleet user add ann --role viewer < ann.pass
+  printf '%s\n' "$PASSWORD" | kbplan fleet user add admin --role admin`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if args[0] != "add" {
+				fmt.Fprintf(stderr, "kbplan: fleet user %s: expected add\n", args[0])
+				return &ExitError{Code: ExitUsage}
+			}
+			line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				fmt.Fprintln(stderr, "kbplan: reading the password from stdin:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			ctx := context.Background()
+			fl, err := uf.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			defer fl.Store.Close()
+			if err := fleet.AddUser(ctx, fl.Store, args[1], role, strings.TrimRight(line, "\r\n")); err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			fmt.Fprintf(stdout, "user %s (%s) saved in %s\n", args[1], role, fl.Store.Where)
+			return nil
+		},
+	}
+	uf.add(user)
+	user.Flags().StringVar(&role, "role", fleet.RoleViewer, "viewer (read only) or admin")
+	cmd.AddCommand(imp, user)
+	return cmd
+}
+
+// importBody is what an upload of p would carry: the file, or a bundle
+// folder packed as a zip (deterministic: sorted names, fixed times, so
+// that importing a folder twice is one snapshot). nil, nil: p is a folder
+// but no bundle.
+func importBody(p string, isDir bool) ([]byte, error) {
+	if !isDir {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if st.Size() > fleet.MaxUpload {
+			return nil, fmt.Errorf("%d bytes, more than an upload may have (%d MiB)", st.Size(), fleet.MaxUpload>>20)
+		}
+		return os.ReadFile(p)
+	}
+	if !bundle.IsBundle(p) {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	var total int64
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(p, n))
+		if err != nil {
+			return nil, err
+		}
+		if total += int64(len(b)); total > fleet.MaxUnpacked {
+			return nil, fmt.Errorf("bundle larger than %d MiB: not a collector bundle", fleet.MaxUnpacked>>20)
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: n, Method: zip.Deflate, Modified: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)})
+		if err != nil {
+			return nil, err
+		}
+		w.Write(b)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

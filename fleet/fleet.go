@@ -1,0 +1,211 @@
+// Package fleet is kbplan's fleet server: it takes uploads (collector
+// bundles or single inventories), assesses each host with the catalog and
+// the CVE index, keeps every snapshot and each host's current summary in a
+// store, and serves an HTTP API, CSV/JSON exports, Prometheus metrics and
+// a web dashboard.
+//
+// The servers keep no state of their own: several can share one
+// PostgreSQL store.
+package fleet
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
+	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/store"
+)
+
+// Fleet assesses uploads and keeps them in a store.
+type Fleet struct {
+	Store   *store.Store
+	Catalog *catalog.Catalog
+	Index   *exposure.Index
+	// ESU is the ESU mode for hosts whose bundle does not say (single
+	// inventories); a bundle's licence facts win.
+	ESU assess.ESUMode
+	// Now is the clock (tests fix it); plans are made as of its date.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// New returns a fleet over s with the embedded catalog and CVE index.
+func New(s *store.Store, log *slog.Logger) (*Fleet, error) {
+	c, err := catalog.Default()
+	if err != nil {
+		return nil, err
+	}
+	x, err := exposure.Default()
+	if err != nil {
+		return nil, err
+	}
+	return &Fleet{Store: s, Catalog: c, Index: x, Now: time.Now, Log: log}, nil
+}
+
+// DataVersion names the data an assessment rests on: the catalog and the
+// CVE index. A change makes Reassess recompute every host.
+func (f *Fleet) DataVersion() string {
+	return fmt.Sprintf("catalog %s, cves %s/%d", f.Catalog.Version, f.Index.Name, len(f.Index.CVEs))
+}
+
+// Assess assesses a host as of now, with its exposure.
+func (f *Fleet) Assess(h inventory.Host) assess.Assessment {
+	o := assess.Options{AsOf: catalog.DateOf(f.Now().UTC()), ESU: f.ESU, Exposure: assess.ExposureOptions{Index: f.Index}}
+	if h.Facts != nil && h.Facts.ESUKnown {
+		o.ESU = assess.NoESU
+		if len(h.Facts.ESULicensed) > 0 {
+			o.ESU = assess.ESU
+		}
+	}
+	return assess.Assess(h, f.Catalog, o)
+}
+
+// Key is a host's key in the store: its name in lower case (Windows
+// compares computer names without case).
+func Key(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+// Row is the store's summary of an assessment.
+func (f *Fleet) Row(a assess.Assessment, received time.Time) store.Host {
+	h := a.Host
+	r := store.Host{Name: Key(h.Hostname), Display: h.Hostname, Updated: received, Assessed: f.Now().UTC(), Catalog: f.DataVersion(),
+		Product: h.OS.Product, Architecture: h.OS.Architecture, InScope: a.InScope,
+		Steps: len(a.Plan.Steps), Findings: len(a.Findings),
+		SHA2: a.Servicing.SHA2, ESUPrepared: a.Servicing.ESUPrep,
+		SSUCurrent: a.Servicing.SSU != "" && a.Servicing.SSU == a.Servicing.SSULatest}
+	if v := h.OS.Version; v != nil {
+		r.Build, r.Revision = v.Build, v.Revision
+	}
+	if !a.PatchLevel.IsZero() {
+		r.PatchLevel = a.PatchLevel.YearMonth()
+	}
+	for _, s := range a.Plan.Steps {
+		if s.RebootAfter {
+			r.Reboots++
+		}
+	}
+	for _, x := range a.Findings {
+		if x.Severity == assess.Critical {
+			r.Critical++
+		}
+		if x.ID == "reboot-pending" {
+			r.RebootPending = true
+		}
+	}
+	if e := a.Exposure; e != nil {
+		r.CVEsOpen = len(e.Open)
+		for _, c := range e.Open {
+			if c.Severity == "Critical" {
+				r.CVEsCritical++
+			}
+			if c.Exploits > 0 {
+				r.CVEsExploited++
+			}
+		}
+	}
+	return r
+}
+
+// Ingested is what Ingest made of an upload.
+type Ingested struct {
+	Host    string `json:"host"`
+	ID      int64  `json:"id"`
+	Created bool   `json:"created"` // false: the same upload was there already
+}
+
+// Ingest reads, assesses and stores one upload. An upload kbplan cannot
+// read is an *UploadError.
+func (f *Fleet) Ingest(ctx context.Context, name string, body []byte) (Ingested, error) {
+	h, err := Decode(name, body)
+	if err != nil {
+		return Ingested{}, err
+	}
+	if strings.TrimSpace(h.Hostname) == "" {
+		return Ingested{}, uploadErr("%s: the inventory names no host (systeminfo's Host Name, the bundle's host line): the fleet files snapshots by host name; upload systeminfo or a collector bundle", name)
+	}
+	if len(h.Hostname) > 255 {
+		return Ingested{}, uploadErr("%s: host name of %d bytes: not a Windows computer name", name, len(h.Hostname))
+	}
+	sum := sha256.Sum256(body)
+	received := f.Now().UTC()
+	a := f.Assess(h)
+	snap := store.Snapshot{Host: Key(h.Hostname), Digest: hex.EncodeToString(sum[:]), Received: received, Format: h.Format, Size: int64(len(body)), Body: body}
+	id, created, err := f.Store.AddSnapshot(ctx, snap, f.Row(a, received))
+	if err != nil {
+		return Ingested{}, err
+	}
+	return Ingested{Host: h.Hostname, ID: id, Created: created}, nil
+}
+
+// Current reads a host's newest snapshot again and assesses it: the full
+// assessment, with plan, findings and exposure, is never stored, only its
+// summary row.
+func (f *Fleet) Current(ctx context.Context, name string) (store.Host, assess.Assessment, error) {
+	row, err := f.Store.Host(ctx, name)
+	if err != nil {
+		return row, assess.Assessment{}, err
+	}
+	snap, err := f.Store.Snapshot(ctx, row.Snapshot)
+	if err != nil {
+		return row, assess.Assessment{}, err
+	}
+	h, err := Decode(fmt.Sprintf("snapshot %d", snap.ID), snap.Body)
+	if err != nil {
+		return row, assess.Assessment{}, fmt.Errorf("snapshot %d of %s no longer reads: %w", snap.ID, name, err)
+	}
+	return row, f.Assess(h), nil
+}
+
+// Reassess recomputes the rows assessed with other data than this
+// server's (an upgrade brought a new catalog or CVE index) from their
+// snapshots. It returns how many rows it rewrote.
+func (f *Fleet) Reassess(ctx context.Context) (int, error) {
+	version := f.DataVersion()
+	var todo []store.Host
+	err := f.Store.EachHost(ctx, func(h store.Host) error {
+		if h.Catalog != version {
+			todo = append(todo, h)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, old := range todo {
+		snap, err := f.Store.Snapshot(ctx, old.Snapshot)
+		if err != nil {
+			return n, err
+		}
+		h, err := Decode(fmt.Sprintf("snapshot %d", snap.ID), snap.Body)
+		if err != nil {
+			f.Log.Warn("snapshot no longer reads; row kept", "host", old.Name, "snapshot", snap.ID, "err", err)
+			continue
+		}
+		row := f.Row(f.Assess(h), snap.Received)
+		row.Snapshot = snap.ID
+		if err := f.Store.SetHost(ctx, row); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Roles a token or a user can have.
+const (
+	RoleAdmin  = "admin"  // everything
+	RoleEnroll = "enroll" // upload inventories only (collector tokens)
+	RoleViewer = "viewer" // read only (web users)
+)
+
+func canRead(role string) bool  { return slices.Contains([]string{RoleAdmin, RoleViewer}, role) }
+func canWrite(role string) bool { return slices.Contains([]string{RoleAdmin, RoleEnroll}, role) }

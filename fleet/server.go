@@ -1,0 +1,498 @@
+package fleet
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kbplan/kbplan/report"
+	"github.com/kbplan/kbplan/store"
+)
+
+// MaxUpload is the default bound of an upload body.
+const MaxUpload = 32 << 20
+
+// Server is the fleet's HTTP face: API, exports, metrics and web UI.
+type Server struct {
+	Fleet     *Fleet
+	MaxUpload int64
+	// Secure marks cookies Secure (TLS, or TLS in front of the server).
+	Secure  bool
+	metrics *metrics
+	mux     *http.ServeMux
+}
+
+// NewServer builds the routes.
+func NewServer(f *Fleet) *Server {
+	s := &Server{Fleet: f, MaxUpload: MaxUpload, metrics: newMetrics(f.Store), mux: http.NewServeMux()}
+	s.route("POST /api/v1/inventories", s.need(canWrite, s.postInventory))
+	s.route("GET /api/v1/hosts", s.need(canRead, s.getHosts))
+	s.route("GET /api/v1/hosts.csv", s.need(canRead, s.getHostsCSV))
+	s.route("GET /api/v1/hosts/{name}", s.need(canRead, s.getHost))
+	s.route("GET /api/v1/overview", s.need(canRead, s.getOverview))
+	s.route("GET /api/v1/tokens", s.need(isAdmin, s.getTokens))
+	s.route("POST /api/v1/tokens", s.need(isAdmin, s.postToken))
+	s.route("DELETE /api/v1/tokens/{id}", s.need(isAdmin, s.deleteToken))
+	s.route("GET /healthz", s.healthz)
+	s.mux.Handle("GET /metrics", s.metrics.handler())
+	s.webRoutes()
+	return s
+}
+
+func isAdmin(role string) bool { return role == RoleAdmin }
+
+func (s *Server) route(pattern string, h http.HandlerFunc) {
+	s.mux.Handle(pattern, s.metrics.instrument(pattern, h))
+}
+
+// ServeHTTP adds the security headers every answer carries.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	if s.Secure {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// apiError is every error the API returns.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func fail(w http.ResponseWriter, code int, format string, args ...any) {
+	writeJSON(w, code, apiError{Error: fmt.Sprintf(format, args...)})
+}
+
+// caller is who made a request: a token's or a session's role.
+type caller struct {
+	role    string
+	name    string // token id or user name
+	session *store.Session
+}
+
+type callerKey struct{}
+
+// HashToken is how tokens are kept: SHA-256, hex. Tokens are 256 random
+// bits, so a fast hash is enough (no password to guess).
+func HashToken(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewToken returns a fresh random token.
+func NewToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return "kbp_" + hex.EncodeToString(b)
+}
+
+// authenticate finds the caller: a bearer token, else a session cookie.
+func (s *Server) authenticate(r *http.Request) (caller, bool) {
+	ctx := r.Context()
+	if a := r.Header.Get("Authorization"); a != "" {
+		tok, ok := strings.CutPrefix(a, "Bearer ")
+		if !ok || tok == "" {
+			return caller{}, false
+		}
+		t, err := s.Fleet.Store.TokenByHash(ctx, HashToken(strings.TrimSpace(tok)))
+		if err != nil {
+			return caller{}, false
+		}
+		return caller{role: t.Role, name: t.ID}, true
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		se, role, err := s.Fleet.Store.Session(ctx, HashToken(c.Value), time.Now())
+		if err == nil {
+			return caller{role: role, name: se.User, session: &se}, true
+		}
+	}
+	return caller{}, false
+}
+
+// need lets a request through when its caller's role passes allow: 401
+// without credentials, 403 with too few rights. A session's write needs
+// its CSRF token.
+func (s *Server) need(allow func(string) bool, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, ok := s.authenticate(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="kbplan"`)
+			fail(w, http.StatusUnauthorized, "a valid token is required: Authorization: Bearer TOKEN (the admin token is in the data folder's admin-token file)")
+			return
+		}
+		if !allow(c.role) {
+			fail(w, http.StatusForbidden, "role %s may not %s %s", c.role, r.Method, r.URL.Path)
+			return
+		}
+		if c.session != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if subtle.ConstantTimeCompare([]byte(r.Header.Get("X-CSRF-Token")), []byte(c.session.CSRF)) != 1 {
+				fail(w, http.StatusForbidden, "missing or wrong X-CSRF-Token for a session request")
+				return
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	}
+}
+
+func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxUpload))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.metrics.ingest("too-large", start)
+		fail(w, http.StatusRequestEntityTooLarge, "upload over %d MiB: a collector bundle is far smaller; send one host per request", s.MaxUpload>>20)
+		return
+	case err != nil:
+		s.metrics.ingest("bad-request", start)
+		fail(w, http.StatusBadRequest, "reading the upload: %v", err)
+		return
+	case len(body) == 0:
+		s.metrics.ingest("bad-request", start)
+		fail(w, http.StatusBadRequest, "empty upload: send a collector bundle (cab or zip) or an inventory (systeminfo, wmic, reg query ...) as the body")
+		return
+	}
+	name := "upload"
+	if n := r.URL.Query().Get("name"); n != "" && len(n) < 256 {
+		name = n
+	}
+	res, err := s.Fleet.Ingest(r.Context(), name, body)
+	var ue *UploadError
+	switch {
+	case errors.As(err, &ue):
+		s.metrics.ingest("unreadable", start)
+		fail(w, http.StatusUnprocessableEntity, "%v", ue)
+		return
+	case err != nil:
+		s.metrics.ingest("error", start)
+		s.Fleet.Log.Error("ingest", "err", err)
+		fail(w, http.StatusInternalServerError, "storing the upload failed; it was not kept: retry")
+		return
+	}
+	code := http.StatusCreated
+	result := "created"
+	if !res.Created {
+		code, result = http.StatusOK, "duplicate"
+	}
+	s.metrics.ingest(result, start)
+	s.Fleet.Log.Info("ingest", "host", res.Host, "snapshot", res.ID, "result", result, "bytes", len(body))
+	writeJSON(w, code, res)
+}
+
+// HostJSON is one row of GET /api/v1/hosts (docs/fleet.md).
+type HostJSON struct {
+	Name          string    `json:"hostname"`
+	Product       string    `json:"product"`
+	Architecture  string    `json:"architecture"`
+	Build         int       `json:"build"`
+	Revision      *int      `json:"revision"`   // null when no input gives it
+	PatchLevel    *string   `json:"patchLevel"` // YYYY-MM; null without a monthly update
+	Steps         int       `json:"steps"`
+	Reboots       int       `json:"reboots"`
+	Findings      int       `json:"findings"`
+	Critical      int       `json:"criticalFindings"`
+	SHA2          bool      `json:"sha2"`
+	SSUCurrent    bool      `json:"ssuCurrent"`
+	ESUPrepared   bool      `json:"esuPrepared"`
+	RebootPending bool      `json:"rebootPending"`
+	CVEsOpen      int       `json:"cvesOpen"`
+	CVEsCritical  int       `json:"cvesCritical"`
+	CVEsExploited int       `json:"cvesExploited"`
+	InScope       bool      `json:"inScope"`
+	Snapshot      int64     `json:"snapshot"`
+	Updated       time.Time `json:"updated"`
+}
+
+func hostJSON(h store.Host) HostJSON {
+	j := HostJSON{Name: h.Display, Product: h.Product, Architecture: h.Architecture, Build: h.Build,
+		Steps: h.Steps, Reboots: h.Reboots, Findings: h.Findings, Critical: h.Critical, SHA2: h.SHA2, SSUCurrent: h.SSUCurrent, ESUPrepared: h.ESUPrepared,
+		RebootPending: h.RebootPending, CVEsOpen: h.CVEsOpen, CVEsCritical: h.CVEsCritical, CVEsExploited: h.CVEsExploited, InScope: h.InScope,
+		Snapshot: h.Snapshot, Updated: h.Updated}
+	if h.Revision >= 0 {
+		j.Revision = &h.Revision
+	}
+	if h.PatchLevel != "" {
+		j.PatchLevel = &h.PatchLevel
+	}
+	return j
+}
+
+// query reads the host-list parameters: q, build, filter, sort, desc,
+// limit, offset.
+func query(r *http.Request) (store.Query, error) {
+	v := r.URL.Query()
+	q := store.Query{Search: v.Get("q"), Filter: v.Get("filter"), Sort: v.Get("sort"), Desc: v.Get("desc") == "1" || v.Get("desc") == "true"}
+	for _, p := range []struct {
+		name string
+		to   *int
+	}{{"build", &q.Build}, {"limit", &q.Limit}, {"offset", &q.Offset}} {
+		if s := v.Get(p.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				return q, fmt.Errorf("%s=%q: expected a whole number", p.name, s)
+			}
+			*p.to = n
+		}
+	}
+	if len(q.Search) > 255 {
+		return q, fmt.Errorf("q: longer than a host name can be")
+	}
+	return q, nil
+}
+
+func (s *Server) getHosts(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	hosts, total, err := s.Fleet.Store.Hosts(r.Context(), q)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "filter") || strings.HasPrefix(err.Error(), "sort") {
+			fail(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		s.internal(w, err)
+		return
+	}
+	out := make([]HostJSON, len(hosts))
+	for i, h := range hosts {
+		out[i] = hostJSON(h)
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) internal(w http.ResponseWriter, err error) {
+	s.Fleet.Log.Error("request", "err", err)
+	fail(w, http.StatusInternalServerError, "internal error; the server log has it")
+}
+
+// CSVColumns are the columns of the hosts CSV export, in order.
+var CSVColumns = []string{"hostname", "product", "architecture", "build", "revision", "patch_level", "steps", "reboots", "findings",
+	"critical_findings", "sha2", "ssu_current", "esu_prepared", "reboot_pending", "cves_open", "cves_critical", "cves_exploited", "in_scope", "snapshot", "updated"}
+
+func (s *Server) getHostsCSV(w http.ResponseWriter, r *http.Request) {
+	q, err := query(r)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	hosts, _, err := s.Fleet.Store.Hosts(r.Context(), q)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="kbplan-hosts.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Write(CSVColumns)
+	b := strconv.FormatBool
+	for _, h := range hosts {
+		rev := ""
+		if h.Revision >= 0 {
+			rev = strconv.Itoa(h.Revision)
+		}
+		cw.Write([]string{csvSafe(h.Display), csvSafe(h.Product), h.Architecture, strconv.Itoa(h.Build), rev, h.PatchLevel,
+			strconv.Itoa(h.Steps), strconv.Itoa(h.Reboots), strconv.Itoa(h.Findings), strconv.Itoa(h.Critical), b(h.SHA2), b(h.SSUCurrent),
+			b(h.ESUPrepared), b(h.RebootPending), strconv.Itoa(h.CVEsOpen), strconv.Itoa(h.CVEsCritical), strconv.Itoa(h.CVEsExploited),
+			b(h.InScope), strconv.FormatInt(h.Snapshot, 10), h.Updated.Format(time.RFC3339)})
+	}
+	cw.Flush()
+}
+
+// csvSafe keeps a spreadsheet from running a cell as a formula (a host
+// name is uploaded text).
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// HostDetailJSON is GET /api/v1/hosts/{name}: the summary row, the full
+// assessment of the newest snapshot (docs/json.md), and the history.
+type HostDetailJSON struct {
+	Host       HostJSON              `json:"host"`
+	Assessment report.AssessmentJSON `json:"assessment"`
+	History    []SnapshotJSON        `json:"history"`
+}
+
+// SnapshotJSON is one upload of a host.
+type SnapshotJSON struct {
+	ID       int64     `json:"id"`
+	Received time.Time `json:"received"`
+	Format   string    `json:"format"`
+	Size     int64     `json:"size"`
+	SHA256   string    `json:"sha256"`
+}
+
+func (s *Server) hostDetail(ctx context.Context, name string) (HostDetailJSON, error) {
+	row, a, err := s.Fleet.Current(ctx, name)
+	if err != nil {
+		return HostDetailJSON{}, err
+	}
+	hist, err := s.Fleet.Store.History(ctx, row.Name, 100)
+	if err != nil {
+		return HostDetailJSON{}, err
+	}
+	d := HostDetailJSON{Host: hostJSON(row), Assessment: report.Assessment(a), History: []SnapshotJSON{}}
+	for _, h := range hist {
+		d.History = append(d.History, SnapshotJSON{ID: h.ID, Received: h.Received, Format: h.Format, Size: h.Size, SHA256: h.Digest})
+	}
+	return d, nil
+}
+
+func (s *Server) getHost(w http.ResponseWriter, r *http.Request) {
+	d, err := s.hostDetail(r.Context(), r.PathValue("name"))
+	if errors.Is(err, store.ErrNotFound) {
+		fail(w, http.StatusNotFound, "no host %q in the fleet", r.PathValue("name"))
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// OverviewJSON is GET /api/v1/overview.
+type OverviewJSON struct {
+	Hosts         int            `json:"hosts"`
+	InScope       int            `json:"inScope"`
+	NoSHA2        int            `json:"noSha2"`
+	SSUOld        int            `json:"ssuOld"`
+	ESUUnprepared int            `json:"esuUnprepared"`
+	RebootPending int            `json:"rebootPending"`
+	Exposed       int            `json:"exposedHosts"`
+	CVEsOpen      int            `json:"cvesOpen"`
+	CVEsCritical  int            `json:"cvesCritical"`
+	CVEsExploited int            `json:"cvesExploited"`
+	ByBuild       map[string]int `json:"byBuild"`
+	ByPatchLevel  map[string]int `json:"byPatchLevel"` // "" is hosts without a monthly update
+}
+
+func overviewJSON(o store.Overview) OverviewJSON {
+	j := OverviewJSON{Hosts: o.Hosts, InScope: o.InScope, NoSHA2: o.NoSHA2, SSUOld: o.SSUOld, ESUUnprepared: o.ESUUnprepared,
+		RebootPending: o.RebootPending, Exposed: o.Exposed, CVEsOpen: o.CVEsOpen, CVEsCritical: o.CVEsCritical, CVEsExploited: o.CVEsExploited,
+		ByBuild: map[string]int{}, ByPatchLevel: map[string]int{}}
+	for _, c := range o.ByBuild {
+		j.ByBuild[c.Key] = c.N
+	}
+	for _, c := range o.ByPatchLevel {
+		j.ByPatchLevel[c.Key] = c.N
+	}
+	return j
+}
+
+func (s *Server) getOverview(w http.ResponseWriter, r *http.Request) {
+	o, err := s.Fleet.Store.Overview(r.Context())
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, overviewJSON(o))
+}
+
+// TokenJSON is a token as the API shows it; Token only once, when made.
+type TokenJSON struct {
+	ID      string     `json:"id"`
+	Name    string     `json:"name"`
+	Role    string     `json:"role"`
+	Created time.Time  `json:"created"`
+	Revoked *time.Time `json:"revoked"`
+	Token   string     `json:"token,omitempty"`
+}
+
+func (s *Server) getTokens(w http.ResponseWriter, r *http.Request) {
+	ts, err := s.Fleet.Store.Tokens(r.Context())
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	out := []TokenJSON{}
+	for _, t := range ts {
+		out = append(out, TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, Revoked: t.Revoked})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Name string `json:"name"`
+		Role string `json:"role"`
+	}
+	if err := jsonDecoder(w, r, 4096).Decode(&req); err != nil {
+		fail(w, http.StatusBadRequest, "expected {\"name\": \"...\", \"role\": \"enroll\"}: %v", err)
+		return
+	}
+	if req.Role == "" {
+		req.Role = RoleEnroll
+	}
+	if req.Role != RoleEnroll {
+		fail(w, http.StatusBadRequest, "role %q: tokens made through the API are enrollment tokens (role enroll); the admin token is set with KBPLAN_ADMIN_TOKEN", req.Role)
+		return
+	}
+	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
+		fail(w, http.StatusBadRequest, "name: 1 to 100 characters, to tell the token apart (a site, a team)")
+		return
+	}
+	tok := NewToken()
+	t := store.Token{ID: tok[4:16], Name: req.Name, Role: req.Role, Hash: HashToken(tok), Created: time.Now().UTC()}
+	if err := s.Fleet.Store.AddToken(r.Context(), t); err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, Token: tok})
+}
+
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if id == AdminTokenID {
+		fail(w, http.StatusBadRequest, "the admin token is replaced, not revoked: restart the server with a new KBPLAN_ADMIN_TOKEN or delete the admin-token file")
+		return
+	}
+	err := s.Fleet.Store.RevokeToken(r.Context(), id, time.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		fail(w, http.StatusNotFound, "no valid token %q", id)
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Fleet.Store.Ping(ctx); err != nil {
+		fail(w, http.StatusServiceUnavailable, "database: %v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": s.Fleet.Store.Dialect})
+}

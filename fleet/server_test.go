@@ -1,0 +1,463 @@
+package fleet
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kbplan/kbplan/internal/pkgtest"
+	"github.com/kbplan/kbplan/store"
+	"github.com/kbplan/kbplan/store/storetest"
+)
+
+const (
+	samples = "../../shared/data/samples/vanilla/"
+	bundles = "../testdata/bundles/"
+)
+
+var dialects = []string{"sqlite", "postgres"}
+
+// testServer is a fleet server over a fresh store, with an admin token, an
+// enrollment token and two web users.
+type testServer struct {
+	*httptest.Server
+	fleet  *Fleet
+	admin  string
+	enroll string
+}
+
+func newTestServer(t *testing.T, dialect string) *testServer {
+	t.Helper()
+	st := storetest.Open(t, dialect)
+	f, err := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	ctx := context.Background()
+	admin := NewToken()
+	if _, err := EnsureAdminToken(ctx, st, t.TempDir(), admin); err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{Server: httptest.NewServer(NewServer(f)), fleet: f, admin: admin}
+	t.Cleanup(ts.Close)
+	var tok TokenJSON
+	if code := ts.do(t, "POST", "/api/v1/tokens", admin, "application/json", []byte(`{"name":"site A"}`), &tok); code != http.StatusCreated {
+		t.Fatalf("token: %d", code)
+	}
+	ts.enroll = tok.Token
+	for _, u := range []struct{ name, role string }{{"ann", RoleViewer}, {"root", RoleAdmin}} {
+		if err := AddUser(ctx, st, u.name, u.role, "correct horse battery"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ts
+}
+
+// do sends a request with a bearer token ("" for none) and decodes a JSON
+// answer into out (when not nil).
+func (ts *testServer) do(t *testing.T, method, path, token, ctype string, body []byte, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, ts.URL+path, bytes.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v\n%s", method, path, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+func read(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// zipDir packs a bundle folder the way the PowerShell collector would.
+func zipDir(t *testing.T, dir, prefix string) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		w, _ := zw.Create(prefix + e.Name())
+		w.Write(read(t, filepath.Join(dir, e.Name())))
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// cabDir packs a bundle folder as makecab would, with gcab.
+func cabDir(t *testing.T, dir string) []byte {
+	gcab := pkgtest.Tool(t, "gcab")
+	out := filepath.Join(t.TempDir(), "bundle.cab")
+	entries, _ := os.ReadDir(dir)
+	args := []string{"-c", "-z", "-n", out}
+	for _, e := range entries {
+		args = append(args, e.Name())
+	}
+	cmd := exec.Command(gcab, args...)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gcab: %v\n%s", err, b)
+	}
+	return read(t, out)
+}
+
+// zipBomb is a zip whose one member unpacks to far more than MaxUnpacked.
+func zipBomb(t *testing.T) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("kbplan-bundle.txt")
+	zero := make([]byte, 1<<20)
+	for i := 0; i < MaxUnpacked>>20+8; i++ {
+		w.Write(zero)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestIngest(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ts := newTestServer(t, d)
+			sysinfo := read(t, samples+"08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+			bundleDir := bundles + "ws2008-6003-reboot-pending"
+			sqlHost := []byte("Host Name:                 X'); DROP TABLE hosts; --\r\nOS Name:                   Microsoft Windows Server 2008 Standard\r\nOS Version:                6.0.6002 Service Pack 2 Build 6002\r\nSystem Type:               x64-based PC\r\n")
+			tests := []struct {
+				name   string
+				token  string
+				body   []byte
+				code   int
+				want   string // in the answer
+				header string
+			}{
+				{"systeminfo", ts.enroll, sysinfo, http.StatusCreated, `"created": true`, ""},
+				{"the same again: one snapshot", ts.admin, sysinfo, http.StatusOK, `"created": false`, ""},
+				{"bundle as a zip with its folder", ts.enroll, zipDir(t, bundleDir, "kbplan-HOST/"), http.StatusCreated, `"created": true`, ""},
+				{"bundle as a cabinet", ts.enroll, cabDir(t, bundles+"ws2008-6003-esu-activated"), http.StatusCreated, `"created": true`, ""},
+				{"SQL in the host name is just a name", ts.enroll, sqlHost, http.StatusCreated, `"host": "X'); DROP TABLE hosts; --"`, ""},
+				{"no token", "", sysinfo, http.StatusUnauthorized, "a valid token is required", "Bearer"},
+				{"wrong token", "kbp_0000", sysinfo, http.StatusUnauthorized, "a valid token is required", ""},
+				{"empty body", ts.enroll, nil, http.StatusBadRequest, "empty upload", ""},
+				{"garbage", ts.enroll, bytes.Repeat([]byte{0x00, 0xff, 0x13}, 1000), http.StatusUnprocessableEntity, "upload", ""},
+				{"an inventory without a host name", ts.enroll, []byte("Microsoft Windows [Version 6.0.6002]\r\n"), http.StatusUnprocessableEntity, "names no host", ""},
+				{"zip bomb", ts.enroll, zipBomb(t), http.StatusUnprocessableEntity, "unpacks to more than 64 MiB", ""},
+				{"zip without a bundle", ts.enroll, zipDir(t, "testdata/notabundle", ""), http.StatusUnprocessableEntity, "without kbplan-bundle.txt", ""},
+				{"zip slip", ts.enroll, zipDir(t, bundleDir, "../../"), http.StatusUnprocessableEntity, "leaves the archive", ""},
+				{"broken cabinet", ts.enroll, append([]byte("MSCF"), make([]byte, 100)...), http.StatusUnprocessableEntity, "upload", ""},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					var got map[string]any
+					code := ts.do(t, "POST", "/api/v1/inventories", tt.token, "application/octet-stream", tt.body, &got)
+					b, _ := json.Marshal(got)
+					if code != tt.code {
+						t.Fatalf("%d, want %d: %s", code, tt.code, b)
+					}
+					js, _ := json.MarshalIndent(got, "", "  ")
+					if !strings.Contains(string(js), tt.want) {
+						t.Errorf("answer lacks %q: %s", tt.want, js)
+					}
+				})
+			}
+			// Too large: the limit answers 413 before reading it all.
+			srv := ts.Config.Handler.(*Server)
+			srv.MaxUpload = 1 << 20
+			if code := ts.do(t, "POST", "/api/v1/inventories", ts.enroll, "", make([]byte, 2<<20), nil); code != http.StatusRequestEntityTooLarge {
+				t.Errorf("2 MiB over a 1 MiB limit: %d", code)
+			}
+			var hosts []HostJSON
+			ts.do(t, "GET", "/api/v1/hosts", ts.admin, "", nil, &hosts)
+			if len(hosts) != 4 {
+				t.Errorf("%d hosts, want 4: %+v", len(hosts), hosts)
+			}
+		})
+	}
+}
+
+func TestRolesAndTokens(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	sysinfo := read(t, samples+"08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	if code := ts.do(t, "POST", "/api/v1/inventories", ts.enroll, "", sysinfo, nil); code != http.StatusCreated {
+		t.Fatal(code)
+	}
+	tests := []struct {
+		method, path, token string
+		code                int
+	}{
+		{"GET", "/api/v1/hosts", "", http.StatusUnauthorized},
+		{"GET", "/api/v1/hosts", ts.enroll, http.StatusForbidden}, // collectors upload, nothing more
+		{"GET", "/api/v1/hosts", ts.admin, http.StatusOK},
+		{"GET", "/api/v1/tokens", ts.enroll, http.StatusForbidden},
+		{"POST", "/api/v1/tokens", ts.enroll, http.StatusForbidden},
+		{"DELETE", "/api/v1/tokens/admin", ts.admin, http.StatusBadRequest},
+		{"DELETE", "/api/v1/tokens/nope", ts.admin, http.StatusNotFound},
+		{"GET", "/api/v1/hosts?filter=bogus", ts.admin, http.StatusBadRequest},
+		{"GET", "/api/v1/hosts?sort=name%20DESC%3B%20DROP%20TABLE%20hosts", ts.admin, http.StatusBadRequest},
+		{"GET", "/api/v1/hosts?limit=-1", ts.admin, http.StatusBadRequest},
+		{"GET", "/api/v1/hosts/nobody", ts.admin, http.StatusNotFound},
+		{"GET", "/healthz", "", http.StatusOK},
+	}
+	for _, tt := range tests {
+		if code := ts.do(t, tt.method, tt.path, tt.token, "", nil, nil); code != tt.code {
+			t.Errorf("%s %s: %d, want %d", tt.method, tt.path, code, tt.code)
+		}
+	}
+	// Revoking an enrollment token stops it at once.
+	var toks []TokenJSON
+	ts.do(t, "GET", "/api/v1/tokens", ts.admin, "", nil, &toks)
+	var id string
+	for _, tk := range toks {
+		if tk.Role == RoleEnroll {
+			id = tk.ID
+		}
+		if tk.Token != "" {
+			t.Error("the token list shows a token")
+		}
+	}
+	if code := ts.do(t, "DELETE", "/api/v1/tokens/"+id, ts.admin, "", nil, nil); code != http.StatusNoContent {
+		t.Fatalf("revoke: %d", code)
+	}
+	if code := ts.do(t, "POST", "/api/v1/inventories", ts.enroll, "", sysinfo, nil); code != http.StatusUnauthorized {
+		t.Errorf("revoked token: %d", code)
+	}
+	// Tokens are stored hashed.
+	tk, err := ts.fleet.Store.TokenByHash(context.Background(), HashToken(ts.admin))
+	if err != nil || tk.Hash == ts.admin || strings.Contains(tk.Hash, ts.admin) {
+		t.Errorf("admin token row %+v %v", tk, err)
+	}
+}
+
+func TestReadAPI(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ts := newTestServer(t, d)
+			for _, p := range []string{samples + "08-systeminfo-2008sp2-x64-standard-en-utf16le.txt", "../testdata/analyze/ws2008-6003-x64-no-sha2.txt"} {
+				if code := ts.do(t, "POST", "/api/v1/inventories", ts.enroll, "", read(t, p), nil); code != http.StatusCreated {
+					t.Fatalf("%s: %d", p, code)
+				}
+			}
+			var hosts []HostJSON
+			ts.do(t, "GET", "/api/v1/hosts?sort=build", ts.admin, "", nil, &hosts)
+			if len(hosts) != 2 || hosts[0].Build != 6002 || hosts[1].Build != 6003 || hosts[0].Steps == 0 || hosts[1].SHA2 {
+				t.Fatalf("hosts %+v", hosts)
+			}
+			var detail HostDetailJSON
+			if code := ts.do(t, "GET", "/api/v1/hosts/"+strings.ToLower(hosts[1].Name), ts.admin, "", nil, &detail); code != http.StatusOK {
+				t.Fatal(code)
+			}
+			if detail.Host.Name != hosts[1].Name || len(detail.Assessment.Plan.Steps) != hosts[1].Steps || len(detail.History) != 1 ||
+				detail.Assessment.Plan.Steps[0].KB != "KB4474419" || detail.Assessment.Exposure == nil {
+				t.Errorf("detail %+v", detail.Host)
+			}
+			var ov OverviewJSON
+			ts.do(t, "GET", "/api/v1/overview", ts.admin, "", nil, &ov)
+			if ov.Hosts != 2 || ov.ByBuild["6002"] != 1 || ov.ByBuild["6003"] != 1 || ov.NoSHA2 != 2 {
+				t.Errorf("overview %+v", ov)
+			}
+			req, _ := http.NewRequest("GET", ts.URL+"/api/v1/hosts.csv?build=6003", nil)
+			req.Header.Set("Authorization", "Bearer "+ts.admin)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := csv.NewReader(resp.Body).ReadAll()
+			resp.Body.Close()
+			if err != nil || len(rows) != 2 || strings.Join(rows[0], ",") != strings.Join(CSVColumns, ",") || rows[1][3] != "6003" {
+				t.Errorf("csv %v %v", rows, err)
+			}
+		})
+	}
+}
+
+// TestReassess: rows assessed with another catalog are redone from their
+// snapshots.
+func TestReassess(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	ts.do(t, "POST", "/api/v1/inventories", ts.enroll, "", read(t, samples+"08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"), nil)
+	ctx := context.Background()
+	hs, _, _ := ts.fleet.Store.Hosts(ctx, store.Query{})
+	h := hs[0]
+	want := h.Steps
+	h.Catalog, h.Steps = "an older catalog", 1
+	ts.fleet.Store.SetHost(ctx, h)
+	n, err := ts.fleet.Reassess(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("reassessed %d, %v", n, err)
+	}
+	if n, _ := ts.fleet.Reassess(ctx); n != 0 {
+		t.Errorf("a second pass redid %d", n)
+	}
+	if got, _ := ts.fleet.Store.Host(ctx, h.Name); got.Steps != want || got.Catalog != ts.fleet.DataVersion() {
+		t.Errorf("after reassess: %d steps, catalog %q", got.Steps, got.Catalog)
+	}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// browser is a cookie-keeping client that does not follow redirects.
+func browser(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func get(t *testing.T, c *http.Client, u string) (int, string, http.Header) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func login(t *testing.T, c *http.Client, base, user, pass string) int {
+	t.Helper()
+	_, page, _ := get(t, c, base+"/login")
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no csrf field in the login page:\n%s", page)
+	}
+	resp, err := c.PostForm(base+"/login?next=/hosts", url.Values{"csrf": {m[1]}, "user": {user}, "password": {pass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestWeb(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	ts.do(t, "POST", "/api/v1/inventories", ts.enroll, "", read(t, "../testdata/analyze/ws2008-6003-x64-no-sha2.txt"), nil)
+	c := browser(t)
+
+	// Without a session every page sends the browser to the login form.
+	if code, _, h := get(t, c, ts.URL+"/hosts"); code != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/login") {
+		t.Errorf("no session: %d %s", code, h.Get("Location"))
+	}
+	if code := login(t, c, ts.URL, "ann", "wrong password!"); code != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", code)
+	}
+	// A login post without the form's token is refused (login CSRF).
+	resp, _ := browser(t).PostForm(ts.URL+"/login", url.Values{"user": {"ann"}, "password": {"correct horse battery"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("login without csrf: %d", resp.StatusCode)
+	}
+	if code := login(t, c, ts.URL, "ann", "correct horse battery"); code != http.StatusSeeOther {
+		t.Fatalf("login: %d", code)
+	}
+	u, _ := url.Parse(ts.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie && ck.Value == "" {
+			t.Error("empty session cookie")
+		}
+	}
+	pages := []struct {
+		path  string
+		wants []string
+	}{
+		{"/", []string{"Fleet overview", "<svg", "without SHA-2 support", "6003"}},
+		{"/hosts?filter=no-sha2&sort=build&desc=1", []string{"SQL-NOSHA2", "no SHA-2", `aria-sort="descending"`}},
+		{"/hosts/sql-nosha2", []string{"KB4474419", "Findings", "History", "Worst open CVEs"}},
+		{"/export", []string{"/api/v1/hosts.csv"}},
+	}
+	for _, p := range pages {
+		code, body, h := get(t, c, ts.URL+p.path)
+		if code != http.StatusOK {
+			t.Errorf("%s: %d\n%s", p.path, code, body)
+			continue
+		}
+		for _, w := range p.wants {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s lacks %q", p.path, w)
+			}
+		}
+		if !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'self'") || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: security headers %v", p.path, h)
+		}
+	}
+	// The viewer's session reads the API but may not write.
+	if code, _, _ := get(t, c, ts.URL+"/api/v1/hosts"); code != http.StatusOK {
+		t.Errorf("viewer reads the API: %d", code)
+	}
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/inventories", strings.NewReader("x"))
+	resp, _ = c.Do(req)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("viewer writes: %d", resp.StatusCode)
+	}
+	// An admin session needs the CSRF token to write.
+	a := browser(t)
+	login(t, a, ts.URL, "root", "correct horse battery")
+	req, _ = http.NewRequest("POST", ts.URL+"/api/v1/tokens", strings.NewReader(`{"name":"x"}`))
+	resp, _ = a.Do(req)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("admin session without CSRF: %d", resp.StatusCode)
+	}
+	// Logout needs the CSRF token, then the session is gone.
+	_, page, _ := get(t, c, ts.URL+"/")
+	m := csrfField.FindStringSubmatch(page)
+	resp, _ = c.PostForm(ts.URL+"/logout", url.Values{"csrf": {"bogus"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("logout without the right csrf: %d", resp.StatusCode)
+	}
+	resp, _ = c.PostForm(ts.URL+"/logout", url.Values{"csrf": {m[1]}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("logout: %d", resp.StatusCode)
+	}
+	if code, _, _ := get(t, c, ts.URL+"/"); code != http.StatusSeeOther {
+		t.Errorf("after logout: %d", code)
+	}
+	// Metrics count requests by route pattern.
+	code, body, _ := get(t, c, ts.URL+"/metrics")
+	if code != http.StatusOK || !strings.Contains(body, `kbplan_ingests_total{result="created"} 1`) || !strings.Contains(body, `route="GET /hosts/{name}"`) ||
+		!strings.Contains(body, "kbplan_fleet_hosts 1") {
+		t.Errorf("metrics %d:\n%s", code, body)
+	}
+}
+
+func TestLoginRedirectStaysOnSite(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	for _, next := range []string{"//evil.example/", "https://evil.example/", `/\evil.example`} {
+		c := browser(t)
+		_, page, _ := get(t, c, ts.URL+"/login")
+		m := csrfField.FindStringSubmatch(page)
+		resp, err := c.PostForm(ts.URL+"/login?next="+url.QueryEscape(next), url.Values{"csrf": {m[1]}, "user": {"ann"}, "password": {"correct horse battery"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := resp.Header.Get("Location"); loc != "/" {
+			t.Errorf("next=%s: redirected to %q", next, loc)
+		}
+	}
+}

@@ -1,0 +1,297 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Snapshot is one upload as received.
+type Snapshot struct {
+	ID       int64
+	Host     string // the host's key (lower case)
+	Digest   string // SHA-256 of Body, hex
+	Received time.Time
+	Format   string
+	Size     int64
+	Body     []byte // nil in History
+}
+
+// Host is one host's current row: its newest snapshot, assessed.
+type Host struct {
+	Name          string // key, lower case
+	Display       string
+	Snapshot      int64
+	Updated       time.Time // when its newest snapshot arrived
+	Assessed      time.Time
+	Catalog       string // catalog version it was assessed with
+	Product       string
+	Architecture  string
+	Build         int
+	Revision      int
+	PatchLevel    string // YYYY-MM, "" when none
+	Steps         int
+	Reboots       int
+	Findings      int
+	Critical      int
+	SHA2          bool
+	SSUCurrent    bool
+	ESUPrepared   bool
+	RebootPending bool
+	CVEsOpen      int
+	CVEsCritical  int
+	CVEsExploited int
+	InScope       bool
+}
+
+const hostColumns = `name, display, snapshot, updated, assessed, catalog, product, architecture, build, revision, patch_level,
+	steps, reboots, findings, critical, sha2, ssu_current, esu_prepared, reboot_pending, cves_open, cves_critical, cves_exploited, in_scope`
+
+func hostArgs(h Host) []any {
+	return []any{h.Name, h.Display, h.Snapshot, ms(h.Updated), ms(h.Assessed), h.Catalog, h.Product, h.Architecture, h.Build, h.Revision, h.PatchLevel,
+		h.Steps, h.Reboots, h.Findings, h.Critical, b2i(h.SHA2), b2i(h.SSUCurrent), b2i(h.ESUPrepared), b2i(h.RebootPending),
+		h.CVEsOpen, h.CVEsCritical, h.CVEsExploited, b2i(h.InScope)}
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanHost(r scanner) (Host, error) {
+	var h Host
+	var updated, assessed int64
+	var sha2, ssu, esu, pending, scope int
+	err := r.Scan(&h.Name, &h.Display, &h.Snapshot, &updated, &assessed, &h.Catalog, &h.Product, &h.Architecture, &h.Build, &h.Revision, &h.PatchLevel,
+		&h.Steps, &h.Reboots, &h.Findings, &h.Critical, &sha2, &ssu, &esu, &pending, &h.CVEsOpen, &h.CVEsCritical, &h.CVEsExploited, &scope)
+	h.Updated, h.Assessed = fromMS(updated), fromMS(assessed)
+	h.SHA2, h.SSUCurrent, h.ESUPrepared, h.RebootPending, h.InScope = sha2 == 1, ssu == 1, esu == 1, pending == 1, scope == 1
+	return h, err
+}
+
+// upsertHost writes h unless the row holds a newer snapshot already
+// (uploads may commit out of order on several servers).
+const upsertHost = `INSERT INTO hosts (` + hostColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+ON CONFLICT (name) DO UPDATE SET display = excluded.display, snapshot = excluded.snapshot, updated = excluded.updated, assessed = excluded.assessed,
+	catalog = excluded.catalog, product = excluded.product, architecture = excluded.architecture, build = excluded.build, revision = excluded.revision,
+	patch_level = excluded.patch_level, steps = excluded.steps, reboots = excluded.reboots, findings = excluded.findings, critical = excluded.critical,
+	sha2 = excluded.sha2, ssu_current = excluded.ssu_current, esu_prepared = excluded.esu_prepared, reboot_pending = excluded.reboot_pending,
+	cves_open = excluded.cves_open, cves_critical = excluded.cves_critical, cves_exploited = excluded.cves_exploited, in_scope = excluded.in_scope
+WHERE hosts.snapshot <= excluded.snapshot`
+
+// AddSnapshot stores a snapshot and, when it is new, makes h (its
+// assessment) the host's row if no newer snapshot is there. The same body
+// twice is one snapshot: created is false and id is the first one's.
+func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int64, created bool, err error) {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO snapshots (host, digest, received, format, size, body) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (digest) DO NOTHING RETURNING id`, snap.Host, snap.Digest, ms(snap.Received), snap.Format, snap.Size, snap.Body).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			created = false
+			return tx.QueryRowContext(ctx, `SELECT id FROM snapshots WHERE digest = $1`, snap.Digest).Scan(&id)
+		}
+		if err != nil {
+			return err
+		}
+		created = true
+		h.Snapshot = id
+		_, err = tx.ExecContext(ctx, upsertHost, hostArgs(h)...)
+		return err
+	})
+	return id, created, err
+}
+
+// SetHost rewrites a host's row (a new assessment of the same snapshot,
+// after a catalog change), unless a newer snapshot arrived meanwhile.
+func (s *Store) SetHost(ctx context.Context, h Host) error {
+	_, err := s.db.ExecContext(ctx, upsertHost, hostArgs(h)...)
+	return err
+}
+
+// Host returns one host by name (any case).
+func (s *Store) Host(ctx context.Context, name string) (Host, error) {
+	h, err := scanHost(s.db.QueryRowContext(ctx, `SELECT `+hostColumns+` FROM hosts WHERE name = $1`, strings.ToLower(name)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Host{}, ErrNotFound
+	}
+	return h, err
+}
+
+// Query selects hosts for the list and the API.
+type Query struct {
+	Search string // part of the name
+	Build  int    // 0: any
+	Filter string // "", "no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope"
+	Sort   string // a column of SortColumns; "" is name
+	Desc   bool
+	Limit  int // 0: all
+	Offset int
+}
+
+// SortColumns are the columns hosts can be sorted by.
+var SortColumns = map[string]string{
+	"name": "name", "build": "build", "revision": "revision", "patchLevel": "patch_level", "steps": "steps",
+	"findings": "findings", "critical": "critical", "cvesOpen": "cves_open", "updated": "updated",
+}
+
+var filters = map[string]string{
+	"no-sha2":        "in_scope = 1 AND sha2 = 0",
+	"ssu-old":        "in_scope = 1 AND ssu_current = 0",
+	"esu-unprepared": "in_scope = 1 AND esu_prepared = 0",
+	"reboot-pending": "reboot_pending = 1",
+	"exposed":        "cves_open > 0",
+	"out-of-scope":   "in_scope = 0",
+}
+
+// Filters lists the Query.Filter names.
+func Filters() []string {
+	return []string{"no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope"}
+}
+
+func (q Query) where() (string, []any, error) {
+	var conds []string
+	var args []any
+	if q.Search != "" {
+		args = append(args, "%"+escapeLike(strings.ToLower(q.Search))+"%")
+		conds = append(conds, fmt.Sprintf(`name LIKE $%d ESCAPE '\'`, len(args)))
+	}
+	if q.Build != 0 {
+		args = append(args, q.Build)
+		conds = append(conds, fmt.Sprintf("build = $%d", len(args)))
+	}
+	if q.Filter != "" {
+		c, ok := filters[q.Filter]
+		if !ok {
+			return "", nil, fmt.Errorf("filter %q: expected one of %s", q.Filter, strings.Join(Filters(), ", "))
+		}
+		conds = append(conds, c)
+	}
+	if len(conds) == 0 {
+		return "", args, nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Hosts lists hosts; total is the count before Limit and Offset.
+func (s *Store) Hosts(ctx context.Context, q Query) (hosts []Host, total int, err error) {
+	where, args, err := q.where()
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts`+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	col := "name"
+	if q.Sort != "" {
+		c, ok := SortColumns[q.Sort]
+		if !ok {
+			return nil, 0, fmt.Errorf("sort %q: not a column", q.Sort)
+		}
+		col = c
+	}
+	order := col
+	if q.Desc {
+		order += " DESC"
+	}
+	if col != "name" {
+		order += ", name"
+	}
+	query := `SELECT ` + hostColumns + ` FROM hosts` + where + ` ORDER BY ` + order
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d OFFSET %d", q.Limit, max(q.Offset, 0))
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		h, err := scanHost(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, total, rows.Err()
+}
+
+// EachHost calls fn for every host, in name order, without holding them
+// all (recomputation after a catalog change).
+func (s *Store) EachHost(ctx context.Context, fn func(Host) error) error {
+	after := ""
+	for {
+		rows, err := s.db.QueryContext(ctx, `SELECT `+hostColumns+` FROM hosts WHERE name > $1 ORDER BY name LIMIT 500`, after)
+		if err != nil {
+			return err
+		}
+		var batch []Host
+		for rows.Next() {
+			h, err := scanHost(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, h := range batch {
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+		if len(batch) < 500 {
+			return nil
+		}
+		after = batch[len(batch)-1].Name
+	}
+}
+
+// Snapshot returns one snapshot with its body.
+func (s *Store) Snapshot(ctx context.Context, id int64) (Snapshot, error) {
+	var sn Snapshot
+	var received int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, host, digest, received, format, size, body FROM snapshots WHERE id = $1`, id).
+		Scan(&sn.ID, &sn.Host, &sn.Digest, &received, &sn.Format, &sn.Size, &sn.Body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Snapshot{}, ErrNotFound
+	}
+	sn.Received = fromMS(received)
+	return sn, err
+}
+
+// History lists a host's snapshots, newest first, without bodies.
+func (s *Store) History(ctx context.Context, host string, limit int) ([]Snapshot, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, host, digest, received, format, size FROM snapshots WHERE host = $1 ORDER BY id DESC LIMIT $2`,
+		strings.ToLower(host), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Snapshot
+	for rows.Next() {
+		var sn Snapshot
+		var received int64
+		if err := rows.Scan(&sn.ID, &sn.Host, &sn.Digest, &received, &sn.Format, &sn.Size); err != nil {
+			return nil, err
+		}
+		sn.Received = fromMS(received)
+		out = append(out, sn)
+	}
+	return out, rows.Err()
+}
+
+// Counts are the store's sizes (/metrics).
+func (s *Store) Counts(ctx context.Context) (hosts, snapshots int, err error) {
+	if err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts`).Scan(&hosts); err != nil {
+		return
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM snapshots`).Scan(&snapshots)
+	return
+}

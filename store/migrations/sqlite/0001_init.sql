@@ -1,0 +1,67 @@
+-- kbplan fleet store, schema 1 (SQLite). Times are Unix milliseconds.
+CREATE TABLE snapshots (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  host     TEXT    NOT NULL,          -- the host's key: its name, lower case
+  digest   TEXT    NOT NULL UNIQUE,   -- SHA-256 of the upload: ingest is idempotent
+  received INTEGER NOT NULL,
+  format   TEXT    NOT NULL,          -- systeminfo, kbplan-bundle, ...
+  size     INTEGER NOT NULL,
+  body     BLOB    NOT NULL           -- the upload as received, to assess again
+);
+CREATE INDEX snapshots_host ON snapshots (host, id);
+
+CREATE TABLE hosts (
+  name           TEXT PRIMARY KEY,    -- lower case
+  display        TEXT    NOT NULL,    -- as the host reports it
+  snapshot       INTEGER NOT NULL REFERENCES snapshots (id),
+  updated        INTEGER NOT NULL,
+  assessed       INTEGER NOT NULL,
+  catalog        TEXT    NOT NULL,    -- the catalog version the row was assessed with
+  product        TEXT    NOT NULL,
+  architecture   TEXT    NOT NULL,
+  build          INTEGER NOT NULL,
+  revision       INTEGER NOT NULL,
+  patch_level    TEXT    NOT NULL,    -- YYYY-MM, '' when none
+  steps          INTEGER NOT NULL,
+  reboots        INTEGER NOT NULL,
+  findings       INTEGER NOT NULL,
+  critical       INTEGER NOT NULL,
+  sha2           INTEGER NOT NULL,
+  ssu_current    INTEGER NOT NULL,
+  esu_prepared   INTEGER NOT NULL,
+  reboot_pending INTEGER NOT NULL,
+  cves_open      INTEGER NOT NULL,
+  cves_critical  INTEGER NOT NULL,
+  cves_exploited INTEGER NOT NULL,
+  in_scope       INTEGER NOT NULL
+);
+CREATE INDEX hosts_build ON hosts (build);
+CREATE INDEX hosts_patch_level ON hosts (patch_level);
+
+CREATE TABLE tokens (
+  id      TEXT PRIMARY KEY,
+  name    TEXT    NOT NULL,
+  role    TEXT    NOT NULL,            -- admin, enroll
+  hash    TEXT    NOT NULL UNIQUE,     -- SHA-256 of the token: never the token
+  created INTEGER NOT NULL,
+  revoked INTEGER                      -- NULL while valid
+);
+
+CREATE TABLE users (
+  name     TEXT PRIMARY KEY,
+  role     TEXT    NOT NULL,           -- admin, viewer
+  password TEXT    NOT NULL,           -- bcrypt
+  created  INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+  hash    TEXT PRIMARY KEY,            -- SHA-256 of the cookie value
+  username TEXT   NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+  csrf    TEXT    NOT NULL,
+  expires INTEGER NOT NULL
+);
+
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);

@@ -1,0 +1,68 @@
+package store
+
+import "context"
+
+// Overview is the fleet at a glance, computed in the database (three
+// grouped scans of hosts, whatever the fleet's size).
+type Overview struct {
+	Hosts         int
+	InScope       int
+	NoSHA2        int
+	SSUOld        int
+	ESUUnprepared int
+	RebootPending int
+	Exposed       int // hosts with an open CVE
+	CVEsOpen      int // sum over hosts
+	CVEsCritical  int
+	CVEsExploited int
+	StepsTotal    int
+	ByBuild       []Count // build number as Key, ascending
+	ByPatchLevel  []Count // YYYY-MM as Key ("" = none), ascending
+}
+
+// Count is one bucket.
+type Count struct {
+	Key string
+	N   int
+}
+
+// Overview computes the fleet overview.
+func (s *Store) Overview(ctx context.Context) (Overview, error) {
+	var o Overview
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
+		COALESCE(SUM(in_scope), 0),
+		COALESCE(SUM(CASE WHEN in_scope = 1 AND sha2 = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN in_scope = 1 AND ssu_current = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN in_scope = 1 AND esu_prepared = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(reboot_pending), 0),
+		COALESCE(SUM(CASE WHEN cves_open > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(cves_open), 0), COALESCE(SUM(cves_critical), 0), COALESCE(SUM(cves_exploited), 0),
+		COALESCE(SUM(steps), 0)
+		FROM hosts`).Scan(&o.Hosts, &o.InScope, &o.NoSHA2, &o.SSUOld, &o.ESUUnprepared, &o.RebootPending,
+		&o.Exposed, &o.CVEsOpen, &o.CVEsCritical, &o.CVEsExploited, &o.StepsTotal)
+	if err != nil {
+		return o, err
+	}
+	if o.ByBuild, err = s.counts(ctx, `SELECT CAST(build AS TEXT), COUNT(*) FROM hosts GROUP BY build ORDER BY build`); err != nil {
+		return o, err
+	}
+	o.ByPatchLevel, err = s.counts(ctx, `SELECT patch_level, COUNT(*) FROM hosts GROUP BY patch_level ORDER BY patch_level`)
+	return o, err
+}
+
+func (s *Store) counts(ctx context.Context, q string) ([]Count, error) {
+	rows, err := s.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Count
+	for rows.Next() {
+		var c Count
+		if err := rows.Scan(&c.Key, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

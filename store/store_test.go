@@ -1,0 +1,261 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kbplan/kbplan/store"
+	"github.com/kbplan/kbplan/store/storetest"
+)
+
+var dialects = []string{"sqlite", "postgres"}
+
+func snap(host, body string, at time.Time) store.Snapshot {
+	sum := sha256.Sum256([]byte(body))
+	return store.Snapshot{Host: host, Digest: hex.EncodeToString(sum[:]), Received: at, Format: "systeminfo", Size: int64(len(body)), Body: []byte(body)}
+}
+
+func row(name string, build int, level string) store.Host {
+	return store.Host{Name: name, Display: name, Product: "Windows Server 2008", Architecture: "x64", Build: build, PatchLevel: level,
+		InScope: true, Steps: 3, Findings: 2, Catalog: "c1", Updated: time.Unix(1, 0), Assessed: time.Unix(1, 0)}
+}
+
+func TestStore(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, d)
+			t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+			// A new snapshot makes the host's row; the same body again is
+			// the same snapshot and changes nothing.
+			id1, created, err := s.AddSnapshot(ctx, snap("app01", "one", t0), row("app01", 6002, "2019-01"))
+			if err != nil || !created {
+				t.Fatalf("add: %v %v", created, err)
+			}
+			again, created, err := s.AddSnapshot(ctx, snap("app01", "one", t0.Add(time.Hour)), row("app01", 6003, "2020-01"))
+			if err != nil || created || again != id1 {
+				t.Fatalf("duplicate: id %d created %v err %v, want %d false", again, created, err, id1)
+			}
+			h, err := s.Host(ctx, "APP01")
+			if err != nil || h.Build != 6002 || h.Snapshot != id1 {
+				t.Fatalf("host %+v %v", h, err)
+			}
+
+			// A newer snapshot replaces the row; an older assessment written
+			// late (SetHost of snapshot 1) does not.
+			id2, _, err := s.AddSnapshot(ctx, snap("app01", "two", t0.Add(2*time.Hour)), row("app01", 6003, "2020-01"))
+			if err != nil || id2 <= id1 {
+				t.Fatal(id2, err)
+			}
+			old := row("app01", 6002, "2019-01")
+			old.Snapshot = id1
+			if err := s.SetHost(ctx, old); err != nil {
+				t.Fatal(err)
+			}
+			if h, _ := s.Host(ctx, "app01"); h.Build != 6003 || h.Snapshot != id2 || h.PatchLevel != "2020-01" {
+				t.Errorf("after a stale write: %+v", h)
+			}
+			hist, err := s.History(ctx, "app01", 10)
+			if err != nil || len(hist) != 2 || hist[0].ID != id2 || hist[1].Body != nil || !hist[1].Received.Equal(t0) {
+				t.Errorf("history %+v %v", hist, err)
+			}
+			sn, err := s.Snapshot(ctx, id1)
+			if err != nil || string(sn.Body) != "one" {
+				t.Errorf("snapshot %+v %v", sn, err)
+			}
+			if _, err := s.Snapshot(ctx, 999999); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("missing snapshot: %v", err)
+			}
+			if _, err := s.Host(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("missing host: %v", err)
+			}
+		})
+	}
+}
+
+func TestQueryAndOverview(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, d)
+			add := func(h store.Host) {
+				t.Helper()
+				if _, _, err := s.AddSnapshot(ctx, snap(h.Name, h.Name, time.Unix(2, 0)), h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a := row("web-01", 6003, "2020-01")
+			a.SHA2, a.SSUCurrent, a.ESUPrepared, a.CVEsOpen, a.CVEsCritical = true, true, true, 0, 0
+			b := row("web-02", 6002, "2019-01")
+			b.RebootPending, b.CVEsOpen, b.CVEsCritical, b.CVEsExploited, b.Steps = true, 40, 7, 3, 5
+			c := row("sql_100%", 6002, "")
+			c.CVEsOpen = 10
+			o := row("win7", 7601, "")
+			o.InScope = false
+			for _, h := range []store.Host{a, b, c, o} {
+				add(h)
+			}
+			tests := []struct {
+				q    store.Query
+				want string
+			}{
+				{store.Query{}, "sql_100% web-01 web-02 win7"},
+				{store.Query{Search: "WEB"}, "web-01 web-02"},
+				{store.Query{Search: "_"}, "sql_100%"},   // LIKE wildcards are literal
+				{store.Query{Search: "0%"}, "sql_100%"},  // so is %
+				{store.Query{Search: "' OR 1=1 --"}, ""}, // and SQL is just text
+				{store.Query{Build: 6002}, "sql_100% web-02"},
+				{store.Query{Filter: "no-sha2"}, "sql_100% web-02"},
+				{store.Query{Filter: "reboot-pending"}, "web-02"},
+				{store.Query{Filter: "exposed", Sort: "cvesOpen", Desc: true}, "web-02 sql_100%"},
+				{store.Query{Filter: "out-of-scope"}, "win7"},
+				{store.Query{Sort: "build", Limit: 2}, "sql_100% web-02"},
+				{store.Query{Sort: "build", Limit: 2, Offset: 2}, "web-01 win7"},
+			}
+			for _, tt := range tests {
+				hs, total, err := s.Hosts(ctx, tt.q)
+				if err != nil {
+					t.Fatalf("%+v: %v", tt.q, err)
+				}
+				got := ""
+				for i, h := range hs {
+					if i > 0 {
+						got += " "
+					}
+					got += h.Name
+				}
+				if got != tt.want {
+					t.Errorf("%+v: %q, want %q", tt.q, got, tt.want)
+				}
+				if tt.q.Limit == 0 && total != len(hs) {
+					t.Errorf("%+v: total %d, %d rows", tt.q, total, len(hs))
+				}
+			}
+			if _, _, err := s.Hosts(ctx, store.Query{Filter: "bogus"}); err == nil {
+				t.Error("bad filter accepted")
+			}
+			if _, _, err := s.Hosts(ctx, store.Query{Sort: "name; DROP TABLE hosts"}); err == nil {
+				t.Error("bad sort accepted")
+			}
+			ov, err := s.Overview(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := fmt.Sprintf("%d %d sha2:%d ssu:%d esu:%d reboot:%d exposed:%d cves:%d/%d/%d builds:%v levels:%v",
+				ov.Hosts, ov.InScope, ov.NoSHA2, ov.SSUOld, ov.ESUUnprepared, ov.RebootPending, ov.Exposed, ov.CVEsOpen, ov.CVEsCritical, ov.CVEsExploited, ov.ByBuild, ov.ByPatchLevel)
+			want := "4 3 sha2:2 ssu:2 esu:2 reboot:1 exposed:2 cves:50/7/3 builds:[{6002 2} {6003 1} {7601 1}] levels:[{ 2} {2019-01 1} {2020-01 1}]"
+			if got != want {
+				t.Errorf("overview\n%s\nwant\n%s", got, want)
+			}
+			n := 0
+			if err := s.EachHost(ctx, func(store.Host) error { n++; return nil }); err != nil || n != 4 {
+				t.Errorf("EachHost: %d %v", n, err)
+			}
+		})
+	}
+}
+
+func TestAuthRows(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, d)
+			now := time.Now()
+			if err := s.AddToken(ctx, store.Token{ID: "t1", Name: "site A", Role: "enroll", Hash: "h1", Created: now}); err != nil {
+				t.Fatal(err)
+			}
+			if tk, err := s.TokenByHash(ctx, "h1"); err != nil || tk.ID != "t1" || tk.Role != "enroll" {
+				t.Fatalf("%+v %v", tk, err)
+			}
+			if err := s.RevokeToken(ctx, "t1", now); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.TokenByHash(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("revoked token still valid: %v", err)
+			}
+			if err := s.RevokeToken(ctx, "t1", now); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("second revoke: %v", err)
+			}
+			// The admin token is replaced in place.
+			s.PutToken(ctx, store.Token{ID: "admin", Name: "admin", Role: "admin", Hash: "a1", Created: now})
+			s.PutToken(ctx, store.Token{ID: "admin", Name: "admin", Role: "admin", Hash: "a2", Created: now})
+			if _, err := s.TokenByHash(ctx, "a1"); !errors.Is(err, store.ErrNotFound) {
+				t.Error("the old admin token still works")
+			}
+			tks, _ := s.Tokens(ctx)
+			if len(tks) != 2 || tks[0].ID != "admin" || tks[0].Revoked != nil || tks[1].Revoked == nil {
+				t.Errorf("tokens %+v", tks)
+			}
+
+			s.PutUser(ctx, store.User{Name: "ann", Role: "viewer", Password: "x", Created: now})
+			if err := s.AddSession(ctx, store.Session{Hash: "s1", User: "ann", CSRF: "c", Expires: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			se, role, err := s.Session(ctx, "s1", now)
+			if err != nil || se.User != "ann" || role != "viewer" || se.CSRF != "c" {
+				t.Errorf("session %+v %s %v", se, role, err)
+			}
+			if _, _, err := s.Session(ctx, "s1", now.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("expired session: %v", err)
+			}
+			s.DeleteSession(ctx, "s1", now)
+			if _, _, err := s.Session(ctx, "s1", now); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("deleted session: %v", err)
+			}
+		})
+	}
+}
+
+// TestConcurrentIngest: parallel writers on one store lose nothing and
+// duplicate nothing (SQLite's single writer, PostgreSQL's row locks).
+func TestConcurrentIngest(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, d)
+			var wg sync.WaitGroup
+			errs := make(chan error, 400)
+			for w := 0; w < 8; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 50; i++ {
+						// Every writer sends the same 50 bodies.
+						body := fmt.Sprintf("host%d-%d", i%20, i)
+						_, _, err := s.AddSnapshot(ctx, snap(fmt.Sprintf("host%d", i%20), body, time.Now()), row(fmt.Sprintf("host%d", i%20), 6002, ""))
+						errs <- err
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			hosts, snaps, err := s.Counts(ctx)
+			if err != nil || hosts != 20 || snaps != 50 {
+				t.Errorf("hosts %d snapshots %d (%v), want 20 and 50", hosts, snaps, err)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := store.Open(ctx, "mysql://x", ""); err == nil || !strings.Contains(err.Error(), "expected postgres://") {
+		t.Errorf("mysql: %v", err)
+	}
+	if _, err := store.Open(ctx, "postgres://u:secret@127.0.0.1:1/x?connect_timeout=1", ""); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("unreachable: %v (must fail, without the password)", err)
+	}
+}
