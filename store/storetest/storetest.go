@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/kbplan/kbplan/store"
@@ -37,6 +38,19 @@ func Open(t testing.TB, dialect string) *store.Store {
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
+	s, err := store.Open(ctx, PostgresDSN(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// PostgresDSN makes a schema of its own for a test (dropped at the end)
+// and returns a URL that uses it, for a kbplan server run as a process.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
 	base := PostgresURL()
 	admin, err := sql.Open("pgx", base)
 	if err == nil {
@@ -44,28 +58,21 @@ func Open(t testing.TB, dialect string) *store.Store {
 	}
 	if err != nil {
 		if os.Getenv("KBPLAN_REQUIRE_POSTGRES") != "" {
-			t.Fatalf("PostgreSQL at %s: %v (KBPLAN_REQUIRE_POSTGRES is set)", "the test database", err)
+			t.Fatalf("PostgreSQL: %v (KBPLAN_REQUIRE_POSTGRES is set)", err)
 		}
-		t.Skipf("no PostgreSQL at %s: %v", "the test database", err)
+		t.Skipf("no PostgreSQL: %v", err)
 	}
 	schema := fmt.Sprintf("kbplan_test_%d", rand.Uint64()%1e12)
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	sep := "?"
-	for _, c := range base {
-		if c == '?' {
-			sep = "&"
-		}
-	}
-	s, err := store.Open(ctx, base+sep+"search_path="+schema, "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		s.Close()
 		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		admin.Close()
 	})
-	return s
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	return base + sep + "search_path=" + schema
 }

@@ -1,0 +1,282 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kbplan/kbplan/store/storetest"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// kbplanBinary builds kbplan once for the tests that run it as a process.
+func kbplanBinary(t *testing.T) string {
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kbplan-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kbplan")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/kbplan/kbplan/cmd/kbplan").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// server is a kbplan serve process.
+type server struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *bytes.Buffer
+	mu     *sync.Mutex
+	done   chan error
+}
+
+// startServer runs kbplan serve on a free port and waits until it
+// listens.
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(kbplanBinary(t), append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "KBPLAN_ADMIN_TOKEN=test-admin-token-0123456789")
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan error, 1)}
+	urlc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.stderr.WriteString(line + "\n")
+			s.mu.Unlock()
+			var rec struct{ Msg, URL string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.URL != "" {
+				urlc <- rec.URL
+			}
+		}
+		s.done <- cmd.Wait()
+	}()
+	select {
+	case s.url = <-urlc:
+	case err := <-s.done:
+		t.Fatalf("kbplan serve exited: %v\n%s", err, s.log())
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("kbplan serve did not start:\n%s", s.log())
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-s.done
+	})
+	return s
+}
+
+func (s *server) log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stderr.String()
+}
+
+// upload posts body with the admin token.
+func (s *server) upload(body []byte) (int, string, error) {
+	req, _ := http.NewRequest("POST", s.url+"/api/v1/inventories", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer test-admin-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}
+
+// systeminfoFor is the test host's systeminfo under another host name.
+func systeminfoFor(t *testing.T, name string) []byte {
+	b, err := os.ReadFile(hosts + "ws2008-6003-x64-no-sha2.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Replace(b, []byte("SQL-NOSHA2"), []byte(name), 1)
+}
+
+// TestServeCrash kills the server (SIGKILL) in the middle of a burst of
+// uploads, starts it again on the same database, and checks that every
+// upload it had answered 201 is there.
+func TestServeCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			args := []string{"--data", t.TempDir()}
+			if db == "postgres" {
+				args = append(args, "--db", storetest.PostgresDSN(t))
+			}
+			s := startServer(t, args...)
+			var mu sync.Mutex
+			acked := map[string]bool{}
+			var wg sync.WaitGroup
+			stop := make(chan struct{})
+			for w := 0; w < 8; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						name := fmt.Sprintf("CRASH-%d-%d", w, i)
+						code, _, err := s.upload(systeminfoFor(t, name))
+						if err != nil {
+							return // the server is gone
+						}
+						if code == http.StatusCreated {
+							mu.Lock()
+							acked[name] = true
+							mu.Unlock()
+						}
+					}
+				}()
+			}
+			time.Sleep(700 * time.Millisecond)
+			s.cmd.Process.Signal(syscall.SIGKILL)
+			<-s.done
+			s.done <- nil // for the cleanup
+			close(stop)
+			wg.Wait()
+			if len(acked) == 0 {
+				t.Fatalf("no upload was answered before the kill:\n%s", s.log())
+			}
+			s2 := startServer(t, args...)
+			req, _ := http.NewRequest("GET", s2.url+"/api/v1/hosts?q=crash-", nil)
+			req.Header.Set("Authorization", "Bearer test-admin-token-0123456789")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rows []struct {
+				Hostname string `json:"hostname"`
+			}
+			json.NewDecoder(resp.Body).Decode(&rows)
+			resp.Body.Close()
+			have := map[string]bool{}
+			for _, r := range rows {
+				have[r.Hostname] = true
+			}
+			lost := 0
+			for name := range acked {
+				if !have[name] {
+					lost++
+					t.Errorf("%s was answered 201 and is gone after the crash", name)
+				}
+			}
+			t.Logf("%s: %d uploads acknowledged before SIGKILL, %d hosts after restart, %d lost", db, len(acked), len(rows), lost)
+		})
+	}
+}
+
+// TestServeShutdown: SIGTERM stops the server cleanly (exit 0).
+func TestServeShutdown(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, "--data", dir)
+	if code, body, err := s.upload(systeminfoFor(t, "GRACEFUL")); err != nil || code != http.StatusCreated {
+		t.Fatalf("%d %s %v", code, body, err)
+	}
+	if resp, err := http.Get(s.url + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		s.done <- err
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, s.log())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+	for _, want := range []string{`"msg":"shutting down: finishing requests in flight"`, `"msg":"stopped"`, `"admin_token":"KBPLAN_ADMIN_TOKEN"`} {
+		if !strings.Contains(s.log(), want) {
+			t.Errorf("log lacks %s:\n%s", want, s.log())
+		}
+	}
+	// Without KBPLAN_ADMIN_TOKEN a first start writes the token file, 0600.
+	cmd := exec.Command(kbplanBinary(t), "serve", "--listen", "127.0.0.1:70000", "--data", filepath.Join(dir, "fresh"))
+	cmd.Env = os.Environ()
+	out, _ := cmd.CombinedOutput() // an invalid port: it stops after making the token
+	st, err := os.Stat(filepath.Join(dir, "fresh", "admin-token"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("admin-token: %v %v\n%s", st, err, out)
+	}
+}
+
+func TestFleetImportAndUser(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	os.MkdirAll(in, 0o755)
+	os.WriteFile(filepath.Join(in, "a.txt"), systeminfoFor(t, "IMPORT-A"), 0o644)
+	os.WriteFile(filepath.Join(in, "bad.txt"), []byte("not an inventory\n"), 0o644)
+	os.MkdirAll(filepath.Join(in, "not-a-bundle"), 0o755)
+	copyDir(t, "../../../testdata/bundles/ws2008-6003-reboot-pending", filepath.Join(in, "bundle"))
+	data := filepath.Join(dir, "data")
+	stdout, stderr, code := run(t, "", "fleet", "import", "--data", data, in)
+	if code != ExitFailure || !strings.Contains(stdout, "IMPORT-A\tsnapshot") || !strings.Contains(stderr, "bad.txt") ||
+		!strings.Contains(stderr, "imported 2 new snapshots, 0 already there, 1 unreadable") {
+		t.Fatalf("import: %d\n%s\n%s", code, stdout, stderr)
+	}
+	// Again: the same files, and the same bundle folder, are the same snapshots.
+	_, stderr, _ = run(t, "", "fleet", "import", "--data", data, in)
+	if !strings.Contains(stderr, "imported 0 new snapshots, 2 already there") {
+		t.Errorf("second import: %s", stderr)
+	}
+	if _, stderr, code := run(t, "short\n", "fleet", "user", "add", "ann", "--data", data); code != ExitUsage || !strings.Contains(stderr, "12 to 72") {
+		t.Errorf("short password: %d %s", code, stderr)
+	}
+	if out, stderr, code := run(t, "correct horse battery\n", "fleet", "user", "add", "ann", "--role", "viewer", "--data", data); code != ExitOK || !strings.Contains(out, "user ann (viewer) saved") {
+		t.Errorf("user add: %d %s %s", code, out, stderr)
+	}
+	if _, stderr, code := run(t, "", "serve", "--db", "mysql://x", "--data", data); code != ExitUsage || !strings.Contains(stderr, "expected postgres://") {
+		t.Errorf("serve --db mysql: %d %s", code, stderr)
+	}
+}
+
+func copyDir(t *testing.T, from, to string) {
+	os.MkdirAll(to, 0o755)
+	entries, err := os.ReadDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(from, e.Name()))
+		os.WriteFile(filepath.Join(to, e.Name()), b, 0o644)
+	}
+}
