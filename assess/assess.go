@@ -161,6 +161,10 @@ type state struct {
 	planned   []bool                // planned, by catalog position
 	kinds     map[catalog.Kind]bool // kinds of the installed updates
 	known     []*catalog.Update     // installed updates the catalog knows
+	fixedWhy  map[string]string     // exposure reasons by KB
+	// covered(inst, i) and available(row i), memoised by exposure:
+	// 0 unknown, 1 no, 2 yes.
+	coveredMemo, availableMemo []int8
 }
 
 func (s *state) find(sev Severity, id, fact, format string, args ...any) {

@@ -20,7 +20,7 @@ func barChart(title string, bars []bar) template.HTML {
 	if len(bars) == 0 {
 		return template.HTML("<p>No hosts yet.</p>")
 	}
-	const h, top, bottom, left = 180, 16, 46, 8
+	const h, top, bottom, left = 180, 16, 52, 30
 	barW, gap := 28, 6
 	if len(bars) > 40 {
 		barW, gap = 12, 2

@@ -57,9 +57,10 @@ func (f *Fleet) DataVersion() string {
 	return fmt.Sprintf("catalog %s, cves %s/%d", f.Catalog.Version, f.Index.Name, len(f.Index.CVEs))
 }
 
-// Assess assesses a host as of now, with its exposure.
-func (f *Fleet) Assess(h inventory.Host) assess.Assessment {
-	o := assess.Options{AsOf: catalog.DateOf(f.Now().UTC()), ESU: f.ESU, Exposure: assess.ExposureOptions{Index: f.Index}}
+// Assess assesses a host as of now, with its exposure; countsOnly leaves
+// the CVE lists out (a summary row needs the counts only).
+func (f *Fleet) Assess(h inventory.Host, countsOnly bool) assess.Assessment {
+	o := assess.Options{AsOf: catalog.DateOf(f.Now().UTC()), ESU: f.ESU, Exposure: assess.ExposureOptions{Index: f.Index, CountsOnly: countsOnly}}
 	if h.Facts != nil && h.Facts.ESUKnown {
 		o.ESU = assess.NoESU
 		if len(h.Facts.ESULicensed) > 0 {
@@ -101,15 +102,7 @@ func (f *Fleet) Row(a assess.Assessment, received time.Time) store.Host {
 		}
 	}
 	if e := a.Exposure; e != nil {
-		r.CVEsOpen = len(e.Open)
-		for _, c := range e.Open {
-			if c.Severity == "Critical" {
-				r.CVEsCritical++
-			}
-			if c.Exploits > 0 {
-				r.CVEsExploited++
-			}
-		}
+		r.CVEsOpen, r.CVEsCritical, r.CVEsExploited = e.Counts.Open, e.Counts.OpenCritical, e.Counts.OpenExploited
 	}
 	return r
 }
@@ -136,7 +129,7 @@ func (f *Fleet) Ingest(ctx context.Context, name string, body []byte) (Ingested,
 	}
 	sum := sha256.Sum256(body)
 	received := f.Now().UTC()
-	a := f.Assess(h)
+	a := f.Assess(h, true)
 	snap := store.Snapshot{Host: Key(h.Hostname), Digest: hex.EncodeToString(sum[:]), Received: received, Format: h.Format, Size: int64(len(body)), Body: body}
 	id, created, err := f.Store.AddSnapshot(ctx, snap, f.Row(a, received))
 	if err != nil {
@@ -161,7 +154,7 @@ func (f *Fleet) Current(ctx context.Context, name string) (store.Host, assess.As
 	if err != nil {
 		return row, assess.Assessment{}, fmt.Errorf("snapshot %d of %s no longer reads: %w", snap.ID, name, err)
 	}
-	return row, f.Assess(h), nil
+	return row, f.Assess(h, false), nil
 }
 
 // Reassess recomputes the rows assessed with other data than this
@@ -190,7 +183,7 @@ func (f *Fleet) Reassess(ctx context.Context) (int, error) {
 			f.Log.Warn("snapshot no longer reads; row kept", "host", old.Name, "snapshot", snap.ID, "err", err)
 			continue
 		}
-		row := f.Row(f.Assess(h), snap.Received)
+		row := f.Row(f.Assess(h, true), snap.Received)
 		row.Snapshot = snap.ID
 		if err := f.Store.SetHost(ctx, row); err != nil {
 			return n, err

@@ -326,12 +326,12 @@ func TestReassess(t *testing.T) {
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // browser is a cookie-keeping client that does not follow redirects.
-func browser(t *testing.T) *http.Client {
+func browser(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-func get(t *testing.T, c *http.Client, u string) (int, string, http.Header) {
+func get(t testing.TB, c *http.Client, u string) (int, string, http.Header) {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -342,7 +342,7 @@ func get(t *testing.T, c *http.Client, u string) (int, string, http.Header) {
 	return resp.StatusCode, string(b), resp.Header
 }
 
-func login(t *testing.T, c *http.Client, base, user, pass string) int {
+func login(t testing.TB, c *http.Client, base, user, pass string) int {
 	t.Helper()
 	_, page, _ := get(t, c, base+"/login")
 	m := csrfField.FindStringSubmatch(page)

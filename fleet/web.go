@@ -216,16 +216,39 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, p page) {
 		bars = append(bars, bar{Label: c.Key, N: c.N, Href: "/hosts?build=" + c.Key})
 	}
 	p.BuildChart = barChart("Hosts by build", bars)
-	bars = nil
-	for _, c := range o.ByPatchLevel {
-		label := c.Key
-		if label == "" {
-			label = "none"
-		}
-		bars = append(bars, bar{Label: label, N: c.N})
-	}
-	p.LevelChart = barChart("Hosts by patch level (month)", bars)
+	p.LevelChart = barChart("Hosts by patch level (month)", monthBars(o.ByPatchLevel))
 	s.render(w, http.StatusOK, "overview.tmpl", p)
+}
+
+// monthBars is the patch-level histogram: hosts without a monthly update
+// first, then every month from the oldest level to the newest, empty
+// months included, so that the gaps show.
+func monthBars(levels []store.Count) []bar {
+	var out []bar
+	var first, last time.Time
+	n := map[string]int{}
+	for _, c := range levels {
+		if c.Key == "" {
+			out = append(out, bar{Label: "none", N: c.N})
+			continue
+		}
+		m, err := time.Parse("2006-01", c.Key)
+		if err != nil {
+			continue
+		}
+		n[c.Key] = c.N
+		if first.IsZero() || m.Before(first) {
+			first = m
+		}
+		if m.After(last) {
+			last = m
+		}
+	}
+	for m := first; !first.IsZero() && !m.After(last) && len(out) < 400; m = m.AddDate(0, 1, 0) {
+		k := m.Format("2006-01")
+		out = append(out, bar{Label: k, N: n[k]})
+	}
+	return out
 }
 
 var filterLabels = map[string]string{

@@ -1,0 +1,96 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/kbplan/kbplan/store"
+	"github.com/kbplan/kbplan/store/storetest"
+)
+
+func benchFleet(b *testing.B, dialect string) *Fleet {
+	st := storetest.Open(b, dialect)
+	f, err := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// BenchmarkIngest: one upload read, assessed and stored, in process
+// (no HTTP), each a distinct host.
+func BenchmarkIngest(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d, func(b *testing.B) {
+			f := benchFleet(b, d)
+			tmpl, err := os.ReadFile("../testdata/analyze/ws2008-6003-x64-no-sha2.txt")
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				body := bytes.Replace(tmpl, []byte("SQL-NOSHA2"), []byte(fmt.Sprintf("BENCH-%d", i)), 1)
+				if _, err := f.Ingest(ctx, "bench", body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// fill stores n host rows (tiny snapshots): a fleet's worth for the
+// read benchmarks.
+func fill(b *testing.B, f *Fleet, n int) {
+	ctx := context.Background()
+	levels := []string{"", "2019-01", "2019-06", "2020-01", "2021-03", "2023-01"}
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("host-%06d", i)
+		h := store.Host{Name: name, Display: name, Product: "Windows Server 2008", Architecture: "x64", Build: 6001 + i%3, Revision: i % 500,
+			PatchLevel: levels[i%len(levels)], Steps: i % 40, Findings: i % 9, InScope: true, SHA2: i%4 != 0, SSUCurrent: i%5 != 0,
+			RebootPending: i%17 == 0, CVEsOpen: i % 300, CVEsCritical: i % 30, Catalog: f.DataVersion(), Updated: time.Now(), Assessed: time.Now()}
+		snap := store.Snapshot{Host: name, Digest: fmt.Sprintf("%064d", i), Received: time.Now(), Format: "systeminfo", Size: 1, Body: []byte("x")}
+		if _, _, err := f.Store.AddSnapshot(ctx, snap, h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOverviewPage: the dashboard's overview page over 100,000
+// hosts, through HTTP with a session, as a browser asks for it.
+func BenchmarkOverviewPage(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d, func(b *testing.B) {
+			f := benchFleet(b, d)
+			fill(b, f, 100_000)
+			if err := AddUser(context.Background(), f.Store, "ann", RoleViewer, "correct horse battery"); err != nil {
+				b.Fatal(err)
+			}
+			ts := httptest.NewServer(NewServer(f))
+			defer ts.Close()
+			c := browser(b)
+			if code := login(b, c, ts.URL, "ann", "correct horse battery"); code != http.StatusSeeOther {
+				b.Fatal(code)
+			}
+			for _, page := range []string{"/", "/hosts?filter=no-sha2&sort=cvesOpen&desc=1"} {
+				b.Run(page, func(b *testing.B) {
+					for i := 0; i < b.N; i++ {
+						code, body, _ := get(b, c, ts.URL+page)
+						if code != http.StatusOK || !bytes.Contains([]byte(body), []byte("kbplan fleet")) {
+							b.Fatalf("%d", code)
+						}
+					}
+				})
+			}
+		})
+	}
+}

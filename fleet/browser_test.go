@@ -1,0 +1,157 @@
+package fleet
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds Debian's chromium. Without it the test skips, unless
+// KBPLAN_REQUIRE_BROWSER is set (.ci/run sets it, after installing it).
+func chromium(t *testing.T) string {
+	for _, n := range []string{os.Getenv("KBPLAN_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if n == "" {
+			continue
+		}
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("KBPLAN_REQUIRE_BROWSER") != "" {
+		t.Fatal("chromium not found and KBPLAN_REQUIRE_BROWSER is set: apt-get install -y chromium")
+	}
+	t.Skip("chromium not installed (apt-get install -y chromium)")
+	return ""
+}
+
+// artifacts is where screenshots go: KBPLAN_ARTIFACTS, or artifacts/ at
+// the repository root (ignored by git).
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("KBPLAN_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "artifacts")
+	}
+	dir = filepath.Join(dir, "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestBrowser drives the dashboard in headless Chromium: login, overview,
+// host list, host page, export, logout; it saves a screenshot of each
+// page.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	exe := chromium(t)
+	ts := newTestServer(t, "sqlite")
+	for _, p := range []string{"../testdata/analyze/ws2008-6003-x64-no-sha2.txt", samples + "08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"} {
+		if code := ts.do(t, "POST", "/api/v1/inventories", ts.enroll, "", read(t, p), nil); code != http.StatusCreated {
+			t.Fatalf("%s: %d", p, code)
+		}
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.Flag("headless", true), chromedp.WindowSize(1366, 900), chromedp.Flag("disable-gpu", true))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	shots := artifacts(t)
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
+		})
+	}
+	text := func(step string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		if err != nil {
+			t.Fatalf("%s: reading the page: %v", step, err)
+		}
+		return s
+	}
+	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	do("login", chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("user")), // sent to the login form
+		shot("01-login"),
+		chromedp.SendKeys(chromedp.ID("user"), "ann"),
+		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Fleet overview"]`)),
+		shot("02-overview"))
+	overview := text("overview")
+	do("hosts", chromedp.Click(chromedp.Search(`//nav//a[text()="Hosts"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Hosts"]`)),
+		chromedp.SetValue(chromedp.ID("filter"), "no-sha2"),
+		chromedp.Click(chromedp.Search(`//button[text()="Apply"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)),
+		shot("03-hosts"))
+	hostList := text("hosts")
+	do("host", chromedp.Click(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h2[starts-with(text(),"Plan")]`)),
+		shot("04-host"))
+	hostPage := text("host")
+	do("export", chromedp.Click(chromedp.Search(`//nav//a[text()="Export"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Export"]`)),
+		shot("05-export"))
+	exportPage := text("export")
+	for _, c := range []struct{ page, text, want string }{
+		{"overview", overview, "without SHA-2 support"},
+		{"overview", overview, "Hosts by build"},
+		{"hosts", hostList, "SQL-NOSHA2"},
+		{"host", hostPage, "KB4474419"},
+		{"export", exportPage, "All hosts as CSV"},
+	} {
+		if !strings.Contains(c.text, c.want) {
+			t.Errorf("%s page lacks %q:\n%s", c.page, c.want, c.text)
+		}
+	}
+	// The export with the browser's own session cookie.
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/hosts.csv", nil)
+	for _, c := range res.Cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(resp.Body).ReadAll()
+	resp.Body.Close()
+	if err != nil || len(rows) != 3 || rows[0][0] != "hostname" {
+		t.Errorf("CSV export with the browser's session: %v %v", rows, err)
+	}
+	do("logout", chromedp.Click(chromedp.Search(`//button[text()="Log out"]`)),
+		chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.Navigate(ts.URL+"/hosts"),
+		chromedp.WaitVisible(chromedp.ID("user")))
+	if after := text("after logout"); !strings.Contains(after, "Log in") {
+		t.Errorf("after logout: %s", after)
+	}
+	t.Logf("screenshots in %s", shots)
+}
