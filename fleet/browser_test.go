@@ -87,6 +87,15 @@ func TestBrowser(t *testing.T) {
 		}
 		return s
 	}
+	waitURL := func(step, part string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil && strings.Contains(loc, part) {
+				return
+			}
+		}
+		t.Fatalf("%s: the address never held %q", step, part)
+	}
 	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
@@ -102,19 +111,25 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Fleet overview"]`)),
 		shot("02-overview"))
 	overview := text("overview")
-	do("hosts", chromedp.Click(chromedp.Search(`//nav//a[text()="Hosts"]`)),
-		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Hosts"]`)),
-		chromedp.SetValue(chromedp.ID("filter"), "no-sha2"),
-		chromedp.Click(chromedp.Search(`//button[text()="Apply"]`)),
-		chromedp.WaitVisible(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)),
+	do("host list", chromedp.Click(chromedp.Search(`//nav//a[text()="Hosts"]`)))
+	waitURL("host list", "/hosts")
+	do("host list", chromedp.WaitVisible(chromedp.Search(`//h1[text()="Hosts"]`)))
+	do("filter", chromedp.SetValue(chromedp.ID("filter"), "no-sha2"))
+	do("apply", chromedp.Click(chromedp.Search(`//button[text()="Apply"]`)))
+	// A query during the navigation the click starts would hold on to the
+	// old page: wait for the new address first.
+	waitURL("filtered list", "filter=no-sha2")
+	do("filtered list", chromedp.WaitVisible(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)),
 		shot("03-hosts"))
 	hostList := text("hosts")
-	do("host", chromedp.Click(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)),
-		chromedp.WaitVisible(chromedp.Search(`//h2[starts-with(text(),"Plan")]`)),
+	do("host", chromedp.Click(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)))
+	waitURL("host", "/hosts/sql-nosha2")
+	do("host", chromedp.WaitVisible(chromedp.Search(`//h2[starts-with(text(),"Plan")]`)),
 		shot("04-host"))
 	hostPage := text("host")
-	do("export", chromedp.Click(chromedp.Search(`//nav//a[text()="Export"]`)),
-		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Export"]`)),
+	do("export", chromedp.Click(chromedp.Search(`//nav//a[text()="Export"]`)))
+	waitURL("export", "/export")
+	do("export", chromedp.WaitVisible(chromedp.Search(`//h1[text()="Export"]`)),
 		shot("05-export"))
 	exportPage := text("export")
 	for _, c := range []struct{ page, text, want string }{
@@ -146,8 +161,9 @@ func TestBrowser(t *testing.T) {
 	if err != nil || len(rows) != 3 || rows[0][0] != "hostname" {
 		t.Errorf("CSV export with the browser's session: %v %v", rows, err)
 	}
-	do("logout", chromedp.Click(chromedp.Search(`//button[text()="Log out"]`)),
-		chromedp.WaitVisible(chromedp.ID("user")),
+	do("logout", chromedp.Click(chromedp.Search(`//button[text()="Log out"]`)))
+	waitURL("logout", "/login")
+	do("logout", chromedp.WaitVisible(chromedp.ID("user")),
 		chromedp.Navigate(ts.URL+"/hosts"),
 		chromedp.WaitVisible(chromedp.ID("user")))
 	if after := text("after logout"); !strings.Contains(after, "Log in") {

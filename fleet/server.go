@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kbplan/kbplan/report"
@@ -31,6 +32,47 @@ type Server struct {
 	Secure  bool
 	metrics *metrics
 	mux     *http.ServeMux
+	tokens  tokenCache
+}
+
+// tokenTTL is how long a server trusts a token it looked up: uploads
+// then cost one database round trip, not two. A revocation takes effect
+// at once on the server that revokes, and within tokenTTL on the others
+// sharing the database (docs/fleet.md).
+const tokenTTL = 5 * time.Second
+
+type cachedToken struct {
+	tok     store.Token
+	expires time.Time
+}
+
+// tokenCache maps a token's hash to its row, briefly.
+type tokenCache struct{ m sync.Map }
+
+func (c *tokenCache) get(hash string, now time.Time) (store.Token, bool) {
+	v, ok := c.m.Load(hash)
+	if !ok {
+		return store.Token{}, false
+	}
+	ct := v.(cachedToken)
+	if now.After(ct.expires) {
+		c.m.Delete(hash)
+		return store.Token{}, false
+	}
+	return ct.tok, true
+}
+
+func (c *tokenCache) put(t store.Token, now time.Time) {
+	c.m.Store(t.Hash, cachedToken{tok: t, expires: now.Add(tokenTTL)})
+}
+
+func (c *tokenCache) forget(id string) {
+	c.m.Range(func(k, v any) bool {
+		if v.(cachedToken).tok.ID == id {
+			c.m.Delete(k)
+		}
+		return true
+	})
 }
 
 // NewServer builds the routes.
@@ -117,9 +159,14 @@ func (s *Server) authenticate(r *http.Request) (caller, bool) {
 		if !ok || tok == "" {
 			return caller{}, false
 		}
-		t, err := s.Fleet.Store.TokenByHash(ctx, HashToken(strings.TrimSpace(tok)))
-		if err != nil {
-			return caller{}, false
+		hash, now := HashToken(strings.TrimSpace(tok)), time.Now()
+		t, ok := s.tokens.get(hash, now)
+		if !ok {
+			var err error
+			if t, err = s.Fleet.Store.TokenByHash(ctx, hash); err != nil {
+				return caller{}, false
+			}
+			s.tokens.put(t, now)
 		}
 		return caller{role: t.Role, name: t.ID}, true
 	}
@@ -476,6 +523,7 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.Fleet.Store.RevokeToken(r.Context(), id, time.Now())
+	s.tokens.forget(id)
 	if errors.Is(err, store.ErrNotFound) {
 		fail(w, http.StatusNotFound, "no valid token %q", id)
 		return

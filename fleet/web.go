@@ -278,15 +278,9 @@ func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request, p page) {
 	}
 	p.Title, p.Page, p.Hosts, p.Total, p.Query = "Hosts", "hosts", hosts, total, q
 	p.From, p.To = q.Offset+1, q.Offset+len(hosts)
-	o, err := s.Fleet.Store.Overview(r.Context())
-	if err != nil {
+	if p.BuildOptions, err = s.Fleet.Store.Builds(r.Context()); err != nil {
 		s.internal(w, err)
 		return
-	}
-	for _, c := range o.ByBuild {
-		if n, err := strconv.Atoi(c.Key); err == nil {
-			p.BuildOptions = append(p.BuildOptions, n)
-		}
 	}
 	for _, f := range store.Filters() {
 		p.Filters = append(p.Filters, option{f, filterLabels[f]})

@@ -79,23 +79,72 @@ ON CONFLICT (name) DO UPDATE SET display = excluded.display, snapshot = excluded
 	cves_open = excluded.cves_open, cves_critical = excluded.cves_critical, cves_exploited = excluded.cves_exploited, in_scope = excluded.in_scope
 WHERE hosts.snapshot <= excluded.snapshot`
 
+const (
+	insertSnapshot = `INSERT INTO snapshots (host, digest, received, format, size, body) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (digest) DO NOTHING RETURNING id`
+	findSnapshot = `SELECT id FROM snapshots WHERE digest = $1`
+)
+
+// pgHostTypes are the hosts columns' PostgreSQL types, for the casts
+// addSnapshotPG needs (INSERT ... SELECT does not type its parameters).
+var pgHostTypes = map[string]string{"name": "text", "display": "text", "updated": "bigint", "assessed": "bigint", "catalog": "text",
+	"product": "text", "architecture": "text", "patch_level": "text"}
+
+// addSnapshotPG is AddSnapshot in one PostgreSQL statement, one round
+// trip instead of four (begin, insert, upsert, commit): the snapshot
+// insert and the host upsert in data-modifying CTEs, atomic as any one
+// statement is.
+var addSnapshotPG = func() string {
+	cols := strings.Split(strings.Join(strings.Fields(hostColumns), ""), ",")
+	var vals []string
+	n := 6
+	for _, c := range cols {
+		if c == "snapshot" {
+			vals = append(vals, "snap.id")
+			continue
+		}
+		n++
+		t := pgHostTypes[c]
+		if t == "" {
+			t = "integer"
+		}
+		vals = append(vals, fmt.Sprintf("$%d::%s", n, t))
+	}
+	upsert := upsertHost[strings.Index(upsertHost, "ON CONFLICT"):]
+	return `WITH snap AS (` + insertSnapshot + `), up AS (INSERT INTO hosts (` + hostColumns + `) SELECT ` + strings.Join(vals, ", ") +
+		` FROM snap ` + upsert + `) SELECT id FROM snap`
+}()
+
 // AddSnapshot stores a snapshot and, when it is new, makes h (its
 // assessment) the host's row if no newer snapshot is there. The same body
 // twice is one snapshot: created is false and id is the first one's.
 func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int64, created bool, err error) {
+	if s.Dialect == "postgres" {
+		args := []any{snap.Host, snap.Digest, ms(snap.Received), snap.Format, snap.Size, snap.Body}
+		for i, a := range hostArgs(h) {
+			if i != 2 { // the snapshot column: snap.id
+				args = append(args, a)
+			}
+		}
+		err = s.addSnapshot.QueryRowContext(ctx, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = s.findSnapshot.QueryRowContext(ctx, snap.Digest).Scan(&id)
+			return id, false, err
+		}
+		return id, err == nil, err
+	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO snapshots (host, digest, received, format, size, body) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (digest) DO NOTHING RETURNING id`, snap.Host, snap.Digest, ms(snap.Received), snap.Format, snap.Size, snap.Body).Scan(&id)
+		err := tx.StmtContext(ctx, s.insertSnapshot).QueryRowContext(ctx, snap.Host, snap.Digest, ms(snap.Received), snap.Format, snap.Size, snap.Body).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			created = false
-			return tx.QueryRowContext(ctx, `SELECT id FROM snapshots WHERE digest = $1`, snap.Digest).Scan(&id)
+			return tx.StmtContext(ctx, s.findSnapshot).QueryRowContext(ctx, snap.Digest).Scan(&id)
 		}
 		if err != nil {
 			return err
 		}
 		created = true
 		h.Snapshot = id
-		_, err = tx.ExecContext(ctx, upsertHost, hostArgs(h)...)
+		_, err = tx.StmtContext(ctx, s.upsertHost).ExecContext(ctx, hostArgs(h)...)
 		return err
 	})
 	return id, created, err
@@ -104,7 +153,7 @@ func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int6
 // SetHost rewrites a host's row (a new assessment of the same snapshot,
 // after a catalog change), unless a newer snapshot arrived meanwhile.
 func (s *Store) SetHost(ctx context.Context, h Host) error {
-	_, err := s.db.ExecContext(ctx, upsertHost, hostArgs(h)...)
+	_, err := s.upsertHost.ExecContext(ctx, hostArgs(h)...)
 	return err
 }
 

@@ -66,3 +66,22 @@ func (s *Store) counts(ctx context.Context, q string) ([]Count, error) {
 	}
 	return out, rows.Err()
 }
+
+// Builds lists the builds in the fleet, ascending (the host list's
+// build filter; the index on build answers it).
+func (s *Store) Builds(ctx context.Context) ([]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT build FROM hosts ORDER BY build`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var b int
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

@@ -39,6 +39,9 @@ type Store struct {
 	db      *sql.DB
 	Dialect string // "sqlite" or "postgres"
 	Where   string // the file or the server, for messages (no password)
+	// The upload path's statements, prepared once (SQLite would otherwise
+	// compile them on every upload).
+	insertSnapshot, findSnapshot, upsertHost, addSnapshot *sql.Stmt
 }
 
 // Open opens (creating and migrating) the store: dsn "" is SQLite in
@@ -85,6 +88,18 @@ func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("%s: migrating: %w", s.Where, err)
+	}
+	for _, p := range []struct {
+		to   **sql.Stmt
+		text string
+	}{{&s.insertSnapshot, insertSnapshot}, {&s.findSnapshot, findSnapshot}, {&s.upsertHost, upsertHost}, {&s.addSnapshot, addSnapshotPG}} {
+		if p.to == &s.addSnapshot && s.Dialect != "postgres" {
+			continue
+		}
+		if *p.to, err = s.db.PrepareContext(ctx, p.text); err != nil {
+			s.db.Close()
+			return nil, fmt.Errorf("%s: %w", s.Where, err)
+		}
 	}
 	return s, nil
 }
