@@ -138,7 +138,9 @@ if ($Upload -ne "") {
     $wc.Headers.Add("Authorization", "Bearer " + $Token)
     $wc.Headers.Add("Content-Type", "application/vnd.ms-cab-compressed")
     try {
-        $reply = $wc.UploadFile($Upload, "POST", $cab)
+        # UploadData sends the bytes as the body (UploadFile would wrap them
+        # in a multipart form; the server takes both).
+        $reply = $wc.UploadData($Upload, "POST", [System.IO.File]::ReadAllBytes($cab))
         Write-Host ([System.Text.Encoding]::UTF8.GetString($reply))
     } catch {
         Write-Error ("kbplan-collect: upload to " + $Upload + " failed: " + $_.Exception.Message)

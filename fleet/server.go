@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -206,7 +207,7 @@ func (s *Server) need(allow func(string) bool, h http.HandlerFunc) http.HandlerF
 
 func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.MaxUpload))
+	body, err := s.uploadBody(w, r)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -247,6 +248,29 @@ func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
 	s.metrics.ingest(result, start)
 	s.Fleet.Log.Info("ingest", "host", res.Host, "snapshot", res.ID, "result", result, "bytes", len(body))
 	writeJSON(w, code, res)
+}
+
+// uploadBody reads the upload: the request body, or the first part of a
+// multipart/form-data form (curl -F, .NET's WebClient.UploadFile).
+func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, s.MaxUpload)
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		return io.ReadAll(r.Body)
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, err
+	}
+	part, err := mr.NextPart()
+	if errors.Is(err, io.EOF) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer part.Close()
+	return io.ReadAll(part)
 }
 
 // HostJSON is one row of GET /api/v1/hosts (docs/fleet.md).

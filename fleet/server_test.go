@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -190,6 +191,16 @@ func TestIngest(t *testing.T) {
 					}
 				})
 			}
+			// A multipart form (curl -F, WebClient.UploadFile) is read too.
+			var form bytes.Buffer
+			mw := multipart.NewWriter(&form)
+			fw, _ := mw.CreateFormFile("file", "kbplan-HOST.cab")
+			fw.Write(cabDir(t, bundles+"ws2008-6003-sha2-inactive"))
+			mw.Close()
+			var got Ingested
+			if code := ts.do(t, "POST", "/api/v1/inventories", ts.enroll, mw.FormDataContentType(), form.Bytes(), &got); code != http.StatusCreated || !got.Created {
+				t.Errorf("multipart: %d %+v", code, got)
+			}
 			// Too large: the limit answers 413 before reading it all.
 			srv := ts.Config.Handler.(*Server)
 			srv.MaxUpload = 1 << 20
@@ -198,8 +209,8 @@ func TestIngest(t *testing.T) {
 			}
 			var hosts []HostJSON
 			ts.do(t, "GET", "/api/v1/hosts", ts.admin, "", nil, &hosts)
-			if len(hosts) != 4 {
-				t.Errorf("%d hosts, want 4: %+v", len(hosts), hosts)
+			if len(hosts) != 5 {
+				t.Errorf("%d hosts, want 5: %+v", len(hosts), hosts)
 			}
 		})
 	}

@@ -163,6 +163,9 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	tok := NewToken()
 	se := store.Session{Hash: HashToken(tok), User: u.Name, CSRF: NewToken(), Expires: time.Now().Add(sessionTTL)}
+	// Sessions that were never logged out expire in the table: drop them
+	// at each login.
+	s.Fleet.Store.DeleteSession(r.Context(), "", time.Now())
 	if err := s.Fleet.Store.AddSession(r.Context(), se); err != nil {
 		s.internal(w, err)
 		return

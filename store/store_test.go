@@ -3,9 +3,12 @@ package store_test
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -257,5 +260,40 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, err := store.Open(ctx, "postgres://u:secret@127.0.0.1:1/x?connect_timeout=1", ""); err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("unreachable: %v (must fail, without the password)", err)
+	}
+}
+
+// TestSchemaNewer: a database migrated by a newer kbplan is refused, not
+// written with an older schema's idea of it.
+func TestSchemaNewer(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := store.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMeta(ctx, "probe", "x"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "kbplan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations (version, applied) VALUES (99, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := store.Open(ctx, "", dir); err == nil || !strings.Contains(err.Error(), "schema 99, newer than this kbplan knows") {
+		t.Errorf("newer schema: %v", err)
+	}
+	// Opening twice applies nothing twice.
+	os.Remove(filepath.Join(dir, "kbplan.db"))
+	for i := 0; i < 2; i++ {
+		s, err := store.Open(ctx, "", dir)
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		s.Close()
 	}
 }
