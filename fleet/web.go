@@ -264,7 +264,7 @@ var listColumns = []struct {
 	num         bool
 }{
 	{"Host", "name", false}, {"Build", "build", true}, {"Revision", "revision", true}, {"Patch level", "patchLevel", false},
-	{"Steps", "steps", true}, {"Findings", "findings", true}, {"Open CVEs", "cvesOpen", true}, {"Attention", "", false}, {"Updated", "updated", false},
+	{"Steps", "steps", true}, {"Findings", "findings", true}, {"Open CVEs", "cvesOpen", true}, {"Attention", "", false}, {"Updated (UTC)", "updated", false},
 }
 
 func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request, p page) {
