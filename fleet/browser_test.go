@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,24 +12,14 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/kbplan/kbplan/internal/pkgtest"
 )
 
 // chromium finds Debian's chromium. Without it the test skips, unless
 // KBPLAN_REQUIRE_BROWSER is set (.ci/run sets it, after installing it).
 func chromium(t *testing.T) string {
-	for _, n := range []string{os.Getenv("KBPLAN_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
-		if n == "" {
-			continue
-		}
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("KBPLAN_REQUIRE_BROWSER") != "" {
-		t.Fatal("chromium not found and KBPLAN_REQUIRE_BROWSER is set: apt-get install -y chromium")
-	}
-	t.Skip("chromium not installed (apt-get install -y chromium)")
-	return ""
+	return pkgtest.Find(t, "KBPLAN_REQUIRE_BROWSER", "chromium", os.Getenv("KBPLAN_CHROMIUM"), "google-chrome", "chromium-browser", "chromium")
 }
 
 // artifacts is where screenshots go: KBPLAN_ARTIFACTS, or artifacts/ at

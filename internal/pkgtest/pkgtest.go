@@ -32,14 +32,27 @@ type Spec struct {
 // after installing them): then it fails.
 func Tool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	return Find(t, "KBPLAN_REQUIRE_PEERS", name, name)
+}
+
+// Find returns the first of candidates found (a path or a name on PATH;
+// empty ones are skipped, so an override from the environment can lead).
+// Without any, the test skips, unless the environment variable require is
+// set: then it fails, with the Debian package to install.
+func Find(t testing.TB, require, pkg string, candidates ...string) string {
+	t.Helper()
+	for _, c := range candidates {
+		if c == "" {
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
 	}
-	if os.Getenv("KBPLAN_REQUIRE_PEERS") != "" {
-		t.Fatalf("%s not found and KBPLAN_REQUIRE_PEERS is set: apt-get install -y %s", name, name)
+	if os.Getenv(require) != "" {
+		t.Fatalf("%s not found and %s is set: apt-get install -y %s", candidates[len(candidates)-1], require, pkg)
 	}
-	t.Skipf("%s not installed; this test compares with it or builds its fixtures with it", name)
+	t.Skipf("%s not installed (apt-get install -y %s); this test runs it", candidates[len(candidates)-1], pkg)
 	return ""
 }
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kbplan/kbplan/internal/pkgtest"
 )
 
 // Wine finds Debian's wine64 (not on PATH: dpkg -L wine64). KBPLAN_WINE
@@ -19,19 +21,7 @@ import (
 // set (.ci/run sets it, after installing wine64).
 func Wine(t testing.TB) string {
 	t.Helper()
-	for _, p := range []string{os.Getenv("KBPLAN_WINE"), "/usr/lib/wine/wine64", "wine64"} {
-		if p == "" {
-			continue
-		}
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("KBPLAN_REQUIRE_WINE") != "" {
-		t.Fatal("wine64 not found and KBPLAN_REQUIRE_WINE is set: apt-get install -y wine64")
-	}
-	t.Skip("wine64 not installed (apt-get install -y wine64); the real-client test needs it")
-	return ""
+	return pkgtest.Find(t, "KBPLAN_REQUIRE_WINE", "wine64", os.Getenv("KBPLAN_WINE"), "/usr/lib/wine/wine64", "wine64")
 }
 
 // Prefix is a Wine prefix made for one test.
@@ -159,13 +149,7 @@ func (p *Prefix) Install(exe, name string) {
 // KBPLAN_REQUIRE_WINE is set.
 func Mingw(t testing.TB, src, out string) {
 	t.Helper()
-	cc, err := exec.LookPath("x86_64-w64-mingw32-gcc")
-	if err != nil {
-		if os.Getenv("KBPLAN_REQUIRE_WINE") != "" {
-			t.Fatal("x86_64-w64-mingw32-gcc not found and KBPLAN_REQUIRE_WINE is set: apt-get install -y gcc-mingw-w64-x86-64-win32")
-		}
-		t.Skip("mingw-w64 not installed (apt-get install -y gcc-mingw-w64-x86-64-win32); the stand-ins need it")
-	}
+	cc := pkgtest.Find(t, "KBPLAN_REQUIRE_WINE", "gcc-mingw-w64-x86-64-win32", "x86_64-w64-mingw32-gcc")
 	if b, err := exec.Command(cc, "-O2", "-s", "-o", out, src).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", cc, src, err, b)
 	}
