@@ -419,6 +419,12 @@ type SnapshotJSON struct {
 	Format   string    `json:"format"`
 	Size     int64     `json:"size"`
 	SHA256   string    `json:"sha256"`
+	// What the snapshot was assessed to when it arrived (null for
+	// snapshots stored before schema 2).
+	Build      *int    `json:"build"`
+	Revision   *int    `json:"revision"`
+	PatchLevel *string `json:"patchLevel"`
+	Steps      *int    `json:"steps"`
 }
 
 func (s *Server) hostDetail(ctx context.Context, name string) (HostDetailJSON, error) {
@@ -432,7 +438,8 @@ func (s *Server) hostDetail(ctx context.Context, name string) (HostDetailJSON, e
 	}
 	d := HostDetailJSON{Host: hostJSON(row), Assessment: report.Assessment(a), History: []SnapshotJSON{}}
 	for _, h := range hist {
-		d.History = append(d.History, SnapshotJSON{ID: h.ID, Received: h.Received, Format: h.Format, Size: h.Size, SHA256: h.Digest})
+		d.History = append(d.History, SnapshotJSON{ID: h.ID, Received: h.Received, Format: h.Format, Size: h.Size, SHA256: h.Digest,
+			Build: h.Build, Revision: h.Revision, PatchLevel: h.PatchLevel, Steps: h.Steps})
 	}
 	return d, nil
 }

@@ -287,6 +287,9 @@ func TestReadAPI(t *testing.T) {
 			if code := ts.do(t, "GET", "/api/v1/hosts/"+strings.ToLower(hosts[1].Name), ts.admin, "", nil, &detail); code != http.StatusOK {
 				t.Fatal(code)
 			}
+			if h := detail.History[0]; h.Build == nil || *h.Build != 6003 || h.Steps == nil || *h.Steps != hosts[1].Steps || h.PatchLevel == nil || *h.PatchLevel != "2019-05" {
+				t.Errorf("history row %+v", h)
+			}
 			if detail.Host.Name != hosts[1].Name || len(detail.Assessment.Plan.Steps) != hosts[1].Steps || len(detail.History) != 1 ||
 				detail.Assessment.Plan.Steps[0].KB != "KB4474419" || detail.Assessment.Exposure == nil {
 				t.Errorf("detail %+v", detail.Host)

@@ -18,6 +18,10 @@ type Snapshot struct {
 	Format   string
 	Size     int64
 	Body     []byte // nil in History
+	// The assessment summary when it arrived (schema 2); nil for older
+	// snapshots.
+	Build, Revision, Steps *int
+	PatchLevel             *string
 }
 
 // Host is one host's current row: its newest snapshot, assessed.
@@ -80,8 +84,8 @@ ON CONFLICT (name) DO UPDATE SET display = excluded.display, snapshot = excluded
 WHERE hosts.snapshot <= excluded.snapshot`
 
 const (
-	insertSnapshot = `INSERT INTO snapshots (host, digest, received, format, size, body) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (digest) DO NOTHING RETURNING id`
+	insertSnapshot = `INSERT INTO snapshots (host, digest, received, format, size, body, build, revision, patch_level, steps)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (digest) DO NOTHING RETURNING id`
 	findSnapshot = `SELECT id FROM snapshots WHERE digest = $1`
 )
 
@@ -97,7 +101,7 @@ var pgHostTypes = map[string]string{"name": "text", "display": "text", "updated"
 var addSnapshotPG = func() string {
 	cols := strings.Split(strings.Join(strings.Fields(hostColumns), ""), ",")
 	var vals []string
-	n := 6
+	n := 10
 	for _, c := range cols {
 		if c == "snapshot" {
 			vals = append(vals, "snap.id")
@@ -120,7 +124,7 @@ var addSnapshotPG = func() string {
 // twice is one snapshot: created is false and id is the first one's.
 func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int64, created bool, err error) {
 	if s.Dialect == "postgres" {
-		args := []any{snap.Host, snap.Digest, ms(snap.Received), snap.Format, snap.Size, snap.Body}
+		args := snapshotArgs(snap, h)
 		for i, a := range hostArgs(h) {
 			if i != 2 { // the snapshot column: snap.id
 				args = append(args, a)
@@ -134,7 +138,7 @@ func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int6
 		return id, err == nil, err
 	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.StmtContext(ctx, s.insertSnapshot).QueryRowContext(ctx, snap.Host, snap.Digest, ms(snap.Received), snap.Format, snap.Size, snap.Body).Scan(&id)
+		err := tx.StmtContext(ctx, s.insertSnapshot).QueryRowContext(ctx, snapshotArgs(snap, h)...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			created = false
 			return tx.StmtContext(ctx, s.findSnapshot).QueryRowContext(ctx, snap.Digest).Scan(&id)
@@ -148,6 +152,20 @@ func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int6
 		return err
 	})
 	return id, created, err
+}
+
+// snapshotArgs are insertSnapshot's arguments: the snapshot, and the
+// summary of h it arrived with.
+func snapshotArgs(snap Snapshot, h Host) []any {
+	var rev any
+	if h.Revision >= 0 {
+		rev = h.Revision
+	}
+	var level any
+	if h.PatchLevel != "" {
+		level = h.PatchLevel
+	}
+	return []any{snap.Host, snap.Digest, ms(snap.Received), snap.Format, snap.Size, snap.Body, h.Build, rev, level, h.Steps}
 }
 
 // SetHost rewrites a host's row (a new assessment of the same snapshot,
@@ -317,8 +335,8 @@ func (s *Store) Snapshot(ctx context.Context, id int64) (Snapshot, error) {
 
 // History lists a host's snapshots, newest first, without bodies.
 func (s *Store) History(ctx context.Context, host string, limit int) ([]Snapshot, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, host, digest, received, format, size FROM snapshots WHERE host = $1 ORDER BY id DESC LIMIT $2`,
-		strings.ToLower(host), limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, host, digest, received, format, size, build, revision, patch_level, steps
+		FROM snapshots WHERE host = $1 ORDER BY id DESC LIMIT $2`, strings.ToLower(host), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -327,13 +345,27 @@ func (s *Store) History(ctx context.Context, host string, limit int) ([]Snapshot
 	for rows.Next() {
 		var sn Snapshot
 		var received int64
-		if err := rows.Scan(&sn.ID, &sn.Host, &sn.Digest, &received, &sn.Format, &sn.Size); err != nil {
+		var build, rev, steps sql.NullInt64
+		var level sql.NullString
+		if err := rows.Scan(&sn.ID, &sn.Host, &sn.Digest, &received, &sn.Format, &sn.Size, &build, &rev, &level, &steps); err != nil {
 			return nil, err
 		}
 		sn.Received = fromMS(received)
+		sn.Build, sn.Revision, sn.Steps = nullInt(build), nullInt(rev), nullInt(steps)
+		if level.Valid {
+			sn.PatchLevel = &level.String
+		}
 		out = append(out, sn)
 	}
 	return out, rows.Err()
+}
+
+func nullInt(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	n := int(v.Int64)
+	return &n
 }
 
 // Counts are the store's sizes (/metrics).

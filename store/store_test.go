@@ -297,3 +297,42 @@ func TestSchemaNewer(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestMigrateFromSchema1: a database made by schema 1, with data, is
+// upgraded in place; its old snapshots keep working, with no summary.
+func TestMigrateFromSchema1(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "kbplan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema1, err := os.ReadFile("migrations/sqlite/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{string(schema1),
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)`,
+		`INSERT INTO schema_migrations VALUES (1, 0)`,
+		`INSERT INTO snapshots (host, digest, received, format, size, body) VALUES ('old', 'd1', 0, 'systeminfo', 1, x'00')`} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := store.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	hist, err := s.History(ctx, "old", 10)
+	if err != nil || len(hist) != 1 || hist[0].Build != nil || hist[0].PatchLevel != nil {
+		t.Fatalf("old snapshot after the upgrade: %+v %v", hist, err)
+	}
+	if _, _, err := s.AddSnapshot(ctx, snap("old", "new body", time.Now()), row("old", 6003, "2020-01")); err != nil {
+		t.Fatal(err)
+	}
+	if hist, _ := s.History(ctx, "old", 10); len(hist) != 2 || hist[0].Build == nil || *hist[0].Build != 6003 {
+		t.Errorf("new snapshot: %+v", hist)
+	}
+}
