@@ -21,18 +21,26 @@ const AdminTokenID = "admin"
 // AdminTokenFile is the admin token's file in the data folder.
 const AdminTokenFile = "admin-token"
 
+// ErrAdminTokenExists is EnsureAdminToken refusing to replace the admin
+// token another server (or an earlier data folder) set in the database.
+var ErrAdminTokenExists = errors.New("the database already has an admin token, set by another server or an earlier data folder: start this server with KBPLAN_ADMIN_TOKEN set to that token (servers sharing a database share it), or with --reset-admin-token to replace it")
+
 // EnsureAdminToken sets the admin token: fromEnv (KBPLAN_ADMIN_TOKEN) when
 // given; else the one in DIR/admin-token; else a new one written there
-// (mode 0600). It returns where the token came from, for the log.
-func EnsureAdminToken(ctx context.Context, st *store.Store, dataDir, fromEnv string) (string, error) {
+// (mode 0600), unless the database holds one already and reset is false.
+// It returns where the token came from, for the log.
+func EnsureAdminToken(ctx context.Context, st *store.Store, dataDir, fromEnv string, reset bool) (string, error) {
 	tok, source := strings.TrimSpace(fromEnv), "KBPLAN_ADMIN_TOKEN"
 	path := filepath.Join(dataDir, AdminTokenFile)
 	if tok == "" {
 		b, err := os.ReadFile(path)
 		switch {
-		case err == nil:
+		case err == nil && !reset:
 			tok, source = strings.TrimSpace(string(b)), path
-		case errors.Is(err, fs.ErrNotExist):
+		case err == nil || errors.Is(err, fs.ErrNotExist):
+			if !reset && adminTokenSet(ctx, st) {
+				return "", ErrAdminTokenExists
+			}
 			tok, source = NewToken(), path+" (new)"
 			if err := os.MkdirAll(dataDir, 0o700); err != nil {
 				return "", err
@@ -45,10 +53,23 @@ func EnsureAdminToken(ctx context.Context, st *store.Store, dataDir, fromEnv str
 		}
 	}
 	if len(tok) < 16 {
-		return "", fmt.Errorf("the admin token from %s has %d characters; use at least 16 (a fresh one: delete %s and restart)", source, len(tok), path)
+		return "", fmt.Errorf("the admin token from %s has %d characters; use at least 16 (a fresh one: --reset-admin-token)", source, len(tok))
 	}
 	err := st.PutToken(ctx, store.Token{ID: AdminTokenID, Name: "admin", Role: RoleAdmin, Hash: HashToken(tok), Created: time.Now().UTC()})
 	return source, err
+}
+
+func adminTokenSet(ctx context.Context, st *store.Store) bool {
+	ts, err := st.Tokens(ctx)
+	if err != nil {
+		return false
+	}
+	for _, t := range ts {
+		if t.ID == AdminTokenID && t.Revoked == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func jsonDecoder(w http.ResponseWriter, r *http.Request, limit int64) *json.Decoder {

@@ -52,7 +52,7 @@ func newTestServer(t *testing.T, dialect string) *testServer {
 	f.Now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
 	ctx := context.Background()
 	admin := NewToken()
-	if _, err := EnsureAdminToken(ctx, st, t.TempDir(), admin); err != nil {
+	if _, err := EnsureAdminToken(ctx, st, t.TempDir(), admin, false); err != nil {
 		t.Fatal(err)
 	}
 	ts := &testServer{Server: httptest.NewServer(NewServer(f)), fleet: f, admin: admin}

@@ -65,6 +65,7 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (*fleet.Fleet, 
 func serveCmd(stdout, stderr io.Writer) *cobra.Command {
 	var sf storeFlags
 	var listen, certFile, keyFile string
+	var resetAdmin bool
 	var maxUpload int64
 	cmd := &cobra.Command{
 		Use:   "serve [--data DIR] [--listen ADDR] [--db postgres://...] [--tls-cert FILE --tls-key FILE]",
@@ -73,7 +74,9 @@ func serveCmd(stdout, stderr io.Writer) *cobra.Command {
 embedded SQLite database in ./kbplan-data and listens on 127.0.0.1:8080.
 
 On first start it makes an admin token and writes it to DIR/admin-token
-(KBPLAN_ADMIN_TOKEN sets it instead). Collectors upload with it, or with an
+(KBPLAN_ADMIN_TOKEN sets it instead; servers sharing a PostgreSQL database
+share one admin token: start the others with KBPLAN_ADMIN_TOKEN, or a new
+server refuses to replace it unless given --reset-admin-token). Collectors upload with it, or with an
 enrollment token the admin makes:
 
   curl -H "Authorization: Bearer $(cat kbplan-data/admin-token)" \
@@ -104,7 +107,7 @@ Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`
 				return &ExitError{Code: ExitUsage}
 			}
 			defer fl.Store.Close()
-			source, err := fleet.EnsureAdminToken(ctx, fl.Store, sf.data, os.Getenv("KBPLAN_ADMIN_TOKEN"))
+			source, err := fleet.EnsureAdminToken(ctx, fl.Store, sf.data, os.Getenv("KBPLAN_ADMIN_TOKEN"), resetAdmin)
 			if err != nil {
 				fmt.Fprintln(stderr, "kbplan:", err)
 				return &ExitError{Code: ExitUsage}
@@ -165,6 +168,7 @@ Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`
 	cmd.Flags().StringVar(&certFile, "tls-cert", "", "serve TLS with this certificate `FILE` (PEM)")
 	cmd.Flags().StringVar(&keyFile, "tls-key", "", "the TLS key `FILE` (PEM)")
 	cmd.Flags().Int64Var(&maxUpload, "max-upload", fleet.MaxUpload>>20, "the largest upload, in `MiB`")
+	cmd.Flags().BoolVar(&resetAdmin, "reset-admin-token", false, "make a new admin token in DIR/admin-token, replacing the one in the database")
 	return cmd
 }
 

@@ -341,3 +341,33 @@ func TestServeTLS(t *testing.T) {
 		t.Errorf("--tls-cert alone: %d %s", code, stderr)
 	}
 }
+
+// TestServeAdminTokenShared: a second server on the same database, with a
+// data folder of its own and no KBPLAN_ADMIN_TOKEN, refuses to replace the
+// admin token; --reset-admin-token replaces it.
+func TestServeAdminTokenShared(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	first, second := t.TempDir(), t.TempDir()
+	serve := func(data string, extra ...string) (string, int) {
+		cmd := exec.Command(kbplanBinary(t), append([]string{"serve", "--listen", "127.0.0.1:70000", "--db", dsn, "--data", data}, extra...)...)
+		cmd.Env = os.Environ()
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	serve(first) // makes the token, then cannot listen on port 70000
+	tok, err := os.ReadFile(filepath.Join(first, "admin-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, code := serve(second); code != ExitUsage || !strings.Contains(out, "already has an admin token") {
+		t.Errorf("second server: %d %s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(second, "admin-token")); err == nil {
+		t.Error("the refused server wrote a token")
+	}
+	serve(second, "--reset-admin-token")
+	tok2, err := os.ReadFile(filepath.Join(second, "admin-token"))
+	if err != nil || string(tok2) == string(tok) {
+		t.Errorf("--reset-admin-token: %v", err)
+	}
+}
