@@ -539,7 +539,10 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := NewToken()
-	t := store.Token{ID: tok[4:16], Name: req.Name, Role: req.Role, Hash: HashToken(tok), Created: time.Now().UTC()}
+	// The id is random on its own: no part of the secret is ever shown.
+	id := make([]byte, 6)
+	rand.Read(id)
+	t := store.Token{ID: hex.EncodeToString(id), Name: req.Name, Role: req.Role, Hash: HashToken(tok), Created: time.Now().UTC()}
 	if err := s.Fleet.Store.AddToken(r.Context(), t); err != nil {
 		s.internal(w, err)
 		return
