@@ -141,7 +141,7 @@ func (f *Fleet) Ingest(ctx context.Context, name string, body []byte) (Ingested,
 // Current reads a host's newest snapshot again and assesses it: the full
 // assessment, with plan, findings and exposure, is never stored, only its
 // summary row.
-func (f *Fleet) Current(ctx context.Context, name string) (store.Host, assess.Assessment, error) {
+func (f *Fleet) Current(ctx context.Context, name string, countsOnly bool) (store.Host, assess.Assessment, error) {
 	row, err := f.Store.Host(ctx, name)
 	if err != nil {
 		return row, assess.Assessment{}, err
@@ -154,7 +154,7 @@ func (f *Fleet) Current(ctx context.Context, name string) (store.Host, assess.As
 	if err != nil {
 		return row, assess.Assessment{}, fmt.Errorf("snapshot %d of %s no longer reads: %w", snap.ID, name, err)
 	}
-	return row, f.Assess(h, false), nil
+	return row, f.Assess(h, countsOnly), nil
 }
 
 // Reassess recomputes the rows assessed with other data than this

@@ -427,8 +427,8 @@ type SnapshotJSON struct {
 	Steps      *int    `json:"steps"`
 }
 
-func (s *Server) hostDetail(ctx context.Context, name string) (HostDetailJSON, error) {
-	row, a, err := s.Fleet.Current(ctx, name)
+func (s *Server) hostDetail(ctx context.Context, name string, countsOnly bool) (HostDetailJSON, error) {
+	row, a, err := s.Fleet.Current(ctx, name, countsOnly)
 	if err != nil {
 		return HostDetailJSON{}, err
 	}
@@ -445,7 +445,16 @@ func (s *Server) hostDetail(ctx context.Context, name string) (HostDetailJSON, e
 }
 
 func (s *Server) getHost(w http.ResponseWriter, r *http.Request) {
-	d, err := s.hostDetail(r.Context(), r.PathValue("name"))
+	var countsOnly bool
+	switch r.URL.Query().Get("exposure") {
+	case "", "full":
+	case "counts":
+		countsOnly = true
+	default:
+		fail(w, http.StatusBadRequest, "exposure=%q: expected full (every CVE, the default) or counts", r.URL.Query().Get("exposure"))
+		return
+	}
+	d, err := s.hostDetail(r.Context(), r.PathValue("name"), countsOnly)
 	if errors.Is(err, store.ErrNotFound) {
 		fail(w, http.StatusNotFound, "no host %q in the fleet", r.PathValue("name"))
 		return

@@ -294,6 +294,17 @@ func TestReadAPI(t *testing.T) {
 				detail.Assessment.Plan.Steps[0].KB != "KB4474419" || detail.Assessment.Exposure == nil {
 				t.Errorf("detail %+v", detail.Host)
 			}
+			var small HostDetailJSON
+			ts.do(t, "GET", "/api/v1/hosts/"+strings.ToLower(hosts[1].Name)+"?exposure=counts", ts.admin, "", nil, &small)
+			if e := small.Assessment.Exposure; e == nil || len(e.Open) != 0 || e.Counts.Open != hosts[1].CVEsOpen || e.Counts.OpenCritical != hosts[1].CVEsCritical {
+				t.Errorf("exposure=counts: %+v", small.Assessment.Exposure)
+			}
+			if e := detail.Assessment.Exposure; len(e.Open) != e.Counts.Open || e.Counts.Open != hosts[1].CVEsOpen {
+				t.Errorf("full exposure: %d listed, counts %+v, row %d", len(e.Open), e.Counts, hosts[1].CVEsOpen)
+			}
+			if code := ts.do(t, "GET", "/api/v1/hosts/"+strings.ToLower(hosts[1].Name)+"?exposure=some", ts.admin, "", nil, nil); code != http.StatusBadRequest {
+				t.Errorf("exposure=some: %d", code)
+			}
 			var ov OverviewJSON
 			ts.do(t, "GET", "/api/v1/overview", ts.admin, "", nil, &ov)
 			if ov.Hosts != 2 || ov.ByBuild["6002"] != 1 || ov.ByBuild["6003"] != 1 || ov.NoSHA2 != 2 {

@@ -33,6 +33,15 @@ const (
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"inc": func(i int) int { return i + 1 },
 	"top": func(l []report.ExposedJSON, n int) []report.ExposedJSON { return l[:min(n, len(l))] },
+	// numbered is steps[from:to] with their plan numbers: a long plan shows
+	// its first steps and folds the rest.
+	"numbered": func(steps []report.StepJSON, from, to int) []numberedStep {
+		var out []numberedStep
+		for i := from; i < min(to, len(steps)); i++ {
+			out = append(out, numberedStep{N: i + 1, Step: steps[i]})
+		}
+		return out
+	},
 }).ParseFS(webFS, "web/*.tmpl"))
 
 // page is what every template gets.
@@ -57,6 +66,11 @@ type page struct {
 }
 
 type option struct{ Value, Label string }
+
+type numberedStep struct {
+	N    int
+	Step report.StepJSON
+}
 
 type column struct {
 	Label, Href string
@@ -332,7 +346,7 @@ func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request, p page) {
 }
 
 func (s *Server) hostPage(w http.ResponseWriter, r *http.Request, p page) {
-	d, err := s.hostDetail(r.Context(), r.PathValue("name"))
+	d, err := s.hostDetail(r.Context(), r.PathValue("name"), false)
 	if errors.Is(err, store.ErrNotFound) {
 		p.Title = "No such host"
 		w.WriteHeader(http.StatusNotFound)

@@ -23,9 +23,19 @@ type AssessmentJSON struct {
 
 // ExposureJSON lists the CVEs a host stays exposed to (docs/json.md).
 type ExposureJSON struct {
-	Index     string        `json:"index"`
-	Open      []ExposedJSON `json:"open"`
-	Unfixable []ExposedJSON `json:"unfixable"`
+	Index     string             `json:"index"`
+	Counts    ExposureCountsJSON `json:"counts"`
+	Open      []ExposedJSON      `json:"open"`
+	Unfixable []ExposedJSON      `json:"unfixable"`
+}
+
+// ExposureCountsJSON sums up the lists (and is all there is when they were
+// left out: the fleet API's ?exposure=counts).
+type ExposureCountsJSON struct {
+	Open          int `json:"open"`
+	OpenCritical  int `json:"openCritical"`
+	OpenExploited int `json:"openExploited"`
+	Unfixable     int `json:"unfixable"`
 }
 
 // ExposedJSON is one CVE on a host.
@@ -115,7 +125,9 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 		j.PatchLevel = str(a.PatchLevel.YearMonth())
 	}
 	if e := a.Exposure; e != nil {
-		j.Exposure = &ExposureJSON{Index: e.Index, Open: exposed(e.Open), Unfixable: exposed(e.Unfixable)}
+		c := e.Counts
+		j.Exposure = &ExposureJSON{Index: e.Index, Open: exposed(e.Open), Unfixable: exposed(e.Unfixable),
+			Counts: ExposureCountsJSON{Open: c.Open, OpenCritical: c.OpenCritical, OpenExploited: c.OpenExploited, Unfixable: c.Unfixable}}
 	}
 	for _, f := range a.Findings {
 		j.Findings = append(j.Findings, FindingJSON{ID: f.ID, Severity: string(f.Severity), Message: f.Message, Fact: f.Fact})
