@@ -341,12 +341,7 @@ func (s *Server) getHosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hosts, total, err := s.Fleet.Store.Hosts(r.Context(), q)
-	if err != nil {
-		if strings.HasPrefix(err.Error(), "filter") || strings.HasPrefix(err.Error(), "sort") {
-			fail(w, http.StatusBadRequest, "%v", err)
-			return
-		}
-		s.internal(w, err)
+	if s.queryFailed(w, err) {
 		return
 	}
 	out := make([]HostJSON, len(hosts))
@@ -355,6 +350,21 @@ func (s *Server) getHosts(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
 	writeJSON(w, http.StatusOK, out)
+}
+
+// queryFailed answers a failed host query: 400 for the caller's mistake,
+// 500 for the database's. It reports whether err was one.
+func (s *Server) queryFailed(w http.ResponseWriter, err error) bool {
+	var qe *store.QueryError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &qe):
+		fail(w, http.StatusBadRequest, "%v", err)
+	default:
+		s.internal(w, err)
+	}
+	return true
 }
 
 func (s *Server) internal(w http.ResponseWriter, err error) {
@@ -373,8 +383,7 @@ func (s *Server) getHostsCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hosts, _, err := s.Fleet.Store.Hosts(r.Context(), q)
-	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
+	if s.queryFailed(w, err) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

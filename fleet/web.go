@@ -289,8 +289,13 @@ func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request, p page) {
 	}
 	q.Limit = pageSize
 	hosts, total, err := s.Fleet.Store.Hosts(r.Context(), q)
-	if err != nil {
+	var qe *store.QueryError
+	if errors.As(err, &qe) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
 		return
 	}
 	p.Title, p.Page, p.Hosts, p.Total, p.Query = "Hosts", "hosts", hosts, total, q
@@ -348,8 +353,6 @@ func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request, p page) {
 func (s *Server) hostPage(w http.ResponseWriter, r *http.Request, p page) {
 	d, err := s.hostDetail(r.Context(), r.PathValue("name"), false)
 	if errors.Is(err, store.ErrNotFound) {
-		p.Title = "No such host"
-		w.WriteHeader(http.StatusNotFound)
 		http.Error(w, fmt.Sprintf("no host %q in the fleet", r.PathValue("name")), http.StatusNotFound)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -210,6 +211,21 @@ var filters = map[string]string{
 	"out-of-scope":   "in_scope = 0",
 }
 
+// QueryError is a Query the store refuses (an unknown filter or sort): the
+// caller's mistake, not the database's.
+type QueryError struct{ msg string }
+
+func (e *QueryError) Error() string { return e.msg }
+
+func sortNames() []string {
+	var out []string
+	for k := range SortColumns {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Filters lists the Query.Filter names.
 func Filters() []string {
 	return []string{"no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope"}
@@ -229,7 +245,7 @@ func (q Query) where() (string, []any, error) {
 	if q.Filter != "" {
 		c, ok := filters[q.Filter]
 		if !ok {
-			return "", nil, fmt.Errorf("filter %q: expected one of %s", q.Filter, strings.Join(Filters(), ", "))
+			return "", nil, &QueryError{fmt.Sprintf("filter %q: expected one of %s", q.Filter, strings.Join(Filters(), ", "))}
 		}
 		conds = append(conds, c)
 	}
@@ -256,7 +272,7 @@ func (s *Store) Hosts(ctx context.Context, q Query) (hosts []Host, total int, er
 	if q.Sort != "" {
 		c, ok := SortColumns[q.Sort]
 		if !ok {
-			return nil, 0, fmt.Errorf("sort %q: not a column", q.Sort)
+			return nil, 0, &QueryError{fmt.Sprintf("sort %q: expected one of %s", q.Sort, strings.Join(sortNames(), ", "))}
 		}
 		col = c
 	}
