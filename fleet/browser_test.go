@@ -68,6 +68,34 @@ func TestBrowser(t *testing.T) {
 			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
 		})
 	}
+	// a11y is a small accessibility audit of the page shown: every form
+	// control has a label, every image and chart a text alternative, the
+	// page a language, one h1, and every table header a scope.
+	a11y := func(page string) {
+		t.Helper()
+		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+			const p = [];
+			for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+				if (!(el.id && document.querySelector('label[for="' + el.id + '"]')) && !el.getAttribute('aria-label')) p.push('unlabelled ' + el.outerHTML.slice(0, 80));
+			}
+			for (const el of document.querySelectorAll('img, svg')) {
+				if (!el.getAttribute('alt') && !el.getAttribute('aria-label')) p.push('no text alternative: ' + el.outerHTML.slice(0, 80));
+			}
+			for (const el of document.querySelectorAll('th')) {
+				if (!el.getAttribute('scope')) p.push('th without scope: ' + el.textContent);
+			}
+			if (!document.documentElement.lang) p.push('no lang');
+			if (document.querySelectorAll('h1').length !== 1) p.push(document.querySelectorAll('h1').length + ' h1');
+			if (!document.querySelector('main')) p.push('no main');
+			return p;
+		})()`))
+		if err != nil {
+			t.Fatalf("%s: audit: %v", page, err)
+		}
+		for _, p := range problems {
+			t.Errorf("%s: %s", page, p)
+		}
+	}
 	text := func(step string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
@@ -93,13 +121,16 @@ func TestBrowser(t *testing.T) {
 	}
 	do("login", chromedp.Navigate(ts.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("user")), // sent to the login form
-		shot("01-login"),
+		shot("01-login"))
+	a11y("login")
+	do("login",
 		chromedp.SendKeys(chromedp.ID("user"), "ann"),
 		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
 		chromedp.Submit(chromedp.ID("password")),
 		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Fleet overview"]`)),
 		shot("02-overview"))
 	overview := text("overview")
+	a11y("overview")
 	do("host list", chromedp.Click(chromedp.Search(`//nav//a[text()="Hosts"]`)))
 	waitURL("host list", "/hosts")
 	do("host list", chromedp.WaitVisible(chromedp.Search(`//h1[text()="Hosts"]`)))
@@ -111,16 +142,19 @@ func TestBrowser(t *testing.T) {
 	do("filtered list", chromedp.WaitVisible(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)),
 		shot("03-hosts"))
 	hostList := text("hosts")
+	a11y("hosts")
 	do("host", chromedp.Click(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)))
 	waitURL("host", "/hosts/sql-nosha2")
 	do("host", chromedp.WaitVisible(chromedp.Search(`//h2[starts-with(text(),"Plan")]`)),
 		shot("04-host"))
 	hostPage := text("host")
+	a11y("host")
 	do("export", chromedp.Click(chromedp.Search(`//nav//a[text()="Export"]`)))
 	waitURL("export", "/export")
 	do("export", chromedp.WaitVisible(chromedp.Search(`//h1[text()="Export"]`)),
 		shot("05-export"))
 	exportPage := text("export")
+	a11y("export")
 	for _, c := range []struct{ page, text, want string }{
 		{"overview", overview, "without SHA-2 support"},
 		{"overview", overview, "Hosts by build"},
