@@ -34,6 +34,7 @@ type Server struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	tokens  tokenCache
+	logins  loginLimiter
 }
 
 // tokenTTL is how long a server trusts a token it looked up: uploads

@@ -486,3 +486,27 @@ func TestLoginRedirectStaysOnSite(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginLimit: five wrong passwords for a user from one address, and
+// the sixth try is refused even with the right password; other users, and
+// the same user after the window, are not.
+func TestLoginLimit(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	c := browser(t)
+	for i := 0; i < 5; i++ {
+		if code := login(t, c, ts.URL, "ann", "wrong password!"); code != http.StatusUnauthorized {
+			t.Fatalf("try %d: %d", i+1, code)
+		}
+	}
+	if code := login(t, c, ts.URL, "ann", "correct horse battery"); code != http.StatusTooManyRequests {
+		t.Errorf("sixth try: %d, want 429", code)
+	}
+	if code := login(t, c, ts.URL, "root", "correct horse battery"); code != http.StatusSeeOther {
+		t.Errorf("another user: %d", code)
+	}
+	srv := ts.Config.Handler.(*Server)
+	later := time.Now().Add(loginWindow + time.Minute)
+	if blocked, _ := srv.logins.blocked("127.0.0.1\x00ann", later); blocked {
+		t.Error("still blocked after the window")
+	}
+}

@@ -165,16 +165,25 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, pass := r.PostForm.Get("user"), r.PostForm.Get("password")
+	key, now := loginKey(r, name), time.Now()
+	if blocked, until := s.logins.blocked(key, now); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
+		s.Fleet.Log.Warn("login refused: too many failures", "user", name, "remote", r.RemoteAddr)
+		s.loginForm(w, http.StatusTooManyRequests, fmt.Sprintf("Too many wrong passwords: try again after %s.", until.UTC().Format("15:04 UTC")))
+		return
+	}
 	u, err := s.Fleet.Store.User(r.Context(), name)
 	hash := dummyHash
 	if err == nil {
 		hash = []byte(u.Password)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil || err != nil {
+		s.logins.failed(key, now)
 		s.Fleet.Log.Warn("login failed", "user", name, "remote", r.RemoteAddr)
 		s.loginForm(w, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
+	s.logins.succeeded(key)
 	tok := NewToken()
 	se := store.Session{Hash: HashToken(tok), User: u.Name, CSRF: NewToken(), Expires: time.Now().Add(sessionTTL)}
 	// Sessions that were never logged out expire in the table: drop them
