@@ -553,20 +553,37 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "role %q: tokens made through the API are enrollment tokens (role enroll); the admin token is set with KBPLAN_ADMIN_TOKEN", req.Role)
 		return
 	}
-	if strings.TrimSpace(req.Name) == "" || len(req.Name) > 100 {
-		fail(w, http.StatusBadRequest, "name: 1 to 100 characters, to tell the token apart (a site, a team)")
+	if err := checkTokenName(req.Name); err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
 		return
+	}
+	t, tok, err := AddEnrollToken(r.Context(), s.Fleet.Store, req.Name)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, Token: tok})
+}
+
+func checkTokenName(name string) error {
+	if strings.TrimSpace(name) == "" || len(name) > 100 {
+		return fmt.Errorf("token name: 1 to 100 characters, to tell the token apart (a site, a team)")
+	}
+	return nil
+}
+
+// AddEnrollToken makes an enrollment token named name; it returns the row
+// and the token, which is never stored.
+func AddEnrollToken(ctx context.Context, st *store.Store, name string) (store.Token, string, error) {
+	if err := checkTokenName(name); err != nil {
+		return store.Token{}, "", err
 	}
 	tok := NewToken()
 	// The id is random on its own: no part of the secret is ever shown.
 	id := make([]byte, 6)
 	rand.Read(id)
-	t := store.Token{ID: hex.EncodeToString(id), Name: req.Name, Role: req.Role, Hash: HashToken(tok), Created: time.Now().UTC()}
-	if err := s.Fleet.Store.AddToken(r.Context(), t); err != nil {
-		s.internal(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, Token: tok})
+	t := store.Token{ID: hex.EncodeToString(id), Name: name, Role: RoleEnroll, Hash: HashToken(tok), Created: time.Now().UTC()}
+	return t, tok, st.AddToken(ctx, t)
 }
 
 func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) {

@@ -278,7 +278,7 @@ never shows in the process list or the shell history.`,
 	}
 	uf.add(user)
 	user.Flags().StringVar(&role, "role", fleet.RoleViewer, "viewer (read only) or admin")
-	cmd.AddCommand(imp, user)
+	cmd.AddCommand(imp, user, tokenCmd(stdout, stderr))
 	return cmd
 }
 
@@ -332,4 +332,75 @@ func importBody(p string, isDir bool) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+func tokenCmd(stdout, stderr io.Writer) *cobra.Command {
+	var sf storeFlags
+	cmd := &cobra.Command{
+		Use:   "token add NAME | token list | token revoke ID",
+		Short: "Make, list or revoke enrollment tokens in the fleet database, offline",
+		Long: `token works on the database directly, as POST/GET/DELETE /api/v1/tokens do
+through the server: "add" prints a new enrollment token (role enroll: it may
+upload inventories, nothing else) once; "list" shows every token without it;
+"revoke" stops one (servers that looked it up in the last 5 seconds accept it
+until then).`,
+		Example: `  kbplan fleet token add "plant A"
+  kbplan fleet token list
+  kbplan fleet token revoke 3f2a9c01b7de`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			usage := func() error {
+				fmt.Fprintln(stderr, "kbplan: fleet token: expected add NAME, list, or revoke ID")
+				return &ExitError{Code: ExitUsage}
+			}
+			if (args[0] == "list") != (len(args) == 1) {
+				return usage()
+			}
+			ctx := context.Background()
+			fl, err := sf.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			defer fl.Store.Close()
+			switch args[0] {
+			case "add":
+				tj, tok, err := fleet.AddEnrollToken(ctx, fl.Store, args[1])
+				if err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					return &ExitError{Code: ExitUsage}
+				}
+				fmt.Fprintf(stdout, "%s\n", tok)
+				fmt.Fprintf(stderr, "kbplan: enrollment token %s (%s) saved; it is shown only now\n", tj.ID, tj.Name)
+			case "list":
+				ts, err := fl.Store.Tokens(ctx)
+				if err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					return &ExitError{Code: ExitFailure}
+				}
+				for _, t := range ts {
+					state := "valid"
+					if t.Revoked != nil {
+						state = "revoked " + t.Revoked.Format(time.RFC3339)
+					}
+					fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Name, t.Created.Format(time.RFC3339), state)
+				}
+			case "revoke":
+				if args[1] == fleet.AdminTokenID {
+					fmt.Fprintln(stderr, "kbplan: the admin token is replaced, not revoked: kbplan serve --reset-admin-token")
+					return &ExitError{Code: ExitUsage}
+				}
+				if err := fl.Store.RevokeToken(ctx, args[1], time.Now()); err != nil {
+					fmt.Fprintf(stderr, "kbplan: token %s: %v\n", args[1], err)
+					return &ExitError{Code: ExitUsage}
+				}
+				fmt.Fprintf(stdout, "token %s revoked\n", args[1])
+			default:
+				return usage()
+			}
+			return nil
+		},
+	}
+	sf.add(cmd)
+	return cmd
 }

@@ -273,6 +273,25 @@ func TestFleetImportAndUser(t *testing.T) {
 	if out, stderr, code := run(t, "correct horse battery\n", "fleet", "user", "add", "ann", "--role", "viewer", "--data", data); code != ExitOK || !strings.Contains(out, "user ann (viewer) saved") {
 		t.Errorf("user add: %d %s %s", code, out, stderr)
 	}
+	// Tokens, offline: add prints it once; list never shows it; revoke.
+	tok, stderr, code := run(t, "", "fleet", "token", "add", "plant A", "--data", data)
+	if code != ExitOK || !strings.HasPrefix(tok, "kbp_") || !strings.Contains(stderr, "shown only now") {
+		t.Fatalf("token add: %d %q %s", code, tok, stderr)
+	}
+	list, _, _ := run(t, "", "fleet", "token", "list", "--data", data)
+	id, _, _ := strings.Cut(list, "\t")
+	if !strings.Contains(list, "enroll\tplant A") || strings.Contains(list, strings.TrimSpace(tok)) {
+		t.Errorf("token list: %s", list)
+	}
+	if out, _, code := run(t, "", "fleet", "token", "revoke", id, "--data", data); code != ExitOK || !strings.Contains(out, "revoked") {
+		t.Errorf("revoke: %d %s", code, out)
+	}
+	if _, stderr, code := run(t, "", "fleet", "token", "revoke", id, "--data", data); code != ExitUsage || !strings.Contains(stderr, "not found") {
+		t.Errorf("second revoke: %d %s", code, stderr)
+	}
+	if _, _, code := run(t, "", "fleet", "token", "add", "--data", data); code != ExitUsage {
+		t.Errorf("token add without a name: %d", code)
+	}
 	if _, stderr, code := run(t, "", "serve", "--db", "mysql://x", "--data", data); code != ExitUsage || !strings.Contains(stderr, "expected postgres://") {
 		t.Errorf("serve --db mysql: %d %s", code, stderr)
 	}
