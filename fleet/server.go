@@ -314,9 +314,9 @@ func hostJSON(h store.Host) HostJSON {
 
 // query reads the host-list parameters: q, build, filter, sort, desc,
 // limit, offset.
-func query(r *http.Request) (store.Query, error) {
+func query(r *http.Request, now time.Time) (store.Query, error) {
 	v := r.URL.Query()
-	q := store.Query{Search: v.Get("q"), Filter: v.Get("filter"), Sort: v.Get("sort"), Desc: v.Get("desc") == "1" || v.Get("desc") == "true"}
+	q := store.Query{Now: now, Search: v.Get("q"), Filter: v.Get("filter"), Sort: v.Get("sort"), Desc: v.Get("desc") == "1" || v.Get("desc") == "true"}
 	for _, p := range []struct {
 		name string
 		to   *int
@@ -336,7 +336,7 @@ func query(r *http.Request) (store.Query, error) {
 }
 
 func (s *Server) getHosts(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r)
+	q, err := query(r, s.Fleet.Now())
 	if err != nil {
 		fail(w, http.StatusBadRequest, "%v", err)
 		return
@@ -378,7 +378,7 @@ var CSVColumns = []string{"hostname", "product", "architecture", "build", "revis
 	"critical_findings", "sha2", "ssu_current", "esu_prepared", "reboot_pending", "cves_open", "cves_critical", "cves_exploited", "in_scope", "snapshot", "updated"}
 
 func (s *Server) getHostsCSV(w http.ResponseWriter, r *http.Request) {
-	q, err := query(r)
+	q, err := query(r, s.Fleet.Now())
 	if err != nil {
 		fail(w, http.StatusBadRequest, "%v", err)
 		return
@@ -484,6 +484,7 @@ type OverviewJSON struct {
 	SSUOld        int            `json:"ssuOld"`
 	ESUUnprepared int            `json:"esuUnprepared"`
 	RebootPending int            `json:"rebootPending"`
+	Stale         int            `json:"stale"` // no upload for 30 days
 	Exposed       int            `json:"exposedHosts"`
 	CVEsOpen      int            `json:"cvesOpen"`
 	CVEsCritical  int            `json:"cvesCritical"`
@@ -494,7 +495,7 @@ type OverviewJSON struct {
 
 func overviewJSON(o store.Overview) OverviewJSON {
 	j := OverviewJSON{Hosts: o.Hosts, InScope: o.InScope, NoSHA2: o.NoSHA2, SSUOld: o.SSUOld, ESUUnprepared: o.ESUUnprepared,
-		RebootPending: o.RebootPending, Exposed: o.Exposed, CVEsOpen: o.CVEsOpen, CVEsCritical: o.CVEsCritical, CVEsExploited: o.CVEsExploited,
+		RebootPending: o.RebootPending, Stale: o.Stale, Exposed: o.Exposed, CVEsOpen: o.CVEsOpen, CVEsCritical: o.CVEsCritical, CVEsExploited: o.CVEsExploited,
 		ByBuild: map[string]int{}, ByPatchLevel: map[string]int{}}
 	for _, c := range o.ByBuild {
 		j.ByBuild[c.Key] = c.N
@@ -506,7 +507,7 @@ func overviewJSON(o store.Overview) OverviewJSON {
 }
 
 func (s *Server) getOverview(w http.ResponseWriter, r *http.Request) {
-	o, err := s.Fleet.Store.Overview(r.Context())
+	o, err := s.Fleet.Store.Overview(r.Context(), s.Fleet.Now())
 	if err != nil {
 		s.internal(w, err)
 		return

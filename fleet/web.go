@@ -225,7 +225,7 @@ var buildMeaning = map[string]string{
 }
 
 func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, p page) {
-	o, err := s.Fleet.Store.Overview(r.Context())
+	o, err := s.Fleet.Store.Overview(r.Context(), s.Fleet.Now())
 	if err != nil {
 		s.internal(w, err)
 		return
@@ -280,6 +280,7 @@ func monthBars(levels []store.Count) []bar {
 var filterLabels = map[string]string{
 	"no-sha2": "without SHA-2 support", "ssu-old": "behind on the servicing stack", "esu-unprepared": "without ESU preparation",
 	"reboot-pending": "waiting for a restart", "exposed": "with open CVEs", "out-of-scope": "not NT 6.0",
+	"stale": "no upload for 30 days",
 }
 
 var listColumns = []struct {
@@ -291,7 +292,7 @@ var listColumns = []struct {
 }
 
 func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request, p page) {
-	q, err := query(r)
+	q, err := query(r, s.Fleet.Now())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

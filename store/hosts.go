@@ -187,10 +187,11 @@ func (s *Store) Host(ctx context.Context, name string) (Host, error) {
 
 // Query selects hosts for the list and the API.
 type Query struct {
-	Search string // part of the name
-	Build  int    // 0: any
-	Filter string // "", "no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope"
-	Sort   string // a column of SortColumns; "" is name
+	Search string    // part of the name
+	Build  int       // 0: any
+	Filter string    // "", "no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope", "stale"
+	Now    time.Time // for "stale"; zero is time.Now()
+	Sort   string    // a column of SortColumns; "" is name
 	Desc   bool
 	Limit  int // 0: all
 	Offset int
@@ -226,9 +227,13 @@ func sortNames() []string {
 	return out
 }
 
+// StaleAfter is how long a host may go without an upload before the fleet
+// calls it stale: collectors that run weekly or monthly have stopped.
+const StaleAfter = 30 * 24 * time.Hour
+
 // Filters lists the Query.Filter names.
 func Filters() []string {
-	return []string{"no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope"}
+	return []string{"no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope", "stale"}
 }
 
 func (q Query) where() (string, []any, error) {
@@ -242,7 +247,14 @@ func (q Query) where() (string, []any, error) {
 		args = append(args, q.Build)
 		conds = append(conds, fmt.Sprintf("build = $%d", len(args)))
 	}
-	if q.Filter != "" {
+	if q.Filter == "stale" {
+		now := q.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		args = append(args, ms(now.Add(-StaleAfter)))
+		conds = append(conds, fmt.Sprintf("updated < $%d", len(args)))
+	} else if q.Filter != "" {
 		c, ok := filters[q.Filter]
 		if !ok {
 			return "", nil, &QueryError{fmt.Sprintf("filter %q: expected one of %s", q.Filter, strings.Join(Filters(), ", "))}

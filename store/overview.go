@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Overview is the fleet at a glance, computed in the database (three
 // grouped scans of hosts, whatever the fleet's size).
@@ -16,6 +19,7 @@ type Overview struct {
 	CVEsCritical  int
 	CVEsExploited int
 	StepsTotal    int
+	Stale         int     // no upload for StaleAfter
 	ByBuild       []Count // build number as Key, ascending
 	ByPatchLevel  []Count // YYYY-MM as Key ("" = none), ascending
 }
@@ -26,8 +30,8 @@ type Count struct {
 	N   int
 }
 
-// Overview computes the fleet overview.
-func (s *Store) Overview(ctx context.Context) (Overview, error) {
+// Overview computes the fleet overview as of now.
+func (s *Store) Overview(ctx context.Context, now time.Time) (Overview, error) {
 	var o Overview
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
 		COALESCE(SUM(in_scope), 0),
@@ -37,9 +41,10 @@ func (s *Store) Overview(ctx context.Context) (Overview, error) {
 		COALESCE(SUM(reboot_pending), 0),
 		COALESCE(SUM(CASE WHEN cves_open > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(cves_open), 0), COALESCE(SUM(cves_critical), 0), COALESCE(SUM(cves_exploited), 0),
-		COALESCE(SUM(steps), 0)
-		FROM hosts`).Scan(&o.Hosts, &o.InScope, &o.NoSHA2, &o.SSUOld, &o.ESUUnprepared, &o.RebootPending,
-		&o.Exposed, &o.CVEsOpen, &o.CVEsCritical, &o.CVEsExploited, &o.StepsTotal)
+		COALESCE(SUM(steps), 0),
+		COALESCE(SUM(CASE WHEN updated < $1 THEN 1 ELSE 0 END), 0)
+		FROM hosts`, ms(now.Add(-StaleAfter))).Scan(&o.Hosts, &o.InScope, &o.NoSHA2, &o.SSUOld, &o.ESUUnprepared, &o.RebootPending,
+		&o.Exposed, &o.CVEsOpen, &o.CVEsCritical, &o.CVEsExploited, &o.StepsTotal, &o.Stale)
 	if err != nil {
 		return o, err
 	}

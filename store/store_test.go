@@ -122,6 +122,8 @@ func TestQueryAndOverview(t *testing.T) {
 				{store.Query{Filter: "out-of-scope"}, "win7"},
 				{store.Query{Sort: "build", Limit: 2}, "sql_100% web-02"},
 				{store.Query{Sort: "build", Limit: 2, Offset: 2}, "web-01 win7"},
+				{store.Query{Filter: "stale", Now: time.Unix(1, 0).Add(store.StaleAfter)}, ""},
+				{store.Query{Filter: "stale", Now: time.Unix(1, 0).Add(store.StaleAfter + time.Second)}, "sql_100% web-01 web-02 win7"},
 			}
 			for _, tt := range tests {
 				hs, total, err := s.Hosts(ctx, tt.q)
@@ -148,13 +150,13 @@ func TestQueryAndOverview(t *testing.T) {
 			if _, _, err := s.Hosts(ctx, store.Query{Sort: "name; DROP TABLE hosts"}); err == nil {
 				t.Error("bad sort accepted")
 			}
-			ov, err := s.Overview(ctx)
+			ov, err := s.Overview(ctx, time.Unix(2, 0).Add(store.StaleAfter+time.Hour))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := fmt.Sprintf("%d %d sha2:%d ssu:%d esu:%d reboot:%d exposed:%d cves:%d/%d/%d builds:%v levels:%v",
-				ov.Hosts, ov.InScope, ov.NoSHA2, ov.SSUOld, ov.ESUUnprepared, ov.RebootPending, ov.Exposed, ov.CVEsOpen, ov.CVEsCritical, ov.CVEsExploited, ov.ByBuild, ov.ByPatchLevel)
-			want := "4 3 sha2:2 ssu:2 esu:2 reboot:1 exposed:2 cves:50/7/3 builds:[{6002 2} {6003 1} {7601 1}] levels:[{ 2} {2019-01 1} {2020-01 1}]"
+			got := fmt.Sprintf("%d %d stale:%d sha2:%d ssu:%d esu:%d reboot:%d exposed:%d cves:%d/%d/%d builds:%v levels:%v",
+				ov.Hosts, ov.InScope, ov.Stale, ov.NoSHA2, ov.SSUOld, ov.ESUUnprepared, ov.RebootPending, ov.Exposed, ov.CVEsOpen, ov.CVEsCritical, ov.CVEsExploited, ov.ByBuild, ov.ByPatchLevel)
+			want := "4 3 stale:4 sha2:2 ssu:2 esu:2 reboot:1 exposed:2 cves:50/7/3 builds:[{6002 2} {6003 1} {7601 1}] levels:[{ 2} {2019-01 1} {2020-01 1}]"
 			if got != want {
 				t.Errorf("overview\n%s\nwant\n%s", got, want)
 			}
