@@ -84,6 +84,7 @@ func NewServer(f *Fleet) *Server {
 	s.route("GET /api/v1/hosts", s.need(canRead, s.getHosts))
 	s.route("GET /api/v1/hosts.csv", s.need(canRead, s.getHostsCSV))
 	s.route("GET /api/v1/hosts/{name}", s.need(canRead, s.getHost))
+	s.route("DELETE /api/v1/hosts/{name}", s.need(isAdmin, s.deleteHost))
 	s.route("GET /api/v1/overview", s.need(canRead, s.getOverview))
 	s.route("GET /api/v1/tokens", s.need(isAdmin, s.getTokens))
 	s.route("POST /api/v1/tokens", s.need(isAdmin, s.postToken))
@@ -474,6 +475,22 @@ func (s *Server) getHost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) deleteHost(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	n, err := s.Fleet.Store.DeleteHost(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		fail(w, http.StatusNotFound, "no host %q in the fleet", name)
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	c := r.Context().Value(callerKey{}).(caller)
+	s.Fleet.Log.Info("host deleted", "host", name, "snapshots", n, "by", c.name)
+	writeJSON(w, http.StatusOK, map[string]any{"host": name, "snapshotsDeleted": n})
 }
 
 // OverviewJSON is GET /api/v1/overview.

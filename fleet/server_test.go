@@ -244,6 +244,25 @@ func TestRolesAndTokens(t *testing.T) {
 			t.Errorf("%s %s: %d, want %d", tt.method, tt.path, code, tt.code)
 		}
 	}
+	// Deleting a decommissioned host takes its history with it; viewers and
+	// collectors may not.
+	if code := ts.do(t, "DELETE", "/api/v1/hosts/win-1eyj4cmp38t", ts.enroll, "", nil, nil); code != http.StatusForbidden {
+		t.Errorf("enroll deletes: %d", code)
+	}
+	var del map[string]any
+	if code := ts.do(t, "DELETE", "/api/v1/hosts/WIN-1EYJ4CMP38T", ts.admin, "", nil, &del); code != http.StatusOK || del["snapshotsDeleted"] != float64(1) {
+		t.Errorf("delete: %d %v", code, del)
+	}
+	if code := ts.do(t, "GET", "/api/v1/hosts/win-1eyj4cmp38t", ts.admin, "", nil, nil); code != http.StatusNotFound {
+		t.Errorf("after delete: %d", code)
+	}
+	if code := ts.do(t, "DELETE", "/api/v1/hosts/win-1eyj4cmp38t", ts.admin, "", nil, nil); code != http.StatusNotFound {
+		t.Errorf("second delete: %d", code)
+	}
+	// Uploading it again brings it back, as a new host.
+	if code := ts.do(t, "POST", "/api/v1/inventories", ts.enroll, "", sysinfo, nil); code != http.StatusCreated {
+		t.Errorf("upload after delete: %d", code)
+	}
 	// Revoking an enrollment token stops it at once.
 	var toks []TokenJSON
 	ts.do(t, "GET", "/api/v1/tokens", ts.admin, "", nil, &toks)

@@ -404,3 +404,26 @@ func (s *Store) Counts(ctx context.Context) (hosts, snapshots int, err error) {
 	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM snapshots`).Scan(&snapshots)
 	return
 }
+
+// DeleteHost removes a host and all its snapshots (a decommissioned
+// machine); it returns how many snapshots went.
+func (s *Store) DeleteHost(ctx context.Context, name string) (int64, error) {
+	key := strings.ToLower(name)
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM hosts WHERE name = $1`, key)
+		if err != nil {
+			return err
+		}
+		if c, _ := r.RowsAffected(); c == 0 {
+			return ErrNotFound
+		}
+		r, err = tx.ExecContext(ctx, `DELETE FROM snapshots WHERE host = $1`, key)
+		if err != nil {
+			return err
+		}
+		n, _ = r.RowsAffected()
+		return nil
+	})
+	return n, err
+}
