@@ -16,9 +16,12 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -389,4 +392,75 @@ func TestServeAdminTokenShared(t *testing.T) {
 	if err != nil || string(tok2) == string(tok) {
 		t.Errorf("--reset-admin-token: %v", err)
 	}
+}
+
+// TestServeSharedDatabase: two servers on one PostgreSQL database are one
+// fleet: an upload to either is read from the other, a token made on one
+// works on the other, a web session made on one is valid on the other.
+func TestServeSharedDatabase(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	a := startServer(t, "--db", dsn, "--data", t.TempDir())
+	b := startServer(t, "--db", dsn, "--data", t.TempDir())
+	if code, body, err := a.upload(systeminfoFor(t, "SHARED-1")); err != nil || code != http.StatusCreated {
+		t.Fatalf("upload to a: %d %s %v", code, body, err)
+	}
+	get := func(s *server, path, token string) (int, string) {
+		req, _ := http.NewRequest("GET", s.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get(b, "/api/v1/hosts/shared-1", "test-admin-token-0123456789"); code != http.StatusOK || !strings.Contains(body, `"hostname": "SHARED-1"`) {
+		t.Errorf("b reads a's upload: %d %.200s", code, body)
+	}
+	req, _ := http.NewRequest("POST", a.url+"/api/v1/tokens", strings.NewReader(`{"name":"site B"}`))
+	req.Header.Set("Authorization", "Bearer test-admin-token-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	up, _ := http.NewRequest("POST", b.url+"/api/v1/inventories", bytes.NewReader(systeminfoFor(t, "SHARED-2")))
+	up.Header.Set("Authorization", "Bearer "+tok.Token)
+	resp, err = http.DefaultClient.Do(up)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("b takes a's enrollment token: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if code, body := get(a, "/api/v1/overview", "test-admin-token-0123456789"); code != http.StatusOK || !strings.Contains(body, `"hosts": 2`) {
+		t.Errorf("a's overview: %d %s", code, body)
+	}
+	// A session made on a is valid on b (cookies are not per port).
+	if _, stderr, code := run(t, "correct horse battery\n", "fleet", "user", "add", "ann", "--db", dsn); code != ExitOK {
+		t.Fatalf("user add: %s", stderr)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = c.Get(a.url + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no csrf field")
+	}
+	resp, err = c.PostForm(a.url+"/login", url.Values{"csrf": {string(m[1])}, "user": {"ann"}, "password": {"correct horse battery"}})
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login on a: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	resp, err = c.Get(b.url + "/hosts")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("b with a's session: %v %v", resp, err)
+	}
+	resp.Body.Close()
 }
