@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -30,19 +31,22 @@ const (
 	pageSize      = 100
 )
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"inc": func(i int) int { return i + 1 },
-	"top": func(l []report.ExposedJSON, n int) []report.ExposedJSON { return l[:min(n, len(l))] },
-	// numbered is steps[from:to] with their plan numbers: a long plan shows
-	// its first steps and folds the rest.
-	"numbered": func(steps []report.StepJSON, from, to int) []numberedStep {
-		var out []numberedStep
-		for i := from; i < min(to, len(steps)); i++ {
-			out = append(out, numberedStep{N: i + 1, Step: steps[i]})
-		}
-		return out
-	},
-}).ParseFS(webFS, "web/*.tmpl"))
+// pages are parsed on first use, not when any kbplan command starts.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"inc": func(i int) int { return i + 1 },
+		"top": func(l []report.ExposedJSON, n int) []report.ExposedJSON { return l[:min(n, len(l))] },
+		// numbered is steps[from:to] with their plan numbers: a long plan shows
+		// its first steps and folds the rest.
+		"numbered": func(steps []report.StepJSON, from, to int) []numberedStep {
+			var out []numberedStep
+			for i := from; i < min(to, len(steps)); i++ {
+				out = append(out, numberedStep{N: i + 1, Step: steps[i]})
+			}
+			return out
+		},
+	}).ParseFS(webFS, "web/*.tmpl"))
+})
 
 // page is what every template gets.
 type page struct {
@@ -107,7 +111,7 @@ func (s *Server) webRoutes() {
 func (s *Server) render(w http.ResponseWriter, code int, name string, p page) {
 	p.DataVersion = s.Fleet.DataVersion()
 	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, name, p); err != nil {
+	if err := pages().ExecuteTemplate(&b, name, p); err != nil {
 		s.Fleet.Log.Error("template", "page", name, "err", err)
 		http.Error(w, "internal error; the server log has it", http.StatusInternalServerError)
 		return
@@ -151,7 +155,12 @@ func (s *Server) loginForm(w http.ResponseWriter, code int, msg string) {
 
 // dummyHash makes a login with an unknown user cost what a wrong password
 // costs, so that timing does not tell which users exist.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("kbplan"), bcrypt.DefaultCost)
+// It is made on first use: a bcrypt hash costs ~60 ms, which every kbplan
+// command would pay at start if it were a package variable.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("kbplan"), bcrypt.DefaultCost)
+	return h
+})
 
 func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8192)
@@ -173,7 +182,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.Fleet.Store.User(r.Context(), name)
-	hash := dummyHash
+	hash := dummyHash()
 	if err == nil {
 		hash = []byte(u.Password)
 	}
