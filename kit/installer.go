@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -21,7 +22,10 @@ var installTemplate string
 //go:embed kbplan-sha256.js
 var hasher []byte
 
-var installCmd = template.Must(template.New(InstallerName).Parse(installTemplate))
+// installCmd is parsed on first use, not when any kbplan command starts.
+var installCmd = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New(InstallerName).Parse(installTemplate))
+})
 
 // Hasher returns kbplan-sha256.js, the SHA-256 for Windows Script Host
 // that install.cmd falls back on (docs/kit.md), with CRLF line ends.
@@ -78,7 +82,7 @@ func Installer(m Manifest) ([]byte, error) {
 		return r
 	}, data.Host.Product)
 	var b bytes.Buffer
-	if err := installCmd.Execute(&b, data); err != nil {
+	if err := installCmd().Execute(&b, data); err != nil {
 		return nil, err
 	}
 	return crlf(b.Bytes()), nil

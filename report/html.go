@@ -3,18 +3,22 @@ package report
 import (
 	"html/template"
 	"io"
+	"sync"
 
 	"github.com/kbplan/kbplan/assess"
 )
 
-var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"deref": func(s *string) string {
-		if s == nil {
-			return "unknown"
-		}
-		return *s
-	},
-}).Parse(`<!doctype html>
+// page is parsed on first use: at package start it would cost every
+// kbplan command its parse time.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Funcs(template.FuncMap{
+		"deref": func(s *string) string {
+			if s == nil {
+				return "unknown"
+			}
+			return *s
+		},
+	}).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>kbplan report{{if eq (len .Hosts) 1}}: {{deref (index .Hosts 0).Host.Hostname}}{{end}}</title>
 <style>
@@ -41,6 +45,7 @@ h2{margin-top:2.5rem;border-bottom:2px solid #ddd}.small{font-size:.9em;color:#5
 {{end}}
 </body></html>
 `))
+})
 
 // WriteHTML writes one self-contained page: a host, or a batch summary
 // followed by every host.
@@ -52,5 +57,5 @@ func WriteHTML(w io.Writer, as []assess.Assessment, asOf string) error {
 	for _, a := range as {
 		data.Hosts = append(data.Hosts, Assessment(a))
 	}
-	return page.Execute(w, data)
+	return page().Execute(w, data)
 }
