@@ -41,7 +41,13 @@ type Prefix struct {
 func New(t testing.TB, native ...string) *Prefix {
 	t.Helper()
 	wine64 := Wine(t)
-	dir := t.TempDir()
+	// Not t.TempDir: Wine's processes write the registry files back as
+	// they exit, after "wineserver -k" returns, and t.TempDir fails a test
+	// whose folder it cannot remove at once.
+	dir, err := os.MkdirTemp("", "kbplan-wine-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	overrides := "mscoree,mshtml=" // no Mono or Gecko installer prompts
 	if len(native) > 0 {
 		// Native first, builtin when the file is Wine's own placeholder.
@@ -51,10 +57,23 @@ func New(t testing.TB, native ...string) *Prefix {
 	p := &Prefix{t: t, wine: wine64, Dir: dir, Drive: filepath.Join(dir, "drive_c"), ctx: ctx,
 		env: append(os.Environ(), "WINEPREFIX="+dir, "WINEDEBUG=-all", "WINEARCH=win64", "WINEDLLOVERRIDES="+overrides, "DISPLAY=")}
 	t.Cleanup(func() {
-		k := exec.Command(p.server(), "-k")
-		k.Env = p.env
-		k.Run()
+		for _, arg := range []string{"-k", "-w"} { // kill, then wait for it to end
+			k := exec.CommandContext(ctx, p.server(), arg)
+			k.Env = p.env
+			k.Run()
+		}
 		cancel()
+		for i := 0; ; i++ {
+			err := os.RemoveAll(dir)
+			if err == nil {
+				break
+			}
+			if i == 20 {
+				t.Logf("leaving the Wine prefix %s: %v", dir, err)
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 	// One wineserver for the whole test, not one per program.
 	server := exec.Command(p.server(), "-p")
