@@ -10,7 +10,7 @@ work=$(mktemp -d)
 export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" DISPLAY=
 trap '"$(dirname "$wine")/wineserver" -k 2>/dev/null || true; rm -rf "$work"' EXIT
 "$wine" wineboot --init >/dev/null 2>&1
-go test ./kit -run TestWriteHasher -count=1 -hasher "$WINEPREFIX/drive_c/kbplan-sha256.js" >/dev/null
+cp kit/kbplan-sha256.js "$WINEPREFIX/drive_c/kbplan-sha256.js"
 head -c $((mib * 1048576)) /dev/urandom > "$WINEPREFIX/drive_c/f.bin"
 start=$(date +%s.%N)
 got=$("$wine" cscript //nologo 'C:\kbplan-sha256.js' 'C:\f.bin' | tr -d '\r')

@@ -2,11 +2,9 @@ package fleet
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,10 +68,4 @@ func adminTokenSet(ctx context.Context, st *store.Store) bool {
 		}
 	}
 	return false
-}
-
-func jsonDecoder(w http.ResponseWriter, r *http.Request, limit int64) *json.Decoder {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	return dec
 }

@@ -3,11 +3,13 @@ package fleet
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"testing/fstest"
 
@@ -54,19 +56,21 @@ func Decode(name string, body []byte) (inventory.Host, error) {
 	if err != nil {
 		return inventory.Host{}, err
 	}
-	// A bundle packed with its folder keeps the files one level down.
-	root := "."
-	if _, ok := fsys[bundle.Manifest]; !ok {
-		for p := range fsys {
-			if path.Base(p) == bundle.Manifest {
-				root = path.Dir(p)
-				break
-			}
-		}
-		if root == "." {
-			return inventory.Host{}, uploadErr("%s: an archive without %s: pack the folder kbplan-collect writes", name, bundle.Manifest)
+	// A bundle packed with its folder keeps the files one level down; of
+	// several manifests, the shallowest (then the first by name) counts.
+	var manifests []string
+	for p := range fsys {
+		if path.Base(p) == bundle.Manifest {
+			manifests = append(manifests, p)
 		}
 	}
+	if len(manifests) == 0 {
+		return inventory.Host{}, uploadErr("%s: an archive without %s: pack the folder kbplan-collect writes", name, bundle.Manifest)
+	}
+	slices.SortFunc(manifests, func(a, b string) int {
+		return cmp.Or(cmp.Compare(strings.Count(a, "/"), strings.Count(b, "/")), cmp.Compare(a, b))
+	})
+	root := path.Dir(manifests[0])
 	sub, err := fs.Sub(fsys, root)
 	if err != nil {
 		return inventory.Host{}, &UploadError{err}

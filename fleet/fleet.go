@@ -162,35 +162,29 @@ func (f *Fleet) Current(ctx context.Context, name string, countsOnly bool) (stor
 // snapshots. It returns how many rows it rewrote.
 func (f *Fleet) Reassess(ctx context.Context) (int, error) {
 	version := f.DataVersion()
-	var todo []store.Host
-	err := f.Store.EachHost(ctx, func(h store.Host) error {
-		if h.Catalog != version {
-			todo = append(todo, h)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
 	n := 0
-	for _, old := range todo {
+	err := f.Store.EachHost(ctx, func(old store.Host) error {
+		if old.Catalog == version {
+			return nil
+		}
 		snap, err := f.Store.Snapshot(ctx, old.Snapshot)
 		if err != nil {
-			return n, err
+			return err
 		}
 		h, err := Decode(fmt.Sprintf("snapshot %d", snap.ID), snap.Body)
 		if err != nil {
 			f.Log.Warn("snapshot no longer reads; row kept", "host", old.Name, "snapshot", snap.ID, "err", err)
-			continue
+			return nil
 		}
 		row := f.Row(f.Assess(h, true), snap.Received)
 		row.Snapshot = snap.ID
 		if err := f.Store.SetHost(ctx, row); err != nil {
-			return n, err
+			return err
 		}
 		n++
-	}
-	return n, nil
+		return nil
+	})
+	return n, err
 }
 
 // Roles a token or a user can have.

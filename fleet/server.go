@@ -127,6 +127,13 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.Encode(v)
 }
 
+// jsonDecoder reads a small JSON request body, refusing unknown fields.
+func jsonDecoder(w http.ResponseWriter, r *http.Request, limit int64) *json.Decoder {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	return dec
+}
+
 func fail(w http.ResponseWriter, code int, format string, args ...any) {
 	writeJSON(w, code, apiError{Error: fmt.Sprintf(format, args...)})
 }

@@ -111,14 +111,3 @@ func TestKitName(t *testing.T) {
 		}
 	}
 }
-
-var hasherOut = flag.String("hasher", "", "write kbplan-sha256.js to this path (bench/hasher.sh)")
-
-func TestWriteHasher(t *testing.T) {
-	if *hasherOut == "" {
-		t.Skip("no -hasher")
-	}
-	if err := os.WriteFile(*hasherOut, Hasher(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}

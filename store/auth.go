@@ -57,20 +57,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (Token, error) {
 
 // Tokens lists every token, revoked ones too.
 func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, hash, created, revoked FROM tokens ORDER BY created, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return collect(ctx, s.db, scanToken, `SELECT id, name, role, hash, created, revoked FROM tokens ORDER BY created, id`)
 }
 
 // RevokeToken revokes a token by id.

@@ -74,9 +74,9 @@ func scanHost(r scanner) (Host, error) {
 	return h, err
 }
 
-// upsertHost writes h unless the row holds a newer snapshot already
+// upsertHostSQL writes h unless the row holds a newer snapshot already
 // (uploads may commit out of order on several servers).
-const upsertHost = `INSERT INTO hosts (` + hostColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+const upsertHostSQL = `INSERT INTO hosts (` + hostColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 ON CONFLICT (name) DO UPDATE SET display = excluded.display, snapshot = excluded.snapshot, updated = excluded.updated, assessed = excluded.assessed,
 	catalog = excluded.catalog, product = excluded.product, architecture = excluded.architecture, build = excluded.build, revision = excluded.revision,
 	patch_level = excluded.patch_level, steps = excluded.steps, reboots = excluded.reboots, findings = excluded.findings, critical = excluded.critical,
@@ -85,21 +85,21 @@ ON CONFLICT (name) DO UPDATE SET display = excluded.display, snapshot = excluded
 WHERE hosts.snapshot <= excluded.snapshot`
 
 const (
-	insertSnapshot = `INSERT INTO snapshots (host, digest, received, format, size, body, build, revision, patch_level, steps)
+	insertSnapshotSQL = `INSERT INTO snapshots (host, digest, received, format, size, body, build, revision, patch_level, steps)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (digest) DO NOTHING RETURNING id`
-	findSnapshot = `SELECT id FROM snapshots WHERE digest = $1`
+	findSnapshotSQL = `SELECT id FROM snapshots WHERE digest = $1`
 )
 
 // pgHostTypes are the hosts columns' PostgreSQL types, for the casts
-// addSnapshotPG needs (INSERT ... SELECT does not type its parameters).
+// addSnapshotPGSQL needs (INSERT ... SELECT does not type its parameters).
 var pgHostTypes = map[string]string{"name": "text", "display": "text", "updated": "bigint", "assessed": "bigint", "catalog": "text",
 	"product": "text", "architecture": "text", "patch_level": "text"}
 
-// addSnapshotPG is AddSnapshot in one PostgreSQL statement, one round
+// addSnapshotPGSQL is AddSnapshot in one PostgreSQL statement, one round
 // trip instead of four (begin, insert, upsert, commit): the snapshot
 // insert and the host upsert in data-modifying CTEs, atomic as any one
 // statement is.
-var addSnapshotPG = func() string {
+var addSnapshotPGSQL = func() string {
 	cols := strings.Split(strings.Join(strings.Fields(hostColumns), ""), ",")
 	var vals []string
 	n := 10
@@ -115,8 +115,8 @@ var addSnapshotPG = func() string {
 		}
 		vals = append(vals, fmt.Sprintf("$%d::%s", n, t))
 	}
-	upsert := upsertHost[strings.Index(upsertHost, "ON CONFLICT"):]
-	return `WITH snap AS (` + insertSnapshot + `), up AS (INSERT INTO hosts (` + hostColumns + `) SELECT ` + strings.Join(vals, ", ") +
+	upsert := upsertHostSQL[strings.Index(upsertHostSQL, "ON CONFLICT"):]
+	return `WITH snap AS (` + insertSnapshotSQL + `), up AS (INSERT INTO hosts (` + hostColumns + `) SELECT ` + strings.Join(vals, ", ") +
 		` FROM snap ` + upsert + `) SELECT id FROM snap`
 }()
 
@@ -155,7 +155,7 @@ func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int6
 	return id, created, err
 }
 
-// snapshotArgs are insertSnapshot's arguments: the snapshot, and the
+// snapshotArgs are insertSnapshotSQL's arguments: the snapshot, and the
 // summary of h it arrived with.
 func snapshotArgs(snap Snapshot, h Host) []any {
 	var rev any
@@ -299,19 +299,8 @@ func (s *Store) Hosts(ctx context.Context, q Query) (hosts []Host, total int, er
 	if q.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d OFFSET %d", q.Limit, max(q.Offset, 0))
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		h, err := scanHost(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		hosts = append(hosts, h)
-	}
-	return hosts, total, rows.Err()
+	hosts, err = collect(ctx, s.db, scanHost, query, args...)
+	return hosts, total, err
 }
 
 // EachHost calls fn for every host, in name order, without holding them
@@ -319,21 +308,9 @@ func (s *Store) Hosts(ctx context.Context, q Query) (hosts []Host, total int, er
 func (s *Store) EachHost(ctx context.Context, fn func(Host) error) error {
 	after := ""
 	for {
-		rows, err := s.db.QueryContext(ctx, `SELECT `+hostColumns+` FROM hosts WHERE name > $1 ORDER BY name LIMIT 500`, after)
+		// A batch is read whole before fn runs: fn may write to the store.
+		batch, err := collect(ctx, s.db, scanHost, `SELECT `+hostColumns+` FROM hosts WHERE name > $1 ORDER BY name LIMIT 500`, after)
 		if err != nil {
-			return err
-		}
-		var batch []Host
-		for rows.Next() {
-			h, err := scanHost(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			batch = append(batch, h)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, h := range batch {
@@ -363,29 +340,22 @@ func (s *Store) Snapshot(ctx context.Context, id int64) (Snapshot, error) {
 
 // History lists a host's snapshots, newest first, without bodies.
 func (s *Store) History(ctx context.Context, host string, limit int) ([]Snapshot, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, host, digest, received, format, size, build, revision, patch_level, steps
+	return collect(ctx, s.db, scanHistory, `SELECT id, host, digest, received, format, size, build, revision, patch_level, steps
 		FROM snapshots WHERE host = $1 ORDER BY id DESC LIMIT $2`, strings.ToLower(host), limit)
-	if err != nil {
-		return nil, err
+}
+
+func scanHistory(r scanner) (Snapshot, error) {
+	var sn Snapshot
+	var received int64
+	var build, rev, steps sql.NullInt64
+	var level sql.NullString
+	err := r.Scan(&sn.ID, &sn.Host, &sn.Digest, &received, &sn.Format, &sn.Size, &build, &rev, &level, &steps)
+	sn.Received = fromMS(received)
+	sn.Build, sn.Revision, sn.Steps = nullInt(build), nullInt(rev), nullInt(steps)
+	if level.Valid {
+		sn.PatchLevel = &level.String
 	}
-	defer rows.Close()
-	var out []Snapshot
-	for rows.Next() {
-		var sn Snapshot
-		var received int64
-		var build, rev, steps sql.NullInt64
-		var level sql.NullString
-		if err := rows.Scan(&sn.ID, &sn.Host, &sn.Digest, &received, &sn.Format, &sn.Size, &build, &rev, &level, &steps); err != nil {
-			return nil, err
-		}
-		sn.Received = fromMS(received)
-		sn.Build, sn.Revision, sn.Steps = nullInt(build), nullInt(rev), nullInt(steps)
-		if level.Valid {
-			sn.PatchLevel = &level.String
-		}
-		out = append(out, sn)
-	}
-	return out, rows.Err()
+	return sn, err
 }
 
 func nullInt(v sql.NullInt64) *int {

@@ -18,7 +18,6 @@ type Overview struct {
 	CVEsOpen      int // sum over hosts
 	CVEsCritical  int
 	CVEsExploited int
-	StepsTotal    int
 	Stale         int     // no upload for StaleAfter
 	ByBuild       []Count // build number as Key, ascending
 	ByPatchLevel  []Count // YYYY-MM as Key ("" = none), ascending
@@ -41,10 +40,9 @@ func (s *Store) Overview(ctx context.Context, now time.Time) (Overview, error) {
 		COALESCE(SUM(reboot_pending), 0),
 		COALESCE(SUM(CASE WHEN cves_open > 0 THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(cves_open), 0), COALESCE(SUM(cves_critical), 0), COALESCE(SUM(cves_exploited), 0),
-		COALESCE(SUM(steps), 0),
 		COALESCE(SUM(CASE WHEN updated < $1 THEN 1 ELSE 0 END), 0)
 		FROM hosts`, ms(now.Add(-StaleAfter))).Scan(&o.Hosts, &o.InScope, &o.NoSHA2, &o.SSUOld, &o.ESUUnprepared, &o.RebootPending,
-		&o.Exposed, &o.CVEsOpen, &o.CVEsCritical, &o.CVEsExploited, &o.StepsTotal, &o.Stale)
+		&o.Exposed, &o.CVEsOpen, &o.CVEsCritical, &o.CVEsExploited, &o.Stale)
 	if err != nil {
 		return o, err
 	}
@@ -56,37 +54,19 @@ func (s *Store) Overview(ctx context.Context, now time.Time) (Overview, error) {
 }
 
 func (s *Store) counts(ctx context.Context, q string) ([]Count, error) {
-	rows, err := s.db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Count
-	for rows.Next() {
+	return collect(ctx, s.db, func(r scanner) (Count, error) {
 		var c Count
-		if err := rows.Scan(&c.Key, &c.N); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		err := r.Scan(&c.Key, &c.N)
+		return c, err
+	}, q)
 }
 
 // Builds lists the builds in the fleet, ascending (the host list's
 // build filter; the index on build answers it).
 func (s *Store) Builds(ctx context.Context) ([]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT build FROM hosts ORDER BY build`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int
-	for rows.Next() {
+	return collect(ctx, s.db, func(r scanner) (int, error) {
 		var b int
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+		err := r.Scan(&b)
+		return b, err
+	}, `SELECT DISTINCT build FROM hosts ORDER BY build`)
 }

@@ -92,7 +92,7 @@ func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
 	for _, p := range []struct {
 		to   **sql.Stmt
 		text string
-	}{{&s.insertSnapshot, insertSnapshot}, {&s.findSnapshot, findSnapshot}, {&s.upsertHost, upsertHost}, {&s.addSnapshot, addSnapshotPG}} {
+	}{{&s.insertSnapshot, insertSnapshotSQL}, {&s.findSnapshot, findSnapshotSQL}, {&s.upsertHost, upsertHostSQL}, {&s.addSnapshot, addSnapshotPGSQL}} {
 		if p.to == &s.addSnapshot && s.Dialect != "postgres" {
 			continue
 		}
@@ -243,18 +243,20 @@ func b2i(b bool) int {
 	return 0
 }
 
-// Meta reads a value of the meta table ("" when absent).
-func (s *Store) Meta(ctx context.Context, key string) (string, error) {
-	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+// collect runs a query and scans every row with scan.
+func collect[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
-	return v, err
-}
-
-// SetMeta writes a value of the meta table.
-func (s *Store) SetMeta(ctx context.Context, key, value string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
-	return err
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -274,7 +274,7 @@ func TestSchemaNewer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetMeta(ctx, "probe", "x"); err != nil {
+	if err := s.PutUser(ctx, store.User{Name: "probe", Role: "viewer", Password: "x", Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -144,12 +144,6 @@ func (p *Prefix) MustRun(args ...string) string {
 	return out
 }
 
-// Path is the Linux path of a file on C: (`C:\kit\x` → DIR/drive_c/kit/x).
-func (p *Prefix) Path(win string) string {
-	rel := strings.TrimPrefix(strings.TrimPrefix(win, "C:"), "c:")
-	return filepath.Join(p.Drive, filepath.FromSlash(strings.ReplaceAll(rel, `\`, "/")))
-}
-
 // Install copies exe over C:\windows\system32\NAME (list NAME in New's
 // native so that Wine runs it).
 func (p *Prefix) Install(exe, name string) {

@@ -94,6 +94,10 @@ Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`
   KBPLAN_ADMIN_TOKEN=... kbplan serve --db postgres://kbplan@db:5432/kbplan`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
+			if maxUpload < 1 {
+				fmt.Fprintf(stderr, "kbplan: --max-upload %d: expected at least 1 (MiB)\n", maxUpload)
+				return &ExitError{Code: ExitUsage}
+			}
 			if (certFile == "") != (keyFile == "") {
 				fmt.Fprintln(stderr, "kbplan: --tls-cert and --tls-key go together")
 				return &ExitError{Code: ExitUsage}

@@ -60,8 +60,3 @@ CREATE TABLE sessions (
   csrf    TEXT    NOT NULL,
   expires BIGINT  NOT NULL
 );
-
-CREATE TABLE meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
