@@ -33,7 +33,7 @@ func TestPure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := host(t, "../../shared/data/samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	h := host(t, "../inventory/systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
 	a := Assess(h, c, Options{AsOf: asOf})
 	for i := 0; i < 5; i++ {
 		b := Assess(h, c, Options{AsOf: asOf})
@@ -91,7 +91,7 @@ func BenchmarkAssess(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := host(b, "../../shared/data/samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	h := host(b, "../inventory/systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
 	b.ReportAllocs()
 	for b.Loop() {
 		Assess(h, c, Options{AsOf: asOf})
@@ -185,7 +185,7 @@ func BenchmarkAssessExposure(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := host(b, "../../shared/data/samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	h := host(b, "../inventory/systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
 	b.ReportAllocs()
 	for b.Loop() {
 		Assess(h, c, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx}})

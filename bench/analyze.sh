@@ -10,7 +10,7 @@ n=${1:-10000}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 go build -o "$dir/kbplan" ./cmd/kbplan
-samples=../shared/data/samples
+samples=inventory/systeminfo/testdata
 one=$samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt
 
 hyperfine -N -i --warmup 10 --runs 200 --export-json "$dir/one.json" "$dir/kbplan analyze --as-of 2026-11-25 --json $one" >&2 || true
@@ -24,9 +24,9 @@ python3 - "$dir/fleet" "$n" <<'PY'
 import sys, glob, os, re
 out, n = sys.argv[1], int(sys.argv[2])
 srcs = sorted(glob.glob("testdata/analyze/*.txt")) + [
-    "../shared/data/samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt",
-    "../shared/data/samples/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt",
-    "../shared/data/samples/wesng/vista_x64_sp2_systeminfo.txt",
+    "inventory/systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt",
+    "inventory/systeminfo/testdata/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt",
+    "inventory/systeminfo/testdata/wesng/vista_x64_sp2_systeminfo.txt",
     "testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt",
     "testdata/hosts/systeminfo-ws2008sp2-x64-csv.txt"]
 data = [open(s, "rb").read() for s in srcs]

@@ -9,9 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/kbplan
 go build -o "$bin" ./cmd/kbplan
-samples=../shared/data/samples
+samples=inventory/systeminfo/testdata
 sysinfo=$samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt
-big=$samples/wesng/vista_x64_sp2_qfe.txt
+big=inventory/wmi/testdata/wesng/vista_x64_sp2_qfe.txt
 
 hyperfine -N --warmup 20 --runs 300 --export-json /tmp/kbplan-identify.json \
   "$bin identify $sysinfo" \

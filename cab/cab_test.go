@@ -17,7 +17,7 @@ import (
 	"github.com/kbplan/kbplan/internal/pkgtest"
 )
 
-const corpus = "../../shared/data/cab/"
+const corpus = "testdata/corpus/"
 
 func open(t testing.TB, data []byte) *Reader {
 	t.Helper()
@@ -112,7 +112,7 @@ func TestCorpus(t *testing.T) {
 	}
 	files, _ := filepath.Glob(corpus + "*/*.cab")
 	if len(files) < 50 {
-		t.Fatalf("found %d corpus cabinets: is ../shared beside the repository?", len(files))
+		t.Fatalf("found %d corpus cabinets: is testdata/corpus complete?", len(files))
 	}
 	for _, file := range files {
 		name := strings.TrimPrefix(file, corpus)

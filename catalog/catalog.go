@@ -6,10 +6,10 @@
 //
 // The data lives in updates.csv and lifecycle.csv, embedded in the binary
 // and parsed on first use. updates.csv is generated (go generate) from the
-// curated table and MSRC data in ../shared plus manual.csv; see README.md.
+// curated table and MSRC data in internal/gen/data plus manual.csv; see README.md.
 package catalog
 
-//go:generate go run ./internal/gen -shared ../../shared/data -out updates.csv
+//go:generate go run ./internal/gen -data internal/gen/data -out updates.csv
 
 import (
 	_ "embed"

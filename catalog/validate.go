@@ -24,7 +24,7 @@ func (p Problem) String() string {
 
 // FirstMonthly is the month of the first Windows Server 2008 SP2 monthly
 // rollup and security-only pair (KB4458010 / KB4457984, September 2018:
-// vuls, Tenable and WSUS Offline all start there; ../shared/data/catalog/README.md §2.1).
+// vuls, Tenable and WSUS Offline all start there; catalog/internal/gen/data/ws2008sp2-updates.md §2.1).
 var FirstMonthly = Date{Year: 2018, Month: 9}
 
 // requiredMilestones are the lifecycle dates kbplan's answers use.

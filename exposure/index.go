@@ -6,7 +6,7 @@
 // asked for.
 package exposure
 
-//go:generate go run ./internal/gen -in ../../shared/data/msrc/wesng-cves-nt60.csv.gz -out cves.tsv.gz
+//go:generate go run ./internal/gen -in ../catalog/internal/gen/data/wesng-cves-nt60.csv.gz -out cves.tsv.gz
 
 import (
 	"bufio"

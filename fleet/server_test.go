@@ -27,7 +27,7 @@ import (
 )
 
 const (
-	samples = "../../shared/data/samples/vanilla/"
+	samples = "../inventory/systeminfo/testdata/vanilla/"
 	bundles = "../testdata/bundles/"
 )
 

@@ -60,7 +60,7 @@ func TestRead(t *testing.T) {
 }
 
 func TestNotAPackage(t *testing.T) {
-	b, err := os.ReadFile("../../shared/data/cab/libmspack-cabd/normal_2files_1folder.cab")
+	b, err := os.ReadFile("../cab/testdata/corpus/libmspack-cabd/normal_2files_1folder.cab")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestNotAPackage(t *testing.T) {
 }
 
 func FuzzRead(f *testing.F) {
-	for _, p := range []string{"testdata/seed.msu", "../../shared/data/cab/libmspack-cabd/normal_2files_1folder.cab"} {
+	for _, p := range []string{"testdata/seed.msu", "../cab/testdata/corpus/libmspack-cabd/normal_2files_1folder.cab"} {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,5 +92,52 @@ func BenchmarkRead(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestPicksTheFormat: every real sample and hand-built input goes to the
+// reader that owns it, whatever its encoding.
+func TestPicksTheFormat(t *testing.T) {
+	files := inventorytest.SeedFiles(t)
+	if len(files) < 40 {
+		t.Fatalf("found %d inputs, want every real sample and hand-built input", len(files))
+	}
+	for _, p := range files {
+		base := filepath.Base(p)
+		if strings.HasPrefix(base, "LICENSE") || strings.HasSuffix(base, ".md") {
+			continue
+		}
+		var want string
+		switch {
+		case strings.Contains(base, "systeminfo"):
+			want = "systeminfo-"
+		case strings.Contains(base, "qfe"), strings.HasPrefix(base, "wmic-"):
+			want = "wmic-"
+		case strings.HasPrefix(base, "get-"):
+			want = "get-"
+		case strings.HasPrefix(base, "reg-"):
+			want = "reg-"
+		case strings.HasPrefix(base, "ver-"):
+			want = "ver"
+		case strings.HasPrefix(base, "meterpreter"):
+			want = "meterpreter-"
+		default:
+			t.Errorf("%s: no expected format: add it here", base)
+			continue
+		}
+		t.Run(base, func(t *testing.T) {
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			h, err := Read(base, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(h.Format, want) {
+				t.Errorf("read as %q, want %s…", h.Format, want)
+			}
+		})
 	}
 }

@@ -3,6 +3,9 @@
 package inventorytest
 
 import (
+	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/winver"
 )
 
 // Root is the repository root.
@@ -20,15 +24,15 @@ func Root() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// SeedFiles lists the checked-in hand-built inputs and, when ../shared is
-// beside the repository, the real samples.
+// SeedFiles lists the checked-in hand-built inputs and the real samples
+// (inventory/*/testdata, each folder with its sources and licences).
 func SeedFiles(tb testing.TB) []string {
 	tb.Helper()
 	root := Root()
 	var files []string
 	for _, pat := range []string{
 		filepath.Join(root, "testdata", "hosts", "*"),
-		filepath.Join(root, "..", "shared", "data", "samples", "*", "*.txt"),
+		filepath.Join(root, "inventory", "*", "testdata", "*", "*.txt"),
 	} {
 		m, err := filepath.Glob(pat)
 		if err != nil {
@@ -104,4 +108,123 @@ func Parse(t *testing.T, f inventory.Format, data []byte) {
 		return
 	}
 	Check(t, h)
+}
+
+// Update rewrites the readers' golden files: go test ./inventory/... -update.
+var Update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// Hosts is the repository's folder of hand-built inputs (testdata/hosts),
+// which the reader of each format tests beside its own real samples.
+func Hosts(name string) string { return filepath.Join(Root(), "testdata", "hosts", name) }
+
+// ReadFile reads one input file with f alone, the way package detect reads
+// it once f has won the sniffing, and checks that f would win it (it rates
+// the file above 0). A parse error fails the test.
+func ReadFile(t *testing.T, f inventory.Format, path string) inventory.Host {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ParseBytes(f, filepath.Base(path), data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	Check(t, h)
+	return h
+}
+
+// ParseBytes decodes data as detect does and parses it with f.
+func ParseBytes(f inventory.Format, name string, data []byte) (inventory.Host, error) {
+	enc, bom := inventory.DetectEncoding(data[:min(len(data), inventory.HeadSize)])
+	lines := inventory.NewLines(inventory.Decoder(strings.NewReader(string(data[bom:])), enc))
+	if f.Sniff(lines.Head(200)) == 0 {
+		return inventory.Host{}, fmt.Errorf("%s does not recognise the input", f.Name())
+	}
+	h := inventory.Host{Source: name, Encoding: string(enc)}
+	if err := f.Parse(lines, &h); err != nil {
+		return inventory.Host{}, err
+	}
+	return h, nil
+}
+
+// Golden compares h, as indented JSON of every field a reader fills, with
+// testdata/golden/NAME.json of the calling package.
+func Golden(t *testing.T, name string, h inventory.Host) {
+	t.Helper()
+	b, err := json.MarshalIndent(h, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, '\n')
+	path := filepath.Join("testdata", "golden", name+".json")
+	if *Update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update in this package to create it)", err)
+	}
+	if string(b) != string(want) {
+		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, b, want)
+	}
+}
+
+// Want is what a reader test asserts of one input, independently of its
+// golden file: the fields that matter to a plan.
+type Want struct {
+	Format                       string
+	Host, Product, Edition, Arch string
+	SP                           int // -1: unknown
+	Build                        int // 0: unknown
+	Revision                     int // -1: unknown
+	Hotfixes                     int // -1: not listed (HotfixesKnown false)
+	InScope                      bool
+}
+
+// Expect checks h against w.
+func Expect(t *testing.T, h inventory.Host, w Want) {
+	t.Helper()
+	str := func(what, got, want string) {
+		if got != want {
+			t.Errorf("%s = %q, want %q", what, got, want)
+		}
+	}
+	num := func(what string, got, want int) {
+		if got != want {
+			t.Errorf("%s = %d, want %d", what, got, want)
+		}
+	}
+	str("format", h.Format, w.Format)
+	str("hostname", h.Hostname, w.Host)
+	str("product", h.OS.Product, w.Product)
+	str("edition", h.OS.Edition, w.Edition)
+	str("architecture", h.OS.Architecture, w.Arch)
+	sp, build, rev := -1, 0, -1
+	if h.OS.ServicePack != nil {
+		sp = *h.OS.ServicePack
+	}
+	if v := h.OS.Version; v != nil {
+		build = v.Build
+		if v.Revision != winver.NoRevision {
+			rev = v.Revision
+		}
+	}
+	num("service pack", sp, w.SP)
+	num("build", build, w.Build)
+	num("revision", rev, w.Revision)
+	hf := len(h.Hotfixes)
+	if !h.HotfixesKnown {
+		hf = -1
+	}
+	num("hotfixes", hf, w.Hotfixes)
+	if h.InScope() != w.InScope {
+		t.Errorf("in scope = %v, want %v", h.InScope(), w.InScope)
+	}
 }

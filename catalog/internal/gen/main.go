@@ -1,6 +1,7 @@
 // Command gen rebuilds catalog/updates.csv from the curated sources in
-// ../shared/data (the sourced 2008 SP2 update table and MSRC's data as
-// distilled by wesng) plus catalog/manual.csv. It runs at development time
+// catalog/internal/gen/data (the sourced 2008 SP2 update table and MSRC's
+// data as distilled by wesng; SOURCES.md there says where each file comes
+// from and under which licence) plus catalog/manual.csv. It runs at development time
 // only: the product embeds the generated file.
 //
 //	go generate ./catalog
@@ -28,8 +29,8 @@ var header = catalog.Columns
 type row map[string]string
 
 const (
-	sharedSource = "../shared/data/catalog/ws2008sp2-updates.csv"
-	msrcSource   = "MSRC data via bitsadmin/wesng definitions.zip CVEs_20260628.csv@026a581d55d653f6612d1374eb77b1db94778fde (../shared/data/msrc/wesng-cves-nt60.csv.gz): DatePosted, AffectedProduct, Supersedes"
+	curatedSource = "catalog/internal/gen/data/ws2008sp2-updates.csv"
+	msrcSource   = "MSRC data via bitsadmin/wesng definitions.zip CVEs_20260628.csv@026a581d55d653f6612d1374eb77b1db94778fde (catalog/internal/gen/data/wesng-cves-nt60.csv.gz): DatePosted, AffectedProduct, Supersedes"
 	// Dates of the channel boundaries: MicrosoftDocs/lifecycle-data
 	// windows-server-2008.yml (extendedEnd 2020-01-14, ESU year 3 end
 	// 2023-01-10, ESU year 4 (Azure only) end 2024-01-09).
@@ -45,14 +46,14 @@ const (
 var kbRe = regexp.MustCompile(`KB(\d{6,7})`)
 
 func main() {
-	shared := flag.String("shared", "../../shared/data", "the shared data folder")
+	data := flag.String("data", "internal/gen/data", "the folder of curated inputs")
 	out := flag.String("out", "updates.csv", "output file")
 	flag.Parse()
 	rows := map[string]row{}
-	for _, r := range readCSV(*shared + "/catalog/ws2008sp2-updates.csv") {
+	for _, r := range readCSV(*data + "/ws2008sp2-updates.csv") {
 		rows[r["kb"]] = fromShared(r)
 	}
-	msrc := readMSRC(*shared + "/msrc/wesng-cves-nt60.csv.gz")
+	msrc := readMSRC(*data + "/wesng-cves-nt60.csv.gz")
 	addMSRC(rows, msrc)
 	for _, r := range readCSV("manual.csv") {
 		rows[r["kb"]] = r
@@ -166,7 +167,7 @@ func fromShared(s row) row {
 		r["prerequisites"] += ";latest-ssu"
 	}
 	src := s["source"]
-	r["source"] = strings.TrimSpace(src + " | " + sharedSource)
+	r["source"] = strings.TrimSpace(src + " | " + curatedSource)
 	return r
 }
 
@@ -296,7 +297,7 @@ func archs(products map[string]bool) (string, bool) {
 func addMSRC(rows map[string]row, msrc map[string]*msrcKB) {
 	// Supersedence edges count only between updates of the SP2 family: MSRC
 	// also names updates of other systems (KB4474419 "supersedes" the Windows
-	// 7 update KB3212642, ../shared/data/catalog/README.md §5.7).
+	// 7 update KB3212642, catalog/internal/gen/data/ws2008sp2-updates.md §5.7).
 	known := func(kb string) bool {
 		_, inMSRC := msrc[kb]
 		_, inRows := rows[kb]

@@ -19,9 +19,9 @@ type scenario struct {
 }
 
 var scenarios = []scenario{
-	{"6001-x64-rtm", nil, []string{shared + "/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt"}, ExitToDo},
-	{"6001-x86-rtm", nil, []string{shared + "/wesng/srv_2008_rtm_x86_standard_en-us_systeminfo.txt"}, ExitToDo},
-	{"6002-x64-bare", nil, []string{shared + "/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"}, ExitToDo},
+	{"6001-x64-rtm", nil, []string{samples + "/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt"}, ExitToDo},
+	{"6001-x86-rtm", nil, []string{samples + "/wesng/srv_2008_rtm_x86_standard_en-us_systeminfo.txt"}, ExitToDo},
+	{"6002-x64-bare", nil, []string{samples + "/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"}, ExitToDo},
 	{"6002-x64-missed-restart", nil, []string{"../../../testdata/analyze/ws2008-6002-x64-missed-restart.txt"}, ExitToDo},
 	{"6003-x64-no-sha2", nil, []string{"../../../testdata/analyze/ws2008-6003-x64-no-sha2.txt"}, ExitToDo},
 	{"6003-x86-public-current", nil, []string{"../../../testdata/analyze/ws2008-6003-x86-public-current.txt"}, ExitToDo},
@@ -34,9 +34,9 @@ var scenarios = []scenario{
 	{"6002-ia64", nil, []string{"../../../testdata/analyze/ws2008-6002-ia64-bare.txt"}, ExitToDo},
 	{"6003-web-esu", []string{"--esu"}, []string{"../../../testdata/analyze/ws2008-6003-x64-web-edition.txt"}, ExitToDo},
 	{"6003-x86-ru-merged", nil, []string{"../../../testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt", "../../../testdata/hosts/wmic-qfe-list-full-utf16le-bom.txt"}, ExitToDo},
-	{"vista-sp2", nil, []string{shared + "/wesng/vista_x64_sp2_systeminfo.txt"}, ExitToDo},
-	{"vista-rtm", nil, []string{shared + "/wesng/vista_x64_sp0_systeminfo.txt"}, ExitToDo},
-	{"2008r2-out-of-scope", nil, []string{shared + "/wesng/srv_2008r2_sp1_x64_standard_en-us_systeminfo.txt"}, ExitOK},
+	{"vista-sp2", nil, []string{samples + "/wesng/vista_x64_sp2_systeminfo.txt"}, ExitToDo},
+	{"vista-rtm", nil, []string{samples + "/wesng/vista_x64_sp0_systeminfo.txt"}, ExitToDo},
+	{"2008r2-out-of-scope", nil, []string{samples + "/wesng/srv_2008r2_sp1_x64_standard_en-us_systeminfo.txt"}, ExitOK},
 	{"ver-only", nil, []string{"../../../testdata/hosts/ver-ru-cp866.txt"}, ExitToDo},
 }
 
@@ -57,7 +57,7 @@ func TestAnalyzeGolden(t *testing.T) {
 }
 
 func relPaths(s string) string {
-	for _, p := range []string{shared + "/wesng/", shared + "/vanilla/", "../../../testdata/analyze/", "../../../testdata/hosts/"} {
+	for _, p := range []string{samples + "/wesng/", samples + "/vanilla/", "../../../testdata/analyze/", "../../../testdata/hosts/"} {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return s
@@ -102,7 +102,7 @@ func index(l []string, s string) int {
 func TestAnalyzeRules(t *testing.T) {
 	dir := "../../../testdata/analyze/"
 	t.Run("SP1 host gets SP2 first, then SSU, SHA-2 with a restart, newest SSU, rollup last", func(t *testing.T) {
-		a := analyzeJSON(t, shared+"/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt")
+		a := analyzeJSON(t, samples+"/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt")
 		kbs := stepKBs(a)
 		order := []string{"KB948465", "KB4493730", "KB4474419", "KB4536953", "KB4534303"}
 		last := -1
@@ -161,7 +161,7 @@ func TestAnalyzeRules(t *testing.T) {
 		}
 	})
 	t.Run("never a superseded update, never twice", func(t *testing.T) {
-		for _, f := range []string{dir + "ws2008-6003-x64-no-sha2.txt", shared + "/wesng/vista_x64_sp2_systeminfo.txt"} {
+		for _, f := range []string{dir + "ws2008-6003-x64-no-sha2.txt", samples + "/wesng/vista_x64_sp2_systeminfo.txt"} {
 			a := analyzeJSON(t, "--esu=azure", f)
 			seen := map[string]bool{}
 			for _, s := range a.Plan.Steps {
@@ -188,7 +188,7 @@ func TestAnalyzeRules(t *testing.T) {
 		}
 	})
 	t.Run("Vista gets only Vista updates and Vista's lifecycle", func(t *testing.T) {
-		a := analyzeJSON(t, shared+"/wesng/vista_x64_sp2_systeminfo.txt")
+		a := analyzeJSON(t, samples+"/wesng/vista_x64_sp2_systeminfo.txt")
 		if a.Lifecycle.Product != "vista" || a.Lifecycle.Ends != "2017-04-11" {
 			t.Errorf("lifecycle %+v", a.Lifecycle)
 		}
@@ -199,7 +199,7 @@ func TestAnalyzeRules(t *testing.T) {
 		}
 	})
 	t.Run("out of scope gets no plan", func(t *testing.T) {
-		a := analyzeJSON(t, shared+"/wesng/srv_2008r2_sp1_x64_standard_en-us_systeminfo.txt")
+		a := analyzeJSON(t, samples+"/wesng/srv_2008r2_sp1_x64_standard_en-us_systeminfo.txt")
 		if a.InScope || len(a.Plan.Steps) != 0 || a.Findings[0].ID != "out-of-scope" {
 			t.Errorf("%+v", a.Findings)
 		}
@@ -270,7 +270,7 @@ func TestAnalyzeExposureGolden(t *testing.T) {
 		})
 	}
 	// JSON: the exposure object is there, with MS17-010 open on a bare box.
-	a := analyzeJSON(t, "--exposure", shared+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	a := analyzeJSON(t, "--exposure", samples+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
 	if a.Exposure == nil || len(a.Exposure.Open) == 0 {
 		t.Fatal("no exposure in the JSON")
 	}
@@ -283,7 +283,7 @@ func TestAnalyzeExposureGolden(t *testing.T) {
 	if !found {
 		t.Error("CVE-2017-0144 is not open on a bare SP2 host")
 	}
-	if _, errOut, code := run(t, "", "analyze", "--exposure", "--severity", "High", shared+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"); code != ExitUsage || !strings.Contains(errOut, "--severity") {
+	if _, errOut, code := run(t, "", "analyze", "--exposure", "--severity", "High", samples+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"); code != ExitUsage || !strings.Contains(errOut, "--severity") {
 		t.Errorf("--severity High: exit %d %s", code, errOut)
 	}
 }

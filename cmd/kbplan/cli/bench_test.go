@@ -12,7 +12,7 @@ import (
 // in process; bench/analyze.sh measures the same as a whole process.
 func BenchmarkAnalyzeFleet(b *testing.B) {
 	srcs, _ := filepath.Glob("../../../testdata/analyze/*.txt")
-	srcs = append(srcs, shared+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt",
+	srcs = append(srcs, samples+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt",
 		"../../../testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt")
 	dir := b.TempDir()
 	const hosts = 1000

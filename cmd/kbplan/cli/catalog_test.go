@@ -94,7 +94,7 @@ func TestCatalogFileAndErrors(t *testing.T) {
 
 func TestCatalogImport(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "cves.tsv.gz")
-	stdout, errOut, code := run(t, "", "catalog", "import", "--wesng", "../../../../shared/data/msrc/wesng-cves-nt60.csv.gz", "--out", out)
+	stdout, errOut, code := run(t, "", "catalog", "import", "--wesng", "../../../catalog/internal/gen/data/wesng-cves-nt60.csv.gz", "--out", out)
 	if code != ExitOK || !strings.Contains(stdout, "4202 CVEs") {
 		t.Fatalf("exit %d: %s %s", code, stdout, errOut)
 	}

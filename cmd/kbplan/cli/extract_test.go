@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-const cabs = "../../../../shared/data/cab/"
+const cabs = "../../../cab/testdata/corpus/"
 
 func TestExtract(t *testing.T) {
 	dir := t.TempDir()

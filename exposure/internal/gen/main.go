@@ -1,6 +1,6 @@
 // Command gen builds exposure/cves.tsv.gz, kbplan's compact CVE index for
 // the Windows NT 6.0 products, from MSRC data as distilled by wesng
-// (../shared/data/msrc/wesng-cves-nt60.csv.gz, or a wesng definitions.zip
+// (catalog/internal/gen/data/wesng-cves-nt60.csv.gz, or a wesng definitions.zip
 // through `kbplan catalog import --wesng`).
 //
 //	go generate ./exposure
@@ -15,7 +15,7 @@ import (
 )
 
 func main() {
-	in := flag.String("in", "../../shared/data/msrc/wesng-cves-nt60.csv.gz", "wesng CVE rows (CSV, gzip-compressed or plain)")
+	in := flag.String("in", "../catalog/internal/gen/data/wesng-cves-nt60.csv.gz", "wesng CVE rows (CSV, gzip-compressed or plain)")
 	out := flag.String("out", "cves.tsv.gz", "output index")
 	flag.Parse()
 	f, err := os.Open(*in)
