@@ -30,7 +30,7 @@ type row map[string]string
 
 const (
 	curatedSource = "catalog/internal/gen/data/ws2008sp2-updates.csv"
-	msrcSource   = "MSRC data via bitsadmin/wesng definitions.zip CVEs_20260628.csv@026a581d55d653f6612d1374eb77b1db94778fde (catalog/internal/gen/data/wesng-cves-nt60.csv.gz): DatePosted, AffectedProduct, Supersedes"
+	msrcSource    = "MSRC data via bitsadmin/wesng definitions.zip CVEs_20260628.csv@026a581d55d653f6612d1374eb77b1db94778fde (catalog/internal/gen/data/wesng-cves-nt60.csv.gz): DatePosted, AffectedProduct, Supersedes"
 	// Dates of the channel boundaries: MicrosoftDocs/lifecycle-data
 	// windows-server-2008.yml (extendedEnd 2020-01-14, ESU year 3 end
 	// 2023-01-10, ESU year 4 (Azure only) end 2024-01-09).
