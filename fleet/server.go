@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -397,7 +396,7 @@ func (s *Server) getHostsCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="kbplan-hosts.csv"`)
-	cw := csv.NewWriter(w)
+	cw := report.NewCSVWriter(w)
 	cw.Write(CSVColumns)
 	b := strconv.FormatBool
 	for _, h := range hosts {
@@ -405,21 +404,12 @@ func (s *Server) getHostsCSV(w http.ResponseWriter, r *http.Request) {
 		if h.Revision >= 0 {
 			rev = strconv.Itoa(h.Revision)
 		}
-		cw.Write([]string{csvSafe(h.Display), csvSafe(h.Product), h.Architecture, strconv.Itoa(h.Build), rev, h.PatchLevel,
+		cw.Write([]string{h.Display, h.Product, h.Architecture, strconv.Itoa(h.Build), rev, h.PatchLevel,
 			strconv.Itoa(h.Steps), strconv.Itoa(h.Reboots), strconv.Itoa(h.Findings), strconv.Itoa(h.Critical), b(h.SHA2), b(h.SSUCurrent),
 			b(h.ESUPrepared), b(h.RebootPending), strconv.Itoa(h.CVEsOpen), strconv.Itoa(h.CVEsCritical), strconv.Itoa(h.CVEsExploited),
 			b(h.InScope), strconv.FormatInt(h.Snapshot, 10), h.Updated.Format(time.RFC3339)})
 	}
 	cw.Flush()
-}
-
-// csvSafe keeps a spreadsheet from running a cell as a formula (a host
-// name is uploaded text).
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // HostDetailJSON is GET /api/v1/hosts/{name}: the summary row, the full

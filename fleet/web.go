@@ -36,14 +36,10 @@ var pages = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("").Funcs(template.FuncMap{
 		"inc": func(i int) int { return i + 1 },
 		"top": func(l []report.ExposedJSON, n int) []report.ExposedJSON { return l[:min(n, len(l))] },
-		// numbered is steps[from:to] with their plan numbers: a long plan shows
-		// its first steps and folds the rest.
-		"numbered": func(steps []report.StepJSON, from, to int) []numberedStep {
-			var out []numberedStep
-			for i := from; i < min(to, len(steps)); i++ {
-				out = append(out, numberedStep{N: i + 1, Step: steps[i]})
-			}
-			return out
+		// numbered is steps[from:to], each with its plan number (StepJSON.N):
+		// a long plan shows its first steps and folds the rest.
+		"numbered": func(steps []report.StepJSON, from, to int) []report.StepJSON {
+			return steps[min(from, len(steps)):min(to, len(steps))]
 		},
 	}).ParseFS(webFS, "web/*.tmpl"))
 })
@@ -70,11 +66,6 @@ type page struct {
 }
 
 type option struct{ Value, Label string }
-
-type numberedStep struct {
-	N    int
-	Step report.StepJSON
-}
 
 type column struct {
 	Label, Href string

@@ -86,6 +86,9 @@ type FindingJSON struct {
 
 // StepJSON is one plan step.
 type StepJSON struct {
+	// N is the step's number in the plan, from 1: every output (text, HTML,
+	// the dashboard) shows this number. Unavailable updates have none.
+	N           int     `json:"n,omitempty"`
 	KB          string  `json:"kb"`
 	Kind        string  `json:"kind"`
 	Title       string  `json:"title"`
@@ -103,10 +106,16 @@ type PlanJSON struct {
 	Unavailable []StepJSON `json:"unavailable"`
 }
 
-func steps(ss []assess.Step) []StepJSON {
+// steps converts plan steps; numbered says whether they are the plan's
+// own steps, numbered from 1 in install order.
+func steps(ss []assess.Step, numbered bool) []StepJSON {
 	out := make([]StepJSON, 0, len(ss))
-	for _, s := range ss {
-		out = append(out, StepJSON{KB: s.KB, Kind: string(s.Kind), Title: s.Title, Released: str(s.Released.String()),
+	for i, s := range ss {
+		n := 0
+		if numbered {
+			n = StepNumber(i)
+		}
+		out = append(out, StepJSON{N: n, KB: s.KB, Kind: string(s.Kind), Title: s.Title, Released: str(s.Released.String()),
 			RebootAfter: s.RebootAfter, Why: s.Why})
 	}
 	return out
@@ -118,8 +127,8 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 		Servicing: ServicingJSON{SSU: str(a.Servicing.SSU), SSULatest: str(a.Servicing.SSULatest), SHA2: a.Servicing.SHA2, ESUPrep: a.Servicing.ESUPrep},
 		Lifecycle: LifecycleJSON{Product: a.Lifecycle.Product, AsOf: a.Lifecycle.AsOf.String(), Phase: a.Lifecycle.Phase,
 			Ends: a.Lifecycle.Ends.String(), Message: a.Lifecycle.Message},
-		Plan: PlanJSON{Strategy: string(a.Plan.Strategy), Channel: string(a.Plan.Channel), Steps: steps(a.Plan.Steps),
-			Reboots: a.Plan.Reboots, Unavailable: steps(a.Plan.Unavailable)},
+		Plan: PlanJSON{Strategy: string(a.Plan.Strategy), Channel: string(a.Plan.Channel), Steps: steps(a.Plan.Steps, true),
+			Reboots: a.Plan.Reboots, Unavailable: steps(a.Plan.Unavailable, false)},
 	}
 	if !a.PatchLevel.IsZero() {
 		j.PatchLevel = str(a.PatchLevel.YearMonth())
@@ -134,6 +143,10 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 	}
 	return j
 }
+
+// StepNumber is the number shown for the plan step at index i: steps are
+// numbered from 1 in every output.
+func StepNumber(i int) int { return i + 1 }
 
 // WriteAssessmentJSON writes one assessment as one line of JSON.
 func WriteAssessmentJSON(w io.Writer, a assess.Assessment) error {
@@ -208,7 +221,7 @@ func WriteAssessmentText(w io.Writer, a assess.Assessment) error {
 			if j-i+1 >= minGroup {
 				last := steps[j]
 				from, to := monthRange(steps[i : j+1])
-				fmt.Fprintf(&b, "  %2d-%d. %d %s updates, %s to %s (--json lists each), e.g. %s: %s\n", i+1, j+1, j-i+1, s.Kind,
+				fmt.Fprintf(&b, "  %2d-%d. %d %s updates, %s to %s (--json lists each), e.g. %s: %s\n", StepNumber(i), StepNumber(j), j-i+1, s.Kind,
 					orDash(from), orDash(to), s.KB, s.Why)
 				if last.RebootAfter {
 					fmt.Fprintf(&b, "      %-10s restart\n", "")
@@ -216,7 +229,7 @@ func WriteAssessmentText(w io.Writer, a assess.Assessment) error {
 				i = j
 				continue
 			}
-			fmt.Fprintf(&b, "  %2d. %-10s %-14s %s\n", i+1, s.KB, s.Kind, s.Why)
+			fmt.Fprintf(&b, "  %2d. %-10s %-14s %s\n", StepNumber(i), s.KB, s.Kind, s.Why)
 			if s.RebootAfter {
 				fmt.Fprintf(&b, "      %-10s restart\n", "")
 			}

@@ -39,7 +39,7 @@ h2{margin-top:2.5rem;border-bottom:2px solid #ddd}.small{font-size:.9em;color:#5
 {{if .Findings}}<h3>Findings</h3><ul>{{range .Findings}}<li class="{{.Severity}}"><strong>{{.Severity}}</strong>: {{.Message}} <span class="small">({{.Fact}})</span></li>{{end}}</ul>{{end}}
 {{if .InScope}}<h3>Plan ({{.Plan.Strategy}} strategy, {{.Plan.Channel}} channel): {{len .Plan.Steps}} steps, {{.Plan.Reboots}} restarts</h3>
 <table><thead><tr><th scope="col">#</th><th scope="col">KB</th><th scope="col">Kind</th><th scope="col">Why</th><th scope="col">Restart after</th></tr></thead><tbody>
-{{range $i, $s := .Plan.Steps}}<tr><td>{{$i}}</td><td>{{$s.KB}}</td><td>{{$s.Kind}}</td><td>{{$s.Why}}</td><td>{{if $s.RebootAfter}}yes{{end}}</td></tr>
+{{range $s := .Plan.Steps}}<tr><td>{{$s.N}}</td><td>{{$s.KB}}</td><td>{{$s.Kind}}</td><td>{{$s.Why}}</td><td>{{if $s.RebootAfter}}yes{{end}}</td></tr>
 {{end}}</tbody></table>
 {{range .Plan.Unavailable}}<p class="small">Not planned: {{.KB}}: {{.Why}}</p>{{end}}{{end}}
 {{end}}

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -183,7 +180,7 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		// allocates fast; collecting less often trades a few MiB for speed.
 		defer debug.SetGCPercent(debug.SetGCPercent(300))
 	}
-	out := newSink(f, stdout, len(jobs))
+	out := report.NewStream(stdout, f.format())
 	progress := newProgress(stderr, len(jobs))
 	failed, todo := false, false
 	var kept []assess.Assessment
@@ -201,13 +198,13 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		if f.html != "" {
 			kept = append(kept, a)
 		}
-		if err := out.write(a); err != nil {
+		if err := out.Write(a); err != nil {
 			failed = true
 			fmt.Fprintln(stderr, "kbplan:", err)
 		}
 	})
 	progress.clear()
-	if err := out.close(); err != nil {
+	if err := out.Close(); err != nil {
 		fmt.Fprintln(stderr, "kbplan:", err)
 		return &ExitError{Code: ExitFailure}
 	}
@@ -383,101 +380,17 @@ func groupByHost(hosts []inventory.Host) [][]inventory.Host {
 	return out
 }
 
-// sink writes assessments in the chosen format.
-type sink struct {
-	f     analyzeFlags
-	w     io.Writer
-	n     int
-	count int
-	csv   *csv.Writer
-}
-
-func newSink(f analyzeFlags, w io.Writer, jobs int) *sink {
-	s := &sink{f: f, w: w, n: jobs}
-	if f.csv {
-		s.csv = csv.NewWriter(w)
-		s.csv.Write([]string{"hostname", "source", "product", "edition", "architecture", "build", "revision", "inScope",
-			"patchLevel", "ssu", "sha2", "esuPrepared", "steps", "reboots", "critical", "warnings", "findings", "cvesOpen", "cvesUnfixable"})
-	}
-	return s
-}
-
-func (s *sink) write(a assess.Assessment) error {
-	defer func() { s.count++ }()
+// format is the streaming output format the flags choose.
+func (f analyzeFlags) format() report.Format {
 	switch {
-	case s.f.jsonl:
-		return report.WriteAssessmentJSON(s.w, a)
-	case s.f.json:
-		b, err := json.MarshalIndent(report.Assessment(a), "  ", "  ")
-		if err != nil {
-			return err
-		}
-		sep := "[\n  "
-		if s.count > 0 {
-			sep = ",\n  "
-		}
-		_, err = fmt.Fprintf(s.w, "%s%s", sep, b)
-		return err
-	case s.csv != nil:
-		// The summary needs no steps: skip converting them.
-		steps := len(a.Plan.Steps)
-		open, unfixable := "", ""
-		if a.Exposure != nil {
-			open, unfixable = strconv.Itoa(len(a.Exposure.Open)), strconv.Itoa(len(a.Exposure.Unfixable))
-			a.Exposure = nil
-		}
-		a.Plan.Steps, a.Plan.Unavailable = a.Plan.Steps[:0:0], nil
-		j := report.Assessment(a)
-		j.Plan.Reboots = a.Plan.Reboots
-		var crit, warn []string
-		for _, f := range j.Findings {
-			switch f.Severity {
-			case "critical":
-				crit = append(crit, f.ID)
-			case "warning":
-				warn = append(warn, f.ID)
-			}
-		}
-		rec := []string{deref(j.Host.Hostname), j.Host.Source, deref(j.Host.OS.Product), deref(j.Host.OS.Edition),
-			deref(j.Host.OS.Architecture), intStr(j.Host.OS.Build), intStr(j.Host.OS.Revision), strconv.FormatBool(j.InScope),
-			deref(j.PatchLevel), deref(j.Servicing.SSU), strconv.FormatBool(j.Servicing.SHA2), strconv.FormatBool(j.Servicing.ESUPrep),
-			strconv.Itoa(steps), strconv.Itoa(j.Plan.Reboots), strconv.Itoa(len(crit)), strconv.Itoa(len(warn)),
-			strings.Join(append(crit, warn...), " "), open, unfixable}
-		return s.csv.Write(rec)
+	case f.jsonl:
+		return report.JSONL
+	case f.json:
+		return report.JSON
+	case f.csv:
+		return report.CSV
 	}
-	if s.count > 0 {
-		fmt.Fprintln(s.w, strings.Repeat("-", 72))
-	}
-	return report.WriteAssessmentText(s.w, a)
-}
-
-func (s *sink) close() error {
-	switch {
-	case s.f.json && s.count > 0:
-		_, err := fmt.Fprintln(s.w, "\n]")
-		return err
-	case s.f.json:
-		_, err := fmt.Fprintln(s.w, "[]")
-		return err
-	case s.csv != nil:
-		s.csv.Flush()
-		return s.csv.Error()
-	}
-	return nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func intStr(n *int) string {
-	if n == nil {
-		return ""
-	}
-	return strconv.Itoa(*n)
+	return report.Text
 }
 
 // progress draws "analysed N/M hosts" on a terminal's stderr only.

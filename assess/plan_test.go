@@ -1,0 +1,228 @@
+package assess
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/inventory"
+)
+
+// frozen loads the small test catalog (testdata/README.md).
+func frozen(t testing.TB) *catalog.Catalog {
+	t.Helper()
+	f, err := os.Open("testdata/catalog.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := catalog.Load("testdata/catalog.csv", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func day(s string) catalog.Date {
+	d, err := catalog.ParseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// testHost is a Server 2008 host of a build, architecture and edition with
+// some hotfixes.
+func testHost(product, edition, arch string, build int, kbs ...string) inventory.Host {
+	h := inventory.Host{Format: "test", HotfixesKnown: true, Hotfixes: kbs}
+	h.OS.Product, h.OS.Architecture, h.OS.Edition = product, arch, edition
+	h.SetVersion(mustVersion(build))
+	h.Finish()
+	return h
+}
+
+const server = "Windows Server 2008"
+
+func kbs(steps []Step) []string {
+	out := make([]string, len(steps))
+	for i, s := range steps {
+		out[i] = s.KB
+	}
+	return out
+}
+
+func restarts(steps []Step) []string {
+	var out []string
+	for _, s := range steps {
+		if s.RebootAfter {
+			out = append(out, s.KB)
+		}
+	}
+	return out
+}
+
+func findingIDs(fs []Finding) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.ID
+	}
+	return out
+}
+
+// TestPlanRules checks each plan rule on the frozen catalog: the whole step
+// list, where the restarts fall, and the findings that must appear.
+func TestPlanRules(t *testing.T) {
+	c := frozen(t)
+	end2026 := day("2026-11-25")
+	tests := []struct {
+		name     string
+		host     inventory.Host
+		o        Options
+		steps    []string
+		restarts []string
+		findings []string // must be among the findings
+	}{
+		{"bare 6002: SSU of April 2019, SHA-2 and its restart, newest SSU, standalone updates not superseded, newest public rollup",
+			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"},
+			[]string{"KB4474419", "KB4534303"},
+			[]string{"sha2-missing", "ssu-missing", "no-esu", "end-of-support"}},
+		{"build 6001: Service Pack 2 first",
+			testHost(server, "Standard", "x86", 6001), Options{AsOf: end2026},
+			[]string{"KB948465", "KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"},
+			[]string{"KB948465", "KB4474419", "KB4534303"}, nil},
+		{"Vista RTM: SP1, then SP2, then updates up to Vista's end of support",
+			testHost("Windows Vista", "Enterprise", "x64", 6000), Options{AsOf: end2026},
+			[]string{"KB936330", "KB948465", "KB3205638", "KB4012598"}, // KB4018466 (May 2017) is for Server 2008 only: Vista support ended in April
+			[]string{"KB936330", "KB948465", "KB4012598"}, []string{"end-of-support"}},
+		{"an installed superseder covers the older update (KB4018466 over KB4012598)",
+			testHost(server, "Standard", "x64", 6002, "KB4018466"), Options{AsOf: end2026},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4534303"}, []string{"KB4474419", "KB4534303"}, nil},
+		{"the analysis date leaves later updates out: no SHA-2 before July 2019",
+			testHost(server, "Standard", "x64", 6002), Options{AsOf: day("2019-06-30")},
+			[]string{"KB4493730", "KB3205638", "KB4018466", "KB4503273"},
+			[]string{"KB4503273"}, nil},
+		{"current on the public channel: nothing to install",
+			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026},
+			[]string{}, nil, nil},
+		{"ESU: preparation package before the first ESU update, newest ESU-year SSU and rollup",
+			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026, ESU: ESU},
+			[]string{"KB5016129", "KB4538484", "KB5022340"},
+			[]string{"KB5022340"}, []string{"esu-not-prepared", "no-azure-esu"}},
+		{"Azure ESU: the fourth year's rollup",
+			testHost(server, "Datacenter", "x64", 6003, "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303", "KB4538484"), Options{AsOf: end2026, ESU: AzureESU},
+			[]string{"KB5016129", "KB5034173"},
+			[]string{"KB5034173"}, []string{"custom-agreement-only"}},
+		{"ESU is not sold for the Web edition: public updates only",
+			testHost(server, "Web", "x64", 6003, "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026, ESU: ESU},
+			[]string{}, nil, []string{"esu-not-eligible"}},
+		{"security-only: every missing month, oldest first",
+			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026, Strategy: SecurityOnlyStrategy},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4457984", "KB4463104", "KB4489876", "KB4503287", "KB4507461", "KB4534312"},
+			[]string{"KB4474419", "KB4534312"}, nil},
+		{"security-only after a rollup: only the months after it",
+			testHost(server, "Standard", "x64", 6003, "KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4503273"), Options{AsOf: end2026, Strategy: SecurityOnlyStrategy},
+			[]string{"KB4507461", "KB4534312"},
+			[]string{"KB4534312"}, nil},
+		{"a 6003-raising update on a 6002 build is a missed restart",
+			testHost(server, "Standard", "x64", 6002, "KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026},
+			[]string{}, nil, []string{"build-6002-with-6003-update"}},
+		{"Itanium: no monthly rollup in the sources, said in a finding",
+			testHost(server, "Enterprise", "ia64", 6002), Options{AsOf: end2026},
+			[]string{"KB4012598"}, []string{"KB4012598"}, []string{"ia64-monthly-unknown"}}, // MSRC lists KB3205638 and KB4018466 for x86 and x64 only
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Assess(tc.host, c, tc.o)
+			if got := kbs(a.Plan.Steps); !slices.Equal(got, tc.steps) {
+				t.Errorf("steps\n got %v\nwant %v", got, tc.steps)
+			}
+			if got := restarts(a.Plan.Steps); !slices.Equal(got, tc.restarts) {
+				t.Errorf("restarts after %v, want %v", got, tc.restarts)
+			}
+			if a.Plan.Reboots != len(tc.restarts) {
+				t.Errorf("%d restarts counted, want %d", a.Plan.Reboots, len(tc.restarts))
+			}
+			ids := findingIDs(a.Findings)
+			for _, id := range tc.findings {
+				if !slices.Contains(ids, id) {
+					t.Errorf("no %s finding among %v", id, ids)
+				}
+			}
+		})
+	}
+}
+
+// TestPlanNeverSupersededOrTwice checks, for many hosts and options, that
+// no step is superseded by another step or an installed update, and that
+// no KB is planned twice. The one exception is the stepping stone: the
+// April 2019 SSU before SHA-2 support, because the SSUs that supersede it
+// are SHA-2 signed and cannot install until SHA-2 support has.
+func TestPlanNeverSupersededOrTwice(t *testing.T) {
+	c := frozen(t)
+	hosts := []inventory.Host{
+		testHost(server, "Standard", "x64", 6002),
+		testHost(server, "Standard", "x86", 6001),
+		testHost(server, "Enterprise", "x64", 6003, "KB4489880"),
+		testHost(server, "Standard", "x64", 6003, "KB4463104", "KB4012598"),
+		testHost("Windows Vista", "Business", "x86", 6002),
+	}
+	for _, h := range hosts {
+		for _, o := range []Options{{}, {ESU: ESU}, {ESU: AzureESU}, {Strategy: SecurityOnlyStrategy}, {ESU: ESU, Strategy: SecurityOnlyStrategy}} {
+			o.AsOf = day("2026-11-25")
+			a := Assess(h, c, o)
+			seen := map[string]bool{}
+			steps := map[string]bool{}
+			for _, s := range a.Plan.Steps {
+				steps[s.KB] = true
+			}
+			for _, s := range a.Plan.Steps {
+				if seen[s.KB] {
+					t.Errorf("%v %+v: %s planned twice", h.Hotfixes, o, s.KB)
+				}
+				seen[s.KB] = true
+				stone := s.KB == kbFirstSSU && slices.Index(kbs(a.Plan.Steps), kbSHA2) > slices.Index(kbs(a.Plan.Steps), s.KB)
+				for _, by := range c.Superseders(s.KB) {
+					if stone && !slices.Contains(h.Hotfixes, by) {
+						continue
+					}
+					if steps[by] || slices.Contains(h.Hotfixes, by) {
+						t.Errorf("%v %+v: %s is superseded by %s", h.Hotfixes, o, s.KB, by)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestOutOfScope: no plan for another OS or an unknown version.
+func TestOutOfScope(t *testing.T) {
+	c := frozen(t)
+	r2 := inventory.Host{Format: "test", HotfixesKnown: true}
+	r2.OS.Product = "Windows Server 2008 R2"
+	v := mustVersion(7601)
+	v.Minor = 1
+	r2.SetVersion(v)
+	for name, h := range map[string]inventory.Host{"2008 R2": r2, "no version": {Format: "test"}} {
+		a := Assess(h, c, Options{AsOf: day("2026-11-25")})
+		if a.InScope || len(a.Plan.Steps) > 0 {
+			t.Errorf("%s: in scope %v with %d steps", name, a.InScope, len(a.Plan.Steps))
+		}
+		if len(a.Findings) == 0 || a.Findings[0].Severity != Critical {
+			t.Errorf("%s: findings %v, want a critical one first", name, a.Findings)
+		}
+	}
+}
+
+// TestStepsExplainThemselves: every step says why.
+func TestStepsExplainThemselves(t *testing.T) {
+	c := frozen(t)
+	a := Assess(testHost(server, "Standard", "x64", 6001), c, Options{AsOf: day("2026-11-25"), ESU: ESU})
+	for _, s := range a.Plan.Steps {
+		if strings.TrimSpace(s.Why) == "" {
+			t.Errorf("%s has no why", s.KB)
+		}
+	}
+}
