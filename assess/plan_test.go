@@ -1,6 +1,8 @@
 package assess
 
 import (
+	"bytes"
+	"encoding/csv"
 	"os"
 	"slices"
 	"strings"
@@ -224,5 +226,47 @@ func TestStepsExplainThemselves(t *testing.T) {
 		if strings.TrimSpace(s.Why) == "" {
 			t.Errorf("%s has no why", s.KB)
 		}
+	}
+}
+
+// frozenWith loads the frozen catalog with one column of one row changed.
+func frozenWith(t *testing.T, kb, column, value string) *catalog.Catalog {
+	t.Helper()
+	b, err := os.ReadFile("testdata/catalog.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], column)
+	found := false
+	for _, r := range rows[1:] {
+		if r[0] == kb {
+			r[col], found = value, true
+		}
+	}
+	if col < 0 || !found {
+		t.Fatalf("no %s column or %s row", column, kb)
+	}
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	w.WriteAll(rows)
+	c, err := catalog.Load("frozen+edit", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestSHA2RestartWhateverTheCatalogSays: the restart after SHA-2 support is
+// Microsoft's requirement (KB4474419: restart before installing updates that
+// need it), not a catalog value, so a catalog silent about it changes nothing.
+func TestSHA2RestartWhateverTheCatalogSays(t *testing.T) {
+	c := frozenWith(t, "KB4474419", "reboot", "")
+	a := Assess(testHost(server, "Standard", "x64", 6002), c, Options{AsOf: day("2026-11-25")})
+	if got := restarts(a.Plan.Steps); !slices.Contains(got, "KB4474419") {
+		t.Errorf("restarts after %v: none after SHA-2 support", got)
 	}
 }

@@ -80,11 +80,26 @@ type Update struct {
 	Prerequisites []string // each: this KB or any KB that supersedes it
 	Reboot        *bool    // nil: no source states it
 	SHA2Only      *bool
+	// Components are what the update applies to: empty for the OS itself,
+	// else a host needs one of them (IE 9, .NET 3.5, ...).
+	Components []Component
+	// Family names a cumulative family (FamilyIECumulative): a member
+	// replaces every older member for the components they share.
+	Family string
+	// Roles are the parts this update plays in every plan (RoleSHA2, ...).
+	Roles         []Role
 	Source        string
 	Notes         string
 	Line          int // line in the catalog file, for messages
 	Index         int // position in Catalog.Updates
 }
+
+// ForOS reports whether the update is for the OS itself rather than for a
+// component a host may lack.
+func (u *Update) ForOS() bool { return len(u.Components) == 0 || slices.Contains(u.Components, OS) }
+
+// HasRole reports whether the update plays a role.
+func (u *Update) HasRole(r Role) bool { return slices.Contains(u.Roles, r) }
 
 // AppliesTo reports whether the update applies to a product ("server2008"
 // or "vista") and architecture. An update without stated architectures
@@ -111,6 +126,7 @@ type Catalog struct {
 	Updates      []*Update
 	Lifecycle    []Milestone
 	byKB         map[string]*Update
+	byRole       map[Role]*Update
 	supersededBy map[string][]string
 	closureOnce  sync.Once
 	closure      map[string][]string
@@ -211,9 +227,15 @@ func Default() (*Catalog, error) { return defaultCatalog() }
 func (c *Catalog) index() {
 	c.byKB = make(map[string]*Update, len(c.Updates))
 	c.supersededBy = map[string][]string{}
+	c.byRole = map[Role]*Update{}
 	for i, u := range c.Updates {
 		u.Index = i
 		c.byKB[u.KB] = u
+		for _, r := range u.Roles {
+			if _, dup := c.byRole[r]; !dup {
+				c.byRole[r] = u
+			}
+		}
 	}
 	for _, u := range c.Updates {
 		for _, s := range u.Supersedes {

@@ -172,7 +172,7 @@ func TestMSRCCrossCheck(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	head := strings.Join(Columns, ",") + "\n"
-	good := "KB4489887,preview-rollup,t,2019-03-19,public,server2008,x86;x64,6003,,6003,,,,no,src,\n"
+	good := "KB4489887,preview-rollup,t,2019-03-19,public,server2008,x86;x64,6003,,6003,,,,no,,,,src,\n"
 	tests := []struct {
 		name, in string
 		want     []string
@@ -186,6 +186,9 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate", head + good + good, []string{"line 3", "also on line 2"}},
 		{"short row", head + "KB1234567,rollup\n", []string{"line 2", "wrong number of fields"}},
 		{"self supersedes", head + strings.Replace(good, ",6003,,,,no", ",6003,KB4489887,,,no", 1), []string{"column supersedes", "names itself"}},
+		{"bad component", head + strings.Replace(good, ",no,,,,src", ",no,ie10,,,src", 1), []string{"column components", `"ie10"`, "ie9"}},
+		{"bad family", head + strings.Replace(good, ",no,,,,src", ",no,,edge,,src", 1), []string{"column family", `"edge"`}},
+		{"bad role", head + strings.Replace(good, ",no,,,,src", ",no,,,sha3,src", 1), []string{"column roles", `"sha3"`, "sha2-support"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,8 +209,11 @@ func TestParseErrors(t *testing.T) {
 func TestValidateFindsProblems(t *testing.T) {
 	head := strings.Join(Columns, ",") + "\n"
 	in := head +
-		"KB1000001,standalone,a,2010-01-01,public,server2008,,,,,KB1000002,,,,src,\n" +
-		"KB1000002,standalone,b,2011-01-01,public,server2008,,,,,KB1000001,KB1999999,,,,\n"
+		"KB1000001,standalone,a,2010-01-01,public,server2008,,,,,KB1000002,,,,,,,src,\n" +
+		"KB1000002,standalone,b,2011-01-01,public,server2008,,,,,KB1000001,KB1999999,,,,,sha2-support,,\n" +
+		"KB1000003,standalone,c,2011-01-01,public,server2008,,,,,,,,,,,sha2-support,src,\n" +
+		"KB4457984,security-only,d,2018-09-11,public,server2008,,,,,,,,,,,,src,\n" +
+		"KB4463104,security-only,e,2018-10-09,public,server2008,,,,,KB4457984,,,,,,,src,\n"
 	c, err := Load("test.csv", strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +222,7 @@ func TestValidateFindsProblems(t *testing.T) {
 	for _, p := range c.Validate() {
 		rules[p.Rule] = true
 	}
-	for _, r := range []string{"acyclic", "prerequisite", "source", "date-order", "monthly"} {
+	for _, r := range []string{"acyclic", "prerequisite", "source", "date-order", "monthly", "role", "security-only"} {
 		if !rules[r] {
 			t.Errorf("Validate did not report %s (got %v)", r, rules)
 		}
@@ -225,7 +231,7 @@ func TestValidateFindsProblems(t *testing.T) {
 
 func FuzzLoad(f *testing.F) {
 	f.Add([]byte(updatesCSV[:4000]))
-	f.Add([]byte(strings.Join(Columns, ",") + "\nKB4489887,preview-rollup,t,2019-03-19,public,server2008,x86;x64,6003,,6003,,,,no,src,\n"))
+	f.Add([]byte(strings.Join(Columns, ",") + "\nKB4489887,preview-rollup,t,2019-03-19,public,server2008,x86;x64,6003,,6003,,,,no,ie7;ie9,ie-cumulative,sp2,src,\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Load("fuzz", strings.NewReader(string(data)))
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 
 // Columns is the header of an updates file, in order.
 var Columns = []string{"kb", "kind", "title", "released", "channel", "products", "architectures", "build", "revision",
-	"raises_build", "supersedes", "prerequisites", "reboot", "sha2_only", "source", "notes"}
+	"raises_build", "supersedes", "prerequisites", "reboot", "sha2_only", "components", "family", "roles", "source", "notes"}
 
 // MaxRows bounds an updates file; the embedded one has about 1,200 rows.
 const MaxRows = 100000
@@ -54,6 +54,9 @@ const (
 	colPrerequisites
 	colReboot
 	colSHA2Only
+	colComponents
+	colFamily
+	colRoles
 	colSource
 	colNotes
 )
@@ -135,7 +138,7 @@ func Parse(name string, updates, lifecycle io.Reader) (*Catalog, error) {
 func parseRow(rec []string) (*Update, string, error) {
 	f := func(col int) string { return strings.TrimSpace(rec[col]) }
 	u := &Update{KB: strings.ToUpper(f(colKB)), Kind: Kind(f(colKind)), Title: f(colTitle), Channel: Channel(f(colChannel)),
-		Revision: f(colRevision), Source: f(colSource), Notes: f(colNotes)}
+		Revision: f(colRevision), Family: f(colFamily), Source: f(colSource), Notes: f(colNotes)}
 	if !isKB(u.KB) {
 		return nil, "kb", fmt.Errorf("%q is not a KB id such as KB4489887", u.KB)
 	}
@@ -157,6 +160,21 @@ func parseRow(rec []string) (*Update, string, error) {
 	}
 	if len(u.Products) == 0 {
 		return nil, "products", errors.New("empty; name server2008, vista or both")
+	}
+	for _, c := range list(f(colComponents)) {
+		if _, ok := ComponentInfo(Component(c)); !ok {
+			return nil, "components", fmt.Errorf("%q is not one of %v", c, componentIDs())
+		}
+		u.Components = append(u.Components, Component(c))
+	}
+	if u.Family != "" && !slices.Contains(families, u.Family) {
+		return nil, "family", fmt.Errorf("%q is not one of %v", u.Family, families)
+	}
+	for _, r := range list(f(colRoles)) {
+		if !slices.Contains(Roles, Role(r)) {
+			return nil, "roles", fmt.Errorf("%q is not one of %v", r, Roles)
+		}
+		u.Roles = append(u.Roles, Role(r))
 	}
 	u.Architectures = list(f(colArchitectures))
 	for _, a := range u.Architectures {

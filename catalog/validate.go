@@ -34,7 +34,8 @@ var requiredMilestones = [][2]string{
 }
 
 // Validate checks the rules every catalog must keep: known kinds (checked
-// when parsing), a source on every row, supersedence that is acyclic and in
+// when parsing), every role (Roles) played by exactly one update, no
+// security-only update superseding another, a source on every row, supersedence that is acyclic and in
 // date order, every prerequisite present, a rollup and a security-only
 // update for x86 and x64 in every month from September 2018 to the newest
 // month, and channels that match the lifecycle dates.
@@ -75,6 +76,31 @@ func (c *Catalog) Validate() []Problem {
 		}
 		if want := c.channelFor(u.Released); !u.Released.IsZero() && u.Kind != ESUPrep && u.Channel != want {
 			add(u, "channel", "released %s, so its channel is %s, not %s", u.Released, want, u.Channel)
+		}
+	}
+	for _, r := range Roles {
+		var players []string
+		for _, u := range c.Updates {
+			if u.HasRole(r) {
+				players = append(players, u.KB)
+			}
+		}
+		switch len(players) {
+		case 0:
+			add(nil, "role", "no update plays the role %s: the planner needs it (mark one row's roles column)", r)
+		case 1:
+		default:
+			add(nil, "role", "the role %s is played by %v: exactly one update must play it", r, players)
+		}
+	}
+	for _, u := range c.Updates {
+		if u.Kind != SecurityOnly {
+			continue
+		}
+		for _, s := range u.Supersedes {
+			if o, ok := c.byKB[s]; ok && o.Kind == SecurityOnly {
+				add(u, "security-only", "supersedes the security-only update %s; security-only updates are not cumulative, every month's is needed", s)
+			}
 		}
 	}
 	ps = append(ps, c.cycles()...)

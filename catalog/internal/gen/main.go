@@ -58,7 +58,15 @@ func main() {
 	for _, r := range readCSV("manual.csv") {
 		rows[r["kb"]] = r
 	}
+	uv := readTable(*data + "/updatevista.csv")
+	addUpdateVista(rows, uv)
+	addWSUSOffline(rows, readTable(*data+"/wsusoffline-w60.csv"), uv)
+	fixSSUDates(rows, uv)
 	chainSSUs(rows)
+	chainESUPrep(rows)
+	chainFamilies(rows)
+	securityOnlyNotCumulative(rows)
+	assignRoles(rows)
 	addLatestSSU(rows)
 	orderDates(rows, msrc)
 	write(*out, rows)
@@ -356,6 +364,7 @@ func addMSRC(rows map[string]row, msrc map[string]*msrcKB) {
 		}
 		r := row{"kb": kb, "kind": kind, "title": title, "released": m.first, "channel": channel(m.first),
 			"products": products, "architectures": arch, "supersedes": strings.Join(sortedKeys(m.sup), ";"),
+			"components": components(m.products, m.comps), "family": familyOf(kind, m.title),
 			"source": msrcSource,
 			"notes": "title and date from MSRC (first DatePosted of the KB; the KB's own title is not in MSRC data); MSRC components: " +
 				strings.Join(sortedKeys(m.comps), ", ")}
@@ -423,12 +432,13 @@ func orderDates(rows map[string]row, msrc map[string]*msrcKB) {
 }
 
 // chainSSUs links every servicing stack update to the one before it: each
-// later SSU supersedes the previous one (../shared/PRODUCT.md; WSUS Offline
-// ESR history where it names the pair explicitly).
+// later SSU supersedes the previous one (WSUS Offline ESR's servicing list
+// names only the newest, KB5016129, for every w60 host:
+// client/static/StaticUpdateIds-servicing-w60-sha2.txt@ab2dd33).
 func chainSSUs(rows map[string]row) {
 	var ssus []row
 	for _, r := range rows {
-		if r["kind"] == "ssu" && r["released"] <= azureEnd {
+		if r["kind"] == "ssu" {
 			ssus = append(ssus, r)
 		}
 	}
@@ -438,7 +448,7 @@ func chainSSUs(rows map[string]row) {
 		sup := kbs(ssus[i]["supersedes"])
 		if !slices.Contains(sup, prev) {
 			ssus[i]["supersedes"] = strings.Join(append(sup, prev), ";")
-			ssus[i]["notes"] = strings.TrimSpace(ssus[i]["notes"] + "; supersedes " + prev + " by the rule that each SSU supersedes the previous one (../shared/PRODUCT.md)")
+			ssus[i]["notes"] = strings.TrimSpace(ssus[i]["notes"] + "; supersedes " + prev + " by the rule that each SSU supersedes the previous one (WSUS Offline ESR servicing lists)")
 		}
 	}
 }
