@@ -87,11 +87,11 @@ type Update struct {
 	// replaces every older member for the components they share.
 	Family string
 	// Roles are the parts this update plays in every plan (RoleSHA2, ...).
-	Roles         []Role
-	Source        string
-	Notes         string
-	Line          int // line in the catalog file, for messages
-	Index         int // position in Catalog.Updates
+	Roles  []Role
+	Source string
+	Notes  string
+	Line   int // line in the catalog file, for messages
+	Index  int // position in Catalog.Updates
 }
 
 // ForOS reports whether the update is for the OS itself rather than for a
