@@ -41,6 +41,12 @@ type Options struct {
 	// Exposure, when its Index is set, adds the host's open and unfixable
 	// CVEs to the assessment.
 	Exposure ExposureOptions
+	// Assume lists components to plan for although nothing read from the
+	// host shows them (--assume ie9,dotnet35).
+	Assume []catalog.Component
+	// Unconfirmed plans the pre-rollup updates only MSRC lists (see
+	// Plan.Unconfirmed) instead of listing them apart.
+	Unconfirmed bool
 }
 
 // Severity ranks findings.
@@ -63,12 +69,20 @@ type Finding struct {
 
 // Step is one install step.
 type Step struct {
-	KB          string
-	Kind        catalog.Kind
-	Title       string
-	Released    catalog.Date
+	KB       string
+	Kind     catalog.Kind
+	Title    string
+	Released catalog.Date
+	// RebootAfter: a restart is known to follow (a source says so, or the
+	// plan requires one here). MayReboot: no source says whether the update
+	// restarts; plan for one.
 	RebootAfter bool
+	MayReboot   bool
 	Why         string
+	// Evidence names the sources that list the update for this host: MSRC,
+	// the Windows-Update-derived lists, Microsoft's pages (catalog source
+	// column), shortest name first.
+	Evidence []string
 }
 
 // Plan is the ordered install list.
@@ -77,7 +91,18 @@ type Plan struct {
 	Channel     catalog.Channel // the newest channel the host can draw from
 	Steps       []Step
 	Unavailable []Step // updates that exist but need a channel the host lacks
-	Reboots     int
+	// Conditional are updates for components the host does not show (IE 9,
+	// .NET 3.5, ...): needed only if the component is there after all.
+	Conditional []Step
+	// Unconfirmed are updates from before the monthly rollups (2018-09)
+	// that MSRC lists with no superseder, but that no Windows-Update-derived
+	// source lists for NT 6.0 (updateVista's full list, WSUS Offline's
+	// static lists): the sources disagree, most likely because Windows
+	// Update replaced them with later updates. They are not plan steps
+	// unless Options.Unconfirmed is set.
+	Unconfirmed []Step
+	Reboots     int // restarts known to be needed
+	MayReboots  int // steps whose restart behaviour no source states
 }
 
 // Servicing is the host's servicing stack, SHA-2 and ESU preparation state.
@@ -107,6 +132,9 @@ type Assessment struct {
 	Servicing  Servicing
 	Lifecycle  Lifecycle
 	Findings   []Finding
+	// Components are what the host has besides the OS, with the evidence;
+	// updates for other components go to Plan.Conditional.
+	Components []HostComponent
 	Plan       Plan
 	Exposure   *Exposure // nil unless asked for
 }
@@ -114,13 +142,6 @@ type Assessment struct {
 // ToDo reports whether the plan has steps.
 func (a *Assessment) ToDo() bool { return len(a.Plan.Steps) > 0 }
 
-// well-known KBs whose role the catalog states (kind sha2, esu-prep, ssu).
-const (
-	kbSHA2     = "KB4474419" // SHA-2 code signing support: catalog kind sha2
-	kbFirstSSU = "KB4493730" // April 2019 SSU, installable before SHA-2 (catalog notes)
-	kbSP2      = "KB948465"
-	kbVistaSP1 = "KB936330"
-)
 
 // Assess computes the assessment of one host.
 func Assess(h inventory.Host, c *catalog.Catalog, o Options) Assessment {
@@ -138,6 +159,7 @@ func Assess(h inventory.Host, c *catalog.Catalog, o Options) Assessment {
 	if !s.scope() {
 		return a
 	}
+	a.Components = s.components()
 	s.lifecycle()
 	s.servicing()
 	s.patchLevel()
@@ -165,6 +187,33 @@ type state struct {
 	// covered(inst, i) and available(row i), memoised by exposure:
 	// 0 unknown, 1 no, 2 yes.
 	coveredMemo, availableMemo []int8
+	missingRoles               map[catalog.Role]bool
+}
+
+// role returns the update that plays r in this catalog. A catalog without
+// one gets a finding (once) and the plan goes on without that step.
+func (s *state) role(r catalog.Role) *catalog.Update {
+	u := s.c.Role(r)
+	if u == nil && !s.missingRoles[r] {
+		if s.missingRoles == nil {
+			s.missingRoles = map[catalog.Role]bool{}
+		}
+		s.missingRoles[r] = true
+		s.find(Critical, "catalog-role-missing", "the planner asks the catalog which update plays each role (catalog.Roles); kbplan catalog validate reports a missing one",
+			"the catalog %s has no update with the role %s: the plan lacks that step and may be wrong; use the embedded catalog or fix the file", s.c.Name, r)
+	}
+	return u
+}
+
+// hasRole reports whether the update playing r, or one superseding it, is
+// installed; false when the catalog lacks the role.
+func (s *state) hasRole(r catalog.Role) bool {
+	u := s.role(r)
+	if u == nil {
+		return false
+	}
+	_, ok := s.has(u.KB)
+	return ok
 }
 
 func (s *state) find(sev Severity, id, fact, format string, args ...any) {

@@ -2,6 +2,7 @@ package assess
 
 import (
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/kbplan/kbplan/catalog"
@@ -41,7 +42,7 @@ func TestPure(t *testing.T) {
 			t.Fatal("two runs differ")
 		}
 		for k := range a.Plan.Steps {
-			if a.Plan.Steps[k] != b.Plan.Steps[k] {
+			if !reflect.DeepEqual(a.Plan.Steps[k], b.Plan.Steps[k]) {
 				t.Fatalf("step %d differs: %+v vs %+v", k, a.Plan.Steps[k], b.Plan.Steps[k])
 			}
 		}

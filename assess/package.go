@@ -83,7 +83,12 @@ func JudgePackage(h inventory.Host, c *catalog.Catalog, p PackageFacts) PackageV
 		}
 	}
 	if p.SHA2Signed && !p.SHA1Signed {
-		sha2, ok := c.Covers(installed, kbSHA2)
+		kbSHA2 := "KB4474419" // named in the message only when the catalog lacks the role
+		sha2, ok := "", false
+		if u := c.Role(catalog.RoleSHA2); u != nil {
+			kbSHA2 = u.KB
+			sha2, ok = c.Covers(installed, u.KB)
+		}
 		switch {
 		case !ok:
 			return v(FailsSHA2, "Microsoft KB4472027: updates signed with SHA-2 only need SHA-2 code signing support",
@@ -144,7 +149,10 @@ func JudgeAfter(h inventory.Host, c *catalog.Catalog, p PackageFacts, before []s
 	for _, kb := range before {
 		planned[kb] = true
 	}
-	if _, ok := c.Covers(planned, kbSHA2); ok && h.Facts != nil {
+	if u := c.Role(catalog.RoleSHA2); u != nil && h.Facts != nil {
+		if _, ok := c.Covers(planned, u.KB); !ok {
+			return JudgePackage(h, c, p)
+		}
 		f := *h.Facts
 		f.SHA2Active = nil
 		h.Facts = &f

@@ -98,8 +98,6 @@ func (s *state) servicing() {
 		switch {
 		case u.Kind == catalog.SSU && (newest == nil || u.Released.Compare(newest.Released) > 0):
 			newest = u
-		case u.Kind == catalog.ESUPrep:
-			sv.ESUPrep = true
 		case u.Kind.Monthly() && (u.Build == 6003 || u.RaisesBuild == 6003):
 			sv.Build6003 = true
 		}
@@ -110,7 +108,15 @@ func (s *state) servicing() {
 	if latest := s.latest(catalog.SSU); latest != nil {
 		sv.SSULatest = latest.KB
 	}
-	_, sv.SHA2 = s.has(kbSHA2)
+	// Prepared for ESU: the newest preparation package released by the
+	// analysis date, or one that replaces it, is installed (each package
+	// replaces the previous one: catalog edges).
+	if prep := s.latest(catalog.ESUPrep); prep != nil {
+		_, sv.ESUPrep = s.has(prep.KB)
+	} else {
+		sv.ESUPrep = slices.ContainsFunc(s.installedUpdates(), func(u *catalog.Update) bool { return u.Kind == catalog.ESUPrep })
+	}
+	sv.SHA2 = s.hasRole(catalog.RoleSHA2)
 	// A bundle's registry values show SHA-2 support even where the hotfix
 	// list is cut short.
 	if f := s.a.Host.Facts; f != nil && f.SHA2Active != nil && *f.SHA2Active {
@@ -209,25 +215,26 @@ func (s *state) plan() {
 		if s.planned[u.Index] {
 			return
 		}
-		reboot := u.Reboot != nil && *u.Reboot
-		p.Steps = append(p.Steps, Step{KB: u.KB, Kind: u.Kind, Title: u.Title, Released: u.Released, RebootAfter: reboot, Why: why})
+		p.Steps = append(p.Steps, stepOf(u, why))
 		s.planned[u.Index] = true
 	}
-	add := func(kb, why string) {
-		if u, ok := s.c.Get(kb); ok {
+	addRole := func(r catalog.Role, why string) bool {
+		if u := s.role(r); u != nil {
 			addU(u, why)
+			return true
 		}
+		return false
 	}
 
 	// Service packs first: everything else needs SP2.
 	if s.build() <= 6000 && s.a.Product == "vista" {
-		add(kbVistaSP1, "Vista without a service pack (build 6000) needs SP1 before SP2")
+		addRole(catalog.RoleVistaSP1, "Vista without a service pack (build 6000) needs SP1 before SP2")
 	}
 	switch {
 	case s.build() <= 6000:
-		add(kbSP2, "then Service Pack 2: every later update needs it")
+		addRole(catalog.RoleSP2, "then Service Pack 2: every later update needs it")
 	case s.build() == 6001:
-		add(kbSP2, "build 6001 is SP1 level: Service Pack 2 comes first, every later update needs it")
+		addRole(catalog.RoleSP2, "build 6001 is SP1 level: Service Pack 2 comes first, every later update needs it")
 	}
 
 	cands := s.candidates()
@@ -239,40 +246,131 @@ func (s *state) plan() {
 		needESU = needESU || u.Channel == catalog.ESU || u.Channel == catalog.AzureESU
 	}
 	// The servicing stack, then SHA-2 support and its restart, in the order
-	// Microsoft requires (KB4472027; WSUS Offline installs KB4493730 before
-	// KB4474419, ../shared/data/servicing-notes.md).
+	// Microsoft requires (KB4472027; WSUS Offline ESR installs KB4493730
+	// before KB4474419: client/static/StaticUpdateIds-servicing-w60.txt and
+	// StaticUpdateIds-wupre-w60.txt).
 	haveSHA2 := s.a.Servicing.SHA2
 	if needSHA2 && !haveSHA2 {
-		if _, ok := s.has(kbFirstSSU); !ok {
-			add(kbFirstSSU, "servicing stack of April 2019: Microsoft requires it before SHA-2 support; newer SSUs are SHA-2 signed and cannot install yet")
+		if !s.hasRole(catalog.RoleSSUBeforeSHA2) {
+			addRole(catalog.RoleSSUBeforeSHA2, "servicing stack of April 2019: Microsoft requires it before SHA-2 support; newer SSUs are SHA-2 signed and cannot install yet")
 		}
-		add(kbSHA2, "SHA-2 code signing support: updates from July 2019 are SHA-2 signed and fail with 0x80092004 without it; restart before going on")
-		p.Steps[len(p.Steps)-1].RebootAfter = true
+		if addRole(catalog.RoleSHA2, "SHA-2 code signing support: updates from July 2019 are SHA-2 signed and fail with 0x80092004 without it; restart before going on") {
+			// Microsoft KB4474419: restart before installing updates that
+			// need it, whatever the catalog row says.
+			last := &p.Steps[len(p.Steps)-1]
+			last.RebootAfter, last.MayReboot = true, false
+		}
 	}
 	// A monthly update goes on a current servicing stack: Microsoft asks for
 	// the latest SSU before the rollup, and some rollups name one outright.
 	if latest := s.latest(catalog.SSU); latest != nil && (s.needSSU(cands) || hasMonthly(cands)) {
 		if _, ok := s.has(latest.KB); !ok {
-			add(latest.KB, "newest servicing stack update the host can get: later updates need a current servicing stack")
+			addU(latest, "newest servicing stack update the host can get: later updates need a current servicing stack")
 		}
 	}
 	if needESU && !s.a.Servicing.ESUPrep {
 		if prep := s.latest(catalog.ESUPrep); prep != nil {
-			add(prep.KB, "ESU Licensing Preparation Package: install it, then install and activate the ESU key (slmgr /ipk, then /ato with the year's activation ID) before any ESU update")
+			addU(prep, "newest ESU Licensing Preparation Package: install it, restart, then install and activate the ESU key (slmgr /ipk, then /ato with the year's activation ID) before any ESU update")
 		}
 	}
+	// The disagreement is read as "Windows Update replaced it" only where a
+	// rollup is installed or planned: the lists that omit these updates end
+	// in a rollup. Security-only plans keep them.
+	rollup := !s.rollupMonth().IsZero() || slices.ContainsFunc(cands, func(u *catalog.Update) bool { return u.Kind == catalog.Rollup })
 	for _, u := range cands {
+		if rollup && !s.o.Unconfirmed && unconfirmed(u) {
+			p.Unconfirmed = append(p.Unconfirmed, stepOf(u, "MSRC lists it with no superseder, but no Windows-Update-derived list of NT 6.0 updates (updateVista, WSUS Offline) does: most likely replaced by a later update; not planned (--unconfirmed plans it)"))
+			continue
+		}
 		addU(u, s.why(u))
 	}
 	s.unavailable()
+	s.conditional()
+	if n := len(p.Unconfirmed); n > 0 {
+		s.find(Warning, "unconfirmed-updates", "MSRC's supersedence data and the Windows-Update-derived lists (updateVista, WSUS Offline ESR) disagree about these updates; catalog/README.md says how kbplan reconciles them",
+			"%d updates from before the monthly rollups are not planned: MSRC names nothing that replaces them, but no Windows-Update-derived list of NT 6.0 updates carries them, so the rollup most likely replaces them (e.g. %s); --unconfirmed plans them, --exposure shows the CVEs they fix",
+			n, p.Unconfirmed[0].KB)
+	}
 	if n := len(p.Steps); n > 0 && !p.Steps[n-1].RebootAfter {
-		p.Steps[n-1].RebootAfter = true
+		p.Steps[n-1].RebootAfter, p.Steps[n-1].MayReboot = true, false
 		p.Steps[n-1].Why += "; restart to finish"
 	}
 	for _, st := range p.Steps {
-		if st.RebootAfter {
+		switch {
+		case st.RebootAfter:
 			p.Reboots++
+		case st.MayReboot:
+			p.MayReboots++
 		}
+	}
+}
+
+// unconfirmed reports whether an update predates the monthly rollups and
+// has MSRC as its only source. Sources disagree about such an update:
+// MSRC's supersedence data names nothing that replaces it, while the lists
+// built from Windows Update for a fully patched NT 6.0 host do not carry it
+// (catalog/README.md, "How the sources are reconciled").
+func unconfirmed(u *catalog.Update) bool {
+	if u.Released.IsZero() || u.Released.Compare(catalog.FirstMonthly) >= 0 {
+		return false
+	}
+	switch u.Kind {
+	case catalog.Standalone, catalog.IE, catalog.DotNet:
+	default:
+		return false
+	}
+	ev := evidence(u)
+	return len(ev) == 1 && ev[0] == "msrc"
+}
+
+// stepOf makes a plan step of an update.
+func stepOf(u *catalog.Update, why string) Step {
+	return Step{KB: u.KB, Kind: u.Kind, Title: u.Title, Released: u.Released,
+		RebootAfter: u.Reboot != nil && *u.Reboot, MayReboot: u.Reboot == nil, Why: why, Evidence: evidence(u)}
+}
+
+// evidence names the sources of a catalog row: the short names of the
+// " | "-separated entries of its source column.
+func evidence(u *catalog.Update) []string {
+	var out []string
+	for _, part := range strings.Split(u.Source, " | ") {
+		name := sourceName(part)
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// sourceName sorts a source entry into the families that count as
+// independent: MSRC (through wesng), the Windows-Update-derived lists
+// (updateVista, WSUS Offline), Microsoft's own pages, and the rest.
+func sourceName(src string) string {
+	switch s := strings.ToLower(src); {
+	case strings.Contains(s, "wesng"), strings.Contains(s, "msrc"):
+		return "msrc"
+	case strings.Contains(s, "updatevista"):
+		return "updatevista"
+	case strings.Contains(s, "wsusoffline"):
+		return "wsusoffline"
+	case strings.Contains(s, "microsoft.com"), strings.Contains(s, "microsoftdocs"), strings.HasPrefix(s, "microsoft"):
+		return "microsoft"
+	case strings.Contains(s, "ws2008sp2-updates.csv"):
+		return "" // the curated table: its own sources are listed beside it
+	case strings.TrimSpace(s) == "":
+		return ""
+	}
+	return "other"
+}
+
+// conditional lists the updates for components the host does not show.
+func (s *state) conditional() {
+	b := s.base()
+	for _, u := range b.conditional {
+		if s.covered(s.inst, u.Index) {
+			continue
+		}
+		s.a.Plan.Conditional = append(s.a.Plan.Conditional, stepOf(u, conditionalWhy(u)))
 	}
 }
 
@@ -309,18 +407,6 @@ func (s *state) needSSU(cands []*catalog.Update) bool {
 	return false
 }
 
-// hasKind reports whether any update of a kind is installed: evidence that
-// the product it serves (IE 9, .NET) is on the host.
-func (s *state) hasKind(k catalog.Kind) bool {
-	if s.kinds == nil {
-		s.kinds = map[catalog.Kind]bool{}
-		for _, u := range s.installedUpdates() {
-			s.kinds[u.Kind] = true
-		}
-	}
-	return s.kinds[k]
-}
-
 // candidates are the updates the host lacks and can get, in install order,
 // without any that another candidate supersedes.
 func (s *state) candidates() []*catalog.Update {
@@ -328,14 +414,10 @@ func (s *state) candidates() []*catalog.Update {
 	var out []*catalog.Update
 	b := s.base()
 	for _, u := range b.updates {
-		if s.covered(s.inst, u.Index) || s.hasKind(catalog.IE) && b.byIE[u.Index] || s.hasKind(catalog.DotNet) && b.byDotNet[u.Index] {
+		if s.covered(s.inst, u.Index) {
 			continue
 		}
 		switch u.Kind {
-		case catalog.IE, catalog.DotNet:
-			if !s.hasKind(u.Kind) {
-				continue
-			}
 		case catalog.SecurityOnly:
 			if !rollupMonth.IsZero() && monthNotAfter(u.Released, rollupMonth) {
 				continue
@@ -353,9 +435,10 @@ func monthNotAfter(d, m catalog.Date) bool {
 // baseKey is what the plannable updates depend on besides the host's
 // installed updates.
 type baseKey struct {
-	c        *catalog.Catalog
-	product  string
-	arch     string
+	c          *catalog.Catalog
+	product    string
+	arch       string
+	components string
 	esu      bool
 	azure    bool
 	asOf     catalog.Date
@@ -365,13 +448,12 @@ type baseKey struct {
 // bases memoises base: a fleet shares a handful of keys.
 var bases sync.Map // baseKey -> *baseList
 
-// baseList is the plannable updates for one baseKey, in install order.
-// byIE and byDotNet mark updates that an IE or .NET update supersedes: those
-// are planned for the host only if IE 9 or .NET updates are not.
+// baseList is the plannable updates for one baseKey, in install order, and
+// the conditional ones: for components the host does not show.
 type baseList struct {
-	updates        []*catalog.Update
-	byIE, byDotNet map[int]bool
-	latest         map[catalog.Kind]*catalog.Update
+	updates     []*catalog.Update
+	conditional []*catalog.Update
+	latest      map[catalog.Kind]*catalog.Update
 
 	unavailableOnce sync.Once
 	unavailable     []Step
@@ -381,11 +463,11 @@ type baseList struct {
 // order, leaving out any that another of them supersedes: whether the
 // superseder is installed or planned, the older update is not needed.
 func (s *state) base() *baseList {
-	k := baseKey{s.c, s.a.Product, s.arch(), s.allowed(catalog.ESU), s.allowed(catalog.AzureESU), s.o.AsOf, s.o.Strategy}
+	k := baseKey{s.c, s.a.Product, s.arch(), s.componentKey(), s.allowed(catalog.ESU), s.allowed(catalog.AzureESU), s.o.AsOf, s.o.Strategy}
 	if v, ok := bases.Load(k); ok {
 		return v.(*baseList)
 	}
-	bl := &baseList{byIE: map[int]bool{}, byDotNet: map[int]bool{}, latest: map[catalog.Kind]*catalog.Update{}}
+	bl := &baseList{latest: map[catalog.Kind]*catalog.Update{}}
 	for _, kind := range []catalog.Kind{catalog.SSU, catalog.ESUPrep, catalog.Rollup} {
 		var best *catalog.Update
 		for _, u := range s.c.Updates {
@@ -396,7 +478,8 @@ func (s *state) base() *baseList {
 		bl.latest[kind] = best
 	}
 	var out []*catalog.Update
-	in := make([]bool, len(s.c.Updates))
+	in := make([]bool, len(s.c.Updates))  // plannable and applicable
+	all := make([]bool, len(s.c.Updates)) // plannable, applicable or not
 	for i, u := range s.c.Updates {
 		if !s.available(u) {
 			continue
@@ -414,29 +497,28 @@ func (s *state) base() *baseList {
 		default:
 			continue
 		}
-		in[i] = true
+		all[i] = true
+		in[i] = s.applies(u)
 		out = append(out, u)
 	}
-	keep := out[:0]
+	// An update is replaced only by a superseder that applies to the host:
+	// an IE 9 cumulative update does not replace the IE 7 one on a host
+	// with IE 7. A conditional update is replaced by any superseder.
+	var keep []*catalog.Update
 	for _, u := range out {
 		superseded := false
 		for _, j := range s.c.SupersederIndexes(u.Index) {
-			if !in[j] {
-				continue
-			}
-			// IE and .NET updates are planned only on hosts that have those
-			// products, so they rule out another kind only per host.
-			switch k := s.c.Updates[j].Kind; {
-			case k == u.Kind || k != catalog.IE && k != catalog.DotNet:
+			if in[j] || !in[u.Index] && all[j] {
 				superseded = true
-			case k == catalog.IE:
-				bl.byIE[u.Index] = true
-			default:
-				bl.byDotNet[u.Index] = true
+				break
 			}
 		}
-		if !superseded {
+		switch {
+		case superseded:
+		case in[u.Index]:
 			keep = append(keep, u)
+		default:
+			bl.conditional = append(bl.conditional, u)
 		}
 	}
 	sort.SliceStable(keep, func(i, j int) bool {
@@ -478,15 +560,18 @@ func explain(u *catalog.Update) string {
 	case catalog.SecurityOnly:
 		return fmt.Sprintf("security-only update of %s: not cumulative, so every missing month is installed", u.Released.YearMonth())
 	case catalog.IE:
-		return "Internet Explorer 9 cumulative security update"
+		return "newest Internet Explorer cumulative security update for the IE version here: it replaces every earlier one"
 	case catalog.DotNet:
-		return ".NET Framework security update"
+		return ".NET Framework security update for a .NET version on this host"
+	}
+	if u.Family == catalog.FamilyIECumulative {
+		return "newest Internet Explorer cumulative security update for the IE version here (" + u.Released.YearMonth() + "): it replaces every earlier one"
 	}
 	when := "unknown date"
 	if !u.Released.IsZero() {
 		when = u.Released.YearMonth()
 	}
-	return "security update (" + when + ") that no installed or planned update supersedes: the 2008 SP2 rollups reach back only to September 2018"
+	return "security update (" + when + ") that no installed or planned update replaces, listed by " + strings.Join(evidence(u), " and ")
 }
 
 // unavailable lists, per channel the host lacks, the newest update it would
@@ -538,10 +623,10 @@ func (s *state) collectorChecks() {
 		return
 	}
 	if len(f.PendingReboot) > 0 {
-		s.find(Critical, "reboot-pending", "CBS RebootPending/PackagesPending, WindowsUpdate RebootRequired, PendingFileRenameOperations (../shared/PRODUCT.md)",
+		s.find(Critical, "reboot-pending", "CBS RebootPending/PackagesPending, WindowsUpdate RebootRequired, PendingFileRenameOperations (the markers Legacy Update and WSUS Offline read; docs/bundle.md)",
 			"a restart is pending (%s): restart before installing anything, or the next updates may fail or report \"not applicable\"", strings.Join(f.PendingReboot, ", "))
 	}
-	if _, listed := s.has(kbSHA2); listed && f.SHA2Active != nil && !*f.SHA2Active {
+	if listed := s.hasRole(catalog.RoleSHA2); listed && f.SHA2Active != nil && !*f.SHA2Active {
 		s.find(Critical, "sha2-not-active", "SHA-2 support counts only when SHA2-Codesigning-Support and SHA2-Core-Codesigning-Support are set, after the restart that follows KB4474419 (WSUS Offline)",
 			"KB4474419 is installed but SHA-2 code signing support is not active: restart first, or every update from July 2019 fails with 0x80092004")
 	}
@@ -592,7 +677,7 @@ func (s *state) checks() {
 			"the build is 6003 but no installed update that raises it is listed: the hotfix list is incomplete (systeminfo cuts long lists), so the plan may repeat installed updates; add wmic qfe output")
 	}
 	planSHA2 := false
-	if u, ok := s.c.Get(kbSHA2); ok {
+	if u := s.role(catalog.RoleSHA2); u != nil {
 		planSHA2 = s.planned[u.Index]
 	}
 	switch {
@@ -605,7 +690,7 @@ func (s *state) checks() {
 	}
 	switch {
 	case sv.SSU == "" && sv.SSULatest != "":
-		s.find(Warning, "ssu-missing", "servicing stack updates must precede the updates that need them (../shared/PRODUCT.md)",
+		s.find(Warning, "ssu-missing", "servicing stack updates must precede the updates that need them (Microsoft ADV990001; WSUS Offline ESR installs the SSU first)",
 			"no servicing stack update is installed; the newest this host can get is %s", sv.SSULatest)
 	case sv.SSU != "" && sv.SSULatest != "" && sv.SSU != sv.SSULatest:
 		if _, ok := s.has(sv.SSULatest); !ok {

@@ -88,48 +88,50 @@ func TestPlanRules(t *testing.T) {
 	}{
 		{"bare 6002: SSU of April 2019, SHA-2 and its restart, newest SSU, standalone updates not superseded, newest public rollup",
 			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
 			[]string{"KB4474419", "KB4534303"},
-			[]string{"sha2-missing", "ssu-missing", "no-esu", "end-of-support"}},
+			[]string{"sha2-missing", "ssu-missing", "no-esu", "end-of-support", "unconfirmed-updates"}},
 		{"build 6001: Service Pack 2 first",
 			testHost(server, "Standard", "x86", 6001), Options{AsOf: end2026},
-			[]string{"KB948465", "KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"},
+			[]string{"KB948465", "KB4493730", "KB4474419", "KB4536953", "KB2604094", "KB3205638", "KB4534303"}, // KB2506014 is x64 only
 			[]string{"KB948465", "KB4474419", "KB4534303"}, nil},
 		{"Vista RTM: SP1, then SP2, then updates up to Vista's end of support",
 			testHost("Windows Vista", "Enterprise", "x64", 6000), Options{AsOf: end2026},
-			[]string{"KB936330", "KB948465", "KB3205638", "KB4012598"}, // KB4018466 (May 2017) is for Server 2008 only: Vista support ended in April
+			// KB4018466 (May 2017) is for Server 2008 only: Vista support ended in
+			// April. No rollup for Vista, so the MSRC-only updates are planned.
+			[]string{"KB936330", "KB948465", "KB2506014", "KB2604094", "KB3124275", "KB3205638", "KB4012598"},
 			[]string{"KB936330", "KB948465", "KB4012598"}, []string{"end-of-support"}},
 		{"an installed superseder covers the older update (KB4018466 over KB4012598)",
 			testHost(server, "Standard", "x64", 6002, "KB4018466"), Options{AsOf: end2026},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4534303"}, []string{"KB4474419", "KB4534303"}, nil},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"}, []string{"KB4474419", "KB4534303"}, nil},
 		{"the analysis date leaves later updates out: no SHA-2 before July 2019",
 			testHost(server, "Standard", "x64", 6002), Options{AsOf: day("2019-06-30")},
-			[]string{"KB4493730", "KB3205638", "KB4018466", "KB4503273"},
+			[]string{"KB4493730", "KB2506014", "KB2604094", "KB3205638", "KB4503273"},
 			[]string{"KB4503273"}, nil},
 		{"current on the public channel: nothing to install",
-			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026},
+			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026},
 			[]string{}, nil, nil},
-		{"ESU: preparation package before the first ESU update, newest ESU-year SSU and rollup",
-			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026, ESU: ESU},
-			[]string{"KB5016129", "KB4538484", "KB5022340"},
+		{"ESU: the newest preparation package before the first ESU update, newest ESU-year SSU and rollup",
+			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026, ESU: ESU},
+			[]string{"KB5016129", "KB5016891", "KB5022340"},
 			[]string{"KB5022340"}, []string{"esu-not-prepared", "no-azure-esu"}},
 		{"Azure ESU: the fourth year's rollup",
-			testHost(server, "Datacenter", "x64", 6003, "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303", "KB4538484"), Options{AsOf: end2026, ESU: AzureESU},
+			testHost(server, "Datacenter", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303", "KB5016891"), Options{AsOf: end2026, ESU: AzureESU},
 			[]string{"KB5016129", "KB5034173"},
 			[]string{"KB5034173"}, []string{"custom-agreement-only"}},
 		{"ESU is not sold for the Web edition: public updates only",
-			testHost(server, "Web", "x64", 6003, "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026, ESU: ESU},
+			testHost(server, "Web", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026, ESU: ESU},
 			[]string{}, nil, []string{"esu-not-eligible"}},
-		{"security-only: every missing month, oldest first",
+		{"security-only: every missing month, oldest first, February 2019 too (MSRC's edge from March is not followed); no rollup, so MSRC-only updates are planned",
 			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026, Strategy: SecurityOnlyStrategy},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4457984", "KB4463104", "KB4489876", "KB4503287", "KB4507461", "KB4534312"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3124275", "KB3205638", "KB4018466", "KB4457984", "KB4463104", "KB4487019", "KB4489876", "KB4503287", "KB4507461", "KB4534312"},
 			[]string{"KB4474419", "KB4534312"}, nil},
 		{"security-only after a rollup: only the months after it",
-			testHost(server, "Standard", "x64", 6003, "KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4503273"), Options{AsOf: end2026, Strategy: SecurityOnlyStrategy},
+			testHost(server, "Standard", "x64", 6003, "KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4503273"), Options{AsOf: end2026, Strategy: SecurityOnlyStrategy},
 			[]string{"KB4507461", "KB4534312"},
 			[]string{"KB4534312"}, nil},
 		{"a 6003-raising update on a 6002 build is a missed restart",
-			testHost(server, "Standard", "x64", 6002, "KB4493730", "KB4474419", "KB4536953", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026},
+			testHost(server, "Standard", "x64", 6002, "KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026},
 			[]string{}, nil, []string{"build-6002-with-6003-update"}},
 		{"Itanium: no monthly rollup in the sources, said in a finding",
 			testHost(server, "Enterprise", "ia64", 6002), Options{AsOf: end2026},
@@ -185,7 +187,7 @@ func TestPlanNeverSupersededOrTwice(t *testing.T) {
 					t.Errorf("%v %+v: %s planned twice", h.Hotfixes, o, s.KB)
 				}
 				seen[s.KB] = true
-				stone := s.KB == kbFirstSSU && slices.Index(kbs(a.Plan.Steps), kbSHA2) > slices.Index(kbs(a.Plan.Steps), s.KB)
+				stone := s.KB == c.Role(catalog.RoleSSUBeforeSHA2).KB && slices.Index(kbs(a.Plan.Steps), c.Role(catalog.RoleSHA2).KB) > slices.Index(kbs(a.Plan.Steps), s.KB)
 				for _, by := range c.Superseders(s.KB) {
 					if stone && !slices.Contains(h.Hotfixes, by) {
 						continue
@@ -269,4 +271,182 @@ func TestSHA2RestartWhateverTheCatalogSays(t *testing.T) {
 	if got := restarts(a.Plan.Steps); !slices.Contains(got, "KB4474419") {
 		t.Errorf("restarts after %v: none after SHA-2 support", got)
 	}
+}
+
+// TestComponents: updates for components the host does not show are
+// conditional, --assume plans them, evidence adds components, and IE 8/9
+// replace the in-box IE 7 (whose cumulative chain then no longer applies).
+func TestComponents(t *testing.T) {
+	c := frozen(t)
+	end2026 := day("2026-11-25")
+	withFacts := func(h inventory.Host, ie string, dotnet ...string) inventory.Host {
+		h.Facts = &inventory.Facts{IEVersion: ie, DotNet: dotnet}
+		return h
+	}
+	tests := []struct {
+		name                   string
+		host                   inventory.Host
+		o                      Options
+		steps, cond, unconfirm []string
+		components             []string
+	}{
+		{"bare host: the in-box components only; IE 9 and .NET 4 updates are conditional; MSRC-only pre-rollup updates unconfirmed",
+			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			[]string{"KB3134814", "KB4040957"}, []string{"KB3124275", "KB4018466"}, []string{"dotnet20", "ie7", "os"}},
+		{"--assume ie9,dotnet4: IE 9 replaces IE 7 (its chain no longer applies); the .NET 4 update, MSRC-only, is unconfirmed",
+			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026, Assume: []catalog.Component{catalog.IE9, catalog.DotNet4}},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			nil, []string{"KB3134814", "KB4018466", "KB4040957"}, []string{"dotnet20", "dotnet4", "ie9", "os"}},
+		{"the collector's IE version and .NET keys are evidence",
+			withFacts(testHost(server, "Standard", "x64", 6002), "9.0.8112.16421", "2.0.50727.4927", "4.6.01590"), Options{AsOf: end2026},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			nil, []string{"KB3134814", "KB4018466", "KB4040957"}, []string{"dotnet20", "dotnet4", "ie9", "os"}},
+		{"an installed IE 9 update is evidence of IE 9",
+			testHost(server, "Standard", "x64", 6002, "KB3134814"), Options{AsOf: end2026},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			[]string{"KB4040957"}, []string{"KB4018466"}, []string{"dotnet20", "ie9", "os"}},
+		{"--unconfirmed plans the MSRC-only updates",
+			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026, Unconfirmed: true},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3124275", "KB3205638", "KB4018466", "KB4534303"},
+			[]string{"KB3134814", "KB4040957"}, nil, []string{"dotnet20", "ie7", "os"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Assess(tc.host, c, tc.o)
+			if got := kbs(a.Plan.Steps); !slices.Equal(got, tc.steps) {
+				t.Errorf("steps\n got %v\nwant %v", got, tc.steps)
+			}
+			if got := kbs(a.Plan.Conditional); !slices.Equal(got, nonNilStrings(tc.cond)) {
+				t.Errorf("conditional %v, want %v", got, tc.cond)
+			}
+			if got := kbs(a.Plan.Unconfirmed); !slices.Equal(got, nonNilStrings(tc.unconfirm)) {
+				t.Errorf("unconfirmed %v, want %v", got, tc.unconfirm)
+			}
+			var comps []string
+			for _, h := range a.Components {
+				comps = append(comps, string(h.ID))
+			}
+			if !slices.Equal(comps, tc.components) {
+				t.Errorf("components %v, want %v", comps, tc.components)
+			}
+			for _, s := range a.Plan.Conditional {
+				if !strings.Contains(s.Why, "check:") {
+					t.Errorf("%s: conditional without a way to check: %s", s.KB, s.Why)
+				}
+			}
+		})
+	}
+}
+
+func nonNilStrings(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// TestESUPreparation: a host with the newest preparation package (or one
+// replacing it) is prepared; an older one is not, and gets the newest.
+func TestESUPreparation(t *testing.T) {
+	c := frozen(t)
+	base := []string{"KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"}
+	for _, tc := range []struct {
+		prep     string
+		prepared bool
+	}{{"", false}, {"KB4538484", false}, {"KB4575904", false}, {"KB5016891", true}} {
+		h := testHost(server, "Standard", "x64", 6003, append(slices.Clone(base), tc.prep)...)
+		a := Assess(h, c, Options{AsOf: day("2026-11-25"), ESU: ESU})
+		if a.Servicing.ESUPrep != tc.prepared {
+			t.Errorf("with %q: prepared %v, want %v", tc.prep, a.Servicing.ESUPrep, tc.prepared)
+		}
+		planned := slices.Contains(kbs(a.Plan.Steps), "KB5016891")
+		if planned == tc.prepared {
+			t.Errorf("with %q: KB5016891 planned %v", tc.prep, planned)
+		}
+		if i, j := slices.Index(kbs(a.Plan.Steps), "KB5016891"), slices.Index(kbs(a.Plan.Steps), "KB5022340"); planned && i > j {
+			t.Errorf("with %q: the preparation package comes after the ESU rollup: %v", tc.prep, kbs(a.Plan.Steps))
+		}
+	}
+	// As of 2021 the newest package is KB4575904 (July 2020).
+	a := Assess(testHost(server, "Standard", "x64", 6003, base...), c, Options{AsOf: day("2021-06-30"), ESU: ESU})
+	if !slices.Contains(kbs(a.Plan.Steps), "KB4575904") || slices.Contains(kbs(a.Plan.Steps), "KB5016891") {
+		t.Errorf("as of 2021-06: steps %v, want KB4575904 and not KB5016891", kbs(a.Plan.Steps))
+	}
+}
+
+// TestMissingRoles: a catalog that lacks a role gets a finding, never a
+// crash, and the plan goes on without that step.
+func TestMissingRoles(t *testing.T) {
+	server6001, vista6000 := testHost(server, "Standard", "x64", 6001), testHost("Windows Vista", "Business", "x86", 6000)
+	for _, tc := range []struct {
+		kb, role string
+		host     inventory.Host // a host whose plan needs the role
+	}{
+		{"KB4474419", "sha2-support", server6001}, {"KB4493730", "ssu-before-sha2", server6001},
+		{"KB948465", "sp2", server6001}, {"KB936330", "vista-sp1", vista6000},
+	} {
+		c := frozenWith(t, tc.kb, "roles", "")
+		a := Assess(tc.host, c, Options{AsOf: day("2026-11-25"), ESU: ESU})
+		if !slices.Contains(findingIDs(a.Findings), "catalog-role-missing") {
+			t.Errorf("without %s: no catalog-role-missing finding among %v", tc.role, findingIDs(a.Findings))
+		}
+		if slices.Contains(kbs(a.Plan.Steps[:min(2, len(a.Plan.Steps))]), tc.kb) {
+			t.Errorf("without the %s role, %s is still planned first by role: %v", tc.role, tc.kb, kbs(a.Plan.Steps))
+		}
+	}
+}
+
+// TestUnknownRestarts: an update whose restart no source states is counted
+// as a possible restart, not as none.
+func TestUnknownRestarts(t *testing.T) {
+	c := frozen(t)
+	a := Assess(testHost(server, "Standard", "x64", 6002), c, Options{AsOf: day("2026-11-25")})
+	unknown := 0
+	for _, s := range a.Plan.Steps {
+		u, _ := c.Get(s.KB)
+		if u.Reboot == nil && !s.RebootAfter {
+			unknown++
+			if !s.MayReboot {
+				t.Errorf("%s: restart unknown but not marked", s.KB)
+			}
+		}
+	}
+	if unknown == 0 || a.Plan.MayReboots != unknown {
+		t.Errorf("%d possible restarts counted, want %d (>0)", a.Plan.MayReboots, unknown)
+	}
+}
+
+// TestEvidence: every step names at least one source.
+func TestEvidence(t *testing.T) {
+	c := frozen(t)
+	a := Assess(testHost(server, "Standard", "x64", 6001), c, Options{AsOf: day("2026-11-25"), ESU: ESU})
+	for _, s := range a.Plan.Steps {
+		if len(s.Evidence) == 0 {
+			t.Errorf("%s names no source", s.KB)
+		}
+	}
+}
+
+// FuzzCatalogAssess loads any catalog text and assesses hosts with it: a
+// catalog that loads must never crash the planner.
+func FuzzCatalogAssess(f *testing.F) {
+	b, err := os.ReadFile("testdata/catalog.csv")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	lines := strings.SplitAfter(string(b), "\n")
+	f.Add([]byte(lines[0] + strings.Join(lines[5:20], "")))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := catalog.Load("fuzz", bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for _, h := range []inventory.Host{testHost(server, "Standard", "x64", 6001), testHost(server, "Web", "x86", 6003, "KB4474419"), testHost("Windows Vista", "", "", 6000)} {
+			for _, o := range []Options{{AsOf: day("2026-11-25")}, {AsOf: day("2020-01-31"), ESU: AzureESU, Strategy: SecurityOnlyStrategy}} {
+				_ = Assess(h, c, o)
+			}
+		}
+	})
 }

@@ -7,18 +7,20 @@ import (
 	"strings"
 
 	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/catalog"
 )
 
 // AssessmentJSON is the stable JSON form of an assessment (docs/json.md).
 type AssessmentJSON struct {
-	Host       HostJSON      `json:"host"`
-	InScope    bool          `json:"inScope"`
-	PatchLevel *string       `json:"patchLevel"`
-	Servicing  ServicingJSON `json:"servicing"`
-	Lifecycle  LifecycleJSON `json:"lifecycle"`
-	Findings   []FindingJSON `json:"findings"`
-	Plan       PlanJSON      `json:"plan"`
-	Exposure   *ExposureJSON `json:"exposure,omitempty"`
+	Host       HostJSON        `json:"host"`
+	InScope    bool            `json:"inScope"`
+	PatchLevel *string         `json:"patchLevel"`
+	Servicing  ServicingJSON   `json:"servicing"`
+	Lifecycle  LifecycleJSON   `json:"lifecycle"`
+	Findings   []FindingJSON   `json:"findings"`
+	Components []ComponentJSON `json:"components"`
+	Plan       PlanJSON        `json:"plan"`
+	Exposure   *ExposureJSON   `json:"exposure,omitempty"`
 }
 
 // ExposureJSON lists the CVEs a host stays exposed to (docs/json.md).
@@ -88,22 +90,36 @@ type FindingJSON struct {
 type StepJSON struct {
 	// N is the step's number in the plan, from 1: every output (text, HTML,
 	// the dashboard) shows this number. Unavailable updates have none.
-	N           int     `json:"n,omitempty"`
-	KB          string  `json:"kb"`
-	Kind        string  `json:"kind"`
-	Title       string  `json:"title"`
-	Released    *string `json:"released"`
-	RebootAfter bool    `json:"rebootAfter"`
-	Why         string  `json:"why"`
+	N        int     `json:"n,omitempty"`
+	KB       string  `json:"kb"`
+	Kind     string  `json:"kind"`
+	Title    string  `json:"title"`
+	Released *string `json:"released"`
+	// RebootAfter is true where a restart is known to follow; Restart says
+	// "yes", "no" or "unknown" (no source states it: plan for one).
+	RebootAfter bool     `json:"rebootAfter"`
+	Restart     string   `json:"restart"`
+	Why         string   `json:"why"`
+	Evidence    []string `json:"evidence"`
 }
 
 // PlanJSON is the plan.
 type PlanJSON struct {
-	Strategy    string     `json:"strategy"`
-	Channel     string     `json:"channel"`
-	Steps       []StepJSON `json:"steps"`
-	Reboots     int        `json:"reboots"`
-	Unavailable []StepJSON `json:"unavailable"`
+	Strategy        string     `json:"strategy"`
+	Channel         string     `json:"channel"`
+	Steps           []StepJSON `json:"steps"`
+	Reboots         int        `json:"reboots"`
+	PossibleReboots int        `json:"possibleReboots"`
+	Unavailable     []StepJSON `json:"unavailable"`
+	Conditional     []StepJSON `json:"conditional"`
+	Unconfirmed     []StepJSON `json:"unconfirmed"`
+}
+
+// ComponentJSON is something the host has besides the OS, with the evidence.
+type ComponentJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Why  string `json:"why"`
 }
 
 // steps converts plan steps; numbered says whether they are the plan's
@@ -115,8 +131,15 @@ func steps(ss []assess.Step, numbered bool) []StepJSON {
 		if numbered {
 			n = StepNumber(i)
 		}
+		restart := "no"
+		switch {
+		case s.RebootAfter:
+			restart = "yes"
+		case s.MayReboot:
+			restart = "unknown"
+		}
 		out = append(out, StepJSON{N: n, KB: s.KB, Kind: string(s.Kind), Title: s.Title, Released: str(s.Released.String()),
-			RebootAfter: s.RebootAfter, Why: s.Why})
+			RebootAfter: s.RebootAfter, Restart: restart, Why: s.Why, Evidence: nonNil(s.Evidence)})
 	}
 	return out
 }
@@ -128,7 +151,13 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 		Lifecycle: LifecycleJSON{Product: a.Lifecycle.Product, AsOf: a.Lifecycle.AsOf.String(), Phase: a.Lifecycle.Phase,
 			Ends: a.Lifecycle.Ends.String(), Message: a.Lifecycle.Message},
 		Plan: PlanJSON{Strategy: string(a.Plan.Strategy), Channel: string(a.Plan.Channel), Steps: steps(a.Plan.Steps, true),
-			Reboots: a.Plan.Reboots, Unavailable: steps(a.Plan.Unavailable, false)},
+			Reboots: a.Plan.Reboots, PossibleReboots: a.Plan.MayReboots, Unavailable: steps(a.Plan.Unavailable, false),
+			Conditional: steps(a.Plan.Conditional, false), Unconfirmed: steps(a.Plan.Unconfirmed, false)},
+		Components: []ComponentJSON{},
+	}
+	for _, c := range a.Components {
+		info, _ := catalog.ComponentInfo(c.ID)
+		j.Components = append(j.Components, ComponentJSON{ID: string(c.ID), Name: info.Name, Why: c.Why})
 	}
 	if !a.PatchLevel.IsZero() {
 		j.PatchLevel = str(a.PatchLevel.YearMonth())
@@ -237,13 +266,55 @@ func WriteAssessmentText(w io.Writer, a assess.Assessment) error {
 		for _, s := range a.Plan.Unavailable {
 			fmt.Fprintf(&b, "  not planned: %s\n", s.Why)
 		}
-		fmt.Fprintf(&b, "\n%d steps, %d restarts\n", len(a.Plan.Steps), a.Plan.Reboots)
+		writeConditional(&b, a.Plan.Conditional)
+		if n := len(a.Plan.Unconfirmed); n > 0 {
+			from, to := monthRange(a.Plan.Unconfirmed)
+			fmt.Fprintf(&b, "  unconfirmed, not planned: %d updates of %s to %s that only MSRC lists; Windows-Update-derived lists do not (most likely replaced; --json lists each, --unconfirmed plans them)\n",
+				n, orDash(from), orDash(to))
+		}
+		fmt.Fprintf(&b, "\n%s\n", planTotal(a.Plan))
 	}
 	if e := a.Exposure; e != nil {
 		writeExposure(&b, e)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// planTotal is the closing line of a plan: steps, known restarts, and the
+// restarts no source rules out.
+func planTotal(p assess.Plan) string {
+	t := fmt.Sprintf("%d steps, %d restarts", len(p.Steps), p.Reboots)
+	if p.MayReboots > 0 {
+		t += fmt.Sprintf(" known, up to %d more possible (no source says whether %d of the steps restart: plan for it)", p.MayReboots, p.MayReboots)
+	}
+	return t
+}
+
+// writeConditional sums up the updates for components the host does not
+// show, by component.
+func writeConditional(b *strings.Builder, cond []assess.Step) {
+	if len(cond) == 0 {
+		return
+	}
+	by := map[string]int{}
+	var order []string
+	for _, s := range cond {
+		k := s.Why
+		if i := strings.Index(k, " is present"); i > 0 {
+			k = strings.TrimPrefix(k[:i], "install only if ")
+		}
+		if by[k] == 0 {
+			order = append(order, k)
+		}
+		by[k]++
+	}
+	var parts []string
+	for _, k := range order {
+		parts = append(parts, fmt.Sprintf("%d for %s", by[k], k))
+	}
+	fmt.Fprintf(b, "  conditional, not planned: %d updates for components nothing here shows: %s (--json says how to check each; --assume COMPONENT plans them)\n",
+		len(cond), strings.Join(parts, ", "))
 }
 
 // shownCVEs is how many of the worst CVEs the text lists per group.

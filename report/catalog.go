@@ -27,6 +27,9 @@ type UpdateJSON struct {
 	Prerequisites  []string `json:"prerequisites"`
 	RebootRequired *bool    `json:"rebootRequired"`
 	SHA2Only       *bool    `json:"sha2Only"`
+	Components     []string `json:"components"`
+	Family         *string  `json:"family"`
+	Roles          []string `json:"roles"`
 	Source         string   `json:"source"`
 	Notes          string   `json:"notes,omitempty"`
 }
@@ -52,8 +55,25 @@ func Update(c *catalog.Catalog, u *catalog.Update) UpdateJSON {
 		Products: nonNil(u.Products), Architectures: nonNil(u.Architectures), Build: intPtr(u.Build),
 		Revision: str(u.Revision), RaisesBuildTo: intPtr(u.RaisesBuild), Supersedes: nonNil(u.Supersedes),
 		SupersededBy: nonNil(c.SupersededBy(u.KB)), Prerequisites: nonNil(u.Prerequisites),
-		RebootRequired: u.Reboot, SHA2Only: u.SHA2Only, Source: u.Source, Notes: u.Notes,
+		RebootRequired: u.Reboot, SHA2Only: u.SHA2Only, Components: componentIDs(u), Family: str(u.Family),
+		Roles: roleNames(u), Source: u.Source, Notes: u.Notes,
 	}
+}
+
+func componentIDs(u *catalog.Update) []string {
+	out := []string{}
+	for _, c := range u.Components {
+		out = append(out, string(c))
+	}
+	return out
+}
+
+func roleNames(u *catalog.Update) []string {
+	out := []string{}
+	for _, r := range u.Roles {
+		out = append(out, string(r))
+	}
+	return out
 }
 
 // WriteUpdatesJSON writes updates as one JSON array.
@@ -105,6 +125,21 @@ func WriteUpdateText(w io.Writer, c *catalog.Catalog, u *catalog.Update) error {
 	row("Released", orDash(u.Released.String()))
 	row("Channel", channelText(u.Channel))
 	row("Applies to", strings.Join(u.Products, ", ")+archText(u.Architectures))
+	if !u.ForOS() {
+		var names []string
+		for _, c := range u.Components {
+			if i, ok := catalog.ComponentInfo(c); ok {
+				names = append(names, i.Name)
+			}
+		}
+		row("Needs", "one of: "+strings.Join(names, ", ")+" (a host without them gets it as conditional)")
+	}
+	if u.Family != "" {
+		row("Family", u.Family+" (each member replaces the older ones for the components it serves)")
+	}
+	if len(u.Roles) > 0 {
+		row("Role", strings.Join(roleNames(u), ", "))
+	}
 	switch {
 	case u.RaisesBuild != 0:
 		row("Build", fmt.Sprintf("raised the OS build to %d (the first update to do so)", u.RaisesBuild))
@@ -116,7 +151,11 @@ func WriteUpdateText(w io.Writer, c *catalog.Catalog, u *catalog.Update) error {
 	row("Superseded by", listText(c.SupersededBy(u.KB)))
 	row("Prerequisites", listText(u.Prerequisites)+" (each: this KB or any KB that supersedes it)")
 	row("Restart", triText(u.Reboot, "required", "not required"))
-	row("SHA-2 only", triText(u.SHA2Only, "yes: needs KB4474419 and a restart first", "no"))
+	sha2 := "KB4474419"
+	if r := c.Role(catalog.RoleSHA2); r != nil {
+		sha2 = r.KB
+	}
+	row("SHA-2 only", triText(u.SHA2Only, "yes: needs "+sha2+" and a restart first", "no"))
 	row("Source", u.Source)
 	if u.Notes != "" {
 		row("Notes", u.Notes)

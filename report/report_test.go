@@ -52,7 +52,8 @@ func fixed() []assess.Assessment {
 	v7601 := winver.Version{Major: 6, Minor: 1, Build: 7601, Revision: winver.NoRevision}
 	sp2, sp1 := 2, 1
 	standalone := func(kb, month, why string) assess.Step {
-		return assess.Step{KB: kb, Kind: catalog.Standalone, Title: "Security update " + kb, Released: date(month), Why: why}
+		return assess.Step{KB: kb, Kind: catalog.Standalone, Title: "Security update " + kb, Released: date(month), Why: why,
+			MayReboot: true, Evidence: []string{"msrc", "updatevista"}}
 	}
 	bare := assess.Assessment{
 		Host: inventory.Host{Source: "bare.txt", Format: "systeminfo-list", Encoding: "utf-16le", Hostname: "WIN-BARE",
@@ -80,7 +81,14 @@ func fixed() []assess.Assessment {
 				{KB: "KB4534303", Kind: catalog.Rollup, Title: "2020-01 Security Monthly Quality Rollup", Released: date("2020-01-14"), RebootAfter: true, Why: "the newest rollup"},
 			},
 			Unavailable: []assess.Step{{KB: "KB5073697", Kind: catalog.Rollup, Released: date("2026-01-13"), Why: "needs a custom support agreement"}},
+			Conditional: []assess.Step{
+				{KB: "KB3134814", Kind: catalog.Standalone, Released: date("2016-02-09"), MayReboot: true, Evidence: []string{"msrc"}, Why: "install only if Internet Explorer 9 is present (check: svcVersion); nothing read from this host shows it"},
+				{KB: "KB4040957", Kind: catalog.DotNet, Released: date("2017-09-12"), MayReboot: true, Evidence: []string{"msrc"}, Why: "install only if .NET Framework 4.x is present (check: NDP v4); nothing read from this host shows it"},
+			},
+			Unconfirmed: []assess.Step{{KB: "KB4018466", Kind: catalog.Standalone, Released: date("2017-05-11"), MayReboot: true, Evidence: []string{"msrc"}, Why: "only MSRC lists it"}},
+			MayReboots:  6,
 		},
+		Components: []assess.HostComponent{{ID: catalog.DotNet20, Why: "in-box"}, {ID: catalog.IE7, Why: "in-box"}, {ID: catalog.OS, Why: "in-box"}},
 		Exposure: &assess.Exposure{Index: "test index",
 			Open:      []assess.Exposed{{CVE: "CVE-2019-0708", KB: "KB4534303", Severity: "Critical", Impact: "Remote Code Execution", Exploits: 3, Title: "Remote Desktop Services", Why: "fixed by KB4534303"}},
 			Unfixable: []assess.Exposed{{CVE: "CVE-2021-34527", Severity: "Critical", Impact: "Remote Code Execution", Exploits: 1, Title: "Print Spooler", Why: "only ESU updates fix it"}},

@@ -34,6 +34,8 @@ type analyzeFlags struct {
 	severity         string
 	exploited        bool
 	cvesFile         string
+	assume           string
+	unconfirmed      bool
 }
 
 func analyzeCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -47,6 +49,11 @@ a date, findings, and the ordered install plan: service packs, the servicing sta
 SHA-2 support and its restart, ESU preparation, standalone updates, then the newest
 rollup (or every missing security-only update), never a superseded one.
 
+Updates for components the host does not show (IE 8/9, .NET 3.5/4.x, MSXML 4,
+AD FS, ...) are listed as conditional, with how to check; --assume plans them.
+Pre-rollup updates that only MSRC lists, and no Windows-Update-derived list does,
+are listed as unconfirmed; --unconfirmed plans them.
+
 Several FILEs of the same host (same host name) are merged into one host. A DIR
 is analysed host by host: each file in it is a host, and each subdirectory is one
 host whose files are merged. Results stream in order.
@@ -59,7 +66,8 @@ Exit codes: 0 nothing to do, 1 something to do, 2 an input could not be read.`,
 		Example: `  kbplan analyze systeminfo.txt
   kbplan analyze --esu systeminfo.txt qfe.txt
   kbplan analyze --strategy security-only --as-of 2021-06-01 --json systeminfo.txt
-  kbplan analyze --csv --html fleet.html inventories/`,
+  kbplan analyze --csv --html fleet.html inventories/
+  kbplan analyze --assume ie9,dotnet4 systeminfo.txt`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAnalyze(cmd, f, stdin, stdout, stderr, args)
@@ -79,6 +87,8 @@ Exit codes: 0 nothing to do, 1 something to do, 2 an input could not be read.`,
 	fl.StringVar(&f.severity, "severity", "", "with --exposure: only CVEs of this severity or worse (Low, Moderate, Important, Critical)")
 	fl.BoolVar(&f.exploited, "exploited", false, "with --exposure: only CVEs with a public exploit")
 	fl.StringVar(&f.cvesFile, "cves", "", "with --exposure: use this CVE index (from kbplan catalog import) instead of the embedded one")
+	fl.StringVar(&f.assume, "assume", "", "plan for these components although the inputs do not show them: ie7, ie8, ie9, dotnet11, dotnet20, dotnet35, dotnet4, msxml4, adfs, ftp7, wms, wme, wlm, office")
+	fl.BoolVar(&f.unconfirmed, "unconfirmed", false, "also plan the pre-rollup updates only MSRC lists (no Windows-Update-derived source does)")
 	return cmd
 }
 
@@ -110,6 +120,11 @@ func (f analyzeFlags) options() (assess.Options, error) {
 		}
 		o.AsOf = d
 	}
+	comps, err := catalog.ParseComponents(f.assume)
+	if err != nil {
+		return o, fmt.Errorf("--assume: %v", err)
+	}
+	o.Assume, o.Unconfirmed = comps, f.unconfirmed
 	n := 0
 	for _, b := range []bool{f.json, f.jsonl, f.csv} {
 		if b {

@@ -13,15 +13,15 @@ import (
 )
 
 // kitHost writes a host like ws2008-6003-x64-no-sha2 that has every
-// standalone update of its plan, so that the plan is the servicing chain
-// and the rollup: SHA-2 support (restart), servicing stack, rollup.
+// standalone and .NET update of its plan, so that the plan is the servicing
+// chain and the rollup: SHA-2 support (restart), servicing stack, rollup.
 func kitHost(t *testing.T, dir string) string {
 	t.Helper()
 	src := hosts + "ws2008-6003-x64-no-sha2.txt"
 	a := analyzeJSON(t, src)
 	var kbs []string
 	for _, s := range a.Plan.Steps {
-		if s.Kind == "standalone" {
+		if s.Kind == "standalone" || s.Kind == "dotnet" || s.Kind == "ie" {
 			kbs = append(kbs, s.KB)
 		}
 	}
