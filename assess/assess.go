@@ -142,7 +142,6 @@ type Assessment struct {
 // ToDo reports whether the plan has steps.
 func (a *Assessment) ToDo() bool { return len(a.Plan.Steps) > 0 }
 
-
 // Assess computes the assessment of one host.
 func Assess(h inventory.Host, c *catalog.Catalog, o Options) Assessment {
 	if o.Strategy == "" {

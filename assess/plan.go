@@ -439,10 +439,10 @@ type baseKey struct {
 	product    string
 	arch       string
 	components string
-	esu      bool
-	azure    bool
-	asOf     catalog.Date
-	strategy Strategy
+	esu        bool
+	azure      bool
+	asOf       catalog.Date
+	strategy   Strategy
 }
 
 // bases memoises base: a fleet shares a handful of keys.

@@ -96,7 +96,7 @@ func fixed() []assess.Assessment {
 	}
 	current := assess.Assessment{
 		Host: inventory.Host{Source: "current.reg", Format: "reg-query", Hostname: "=HYPERLINK(\"http://x\")\x1b[31m",
-			OS: inventory.OS{Product: "Windows Server 2008", Edition: "Enterprise", ServicePack: &sp2, Version: &v6003, Architecture: "x86"},
+			OS:       inventory.OS{Product: "Windows Server 2008", Edition: "Enterprise", ServicePack: &sp2, Version: &v6003, Architecture: "x86"},
 			Hotfixes: []string{"KB4474419", "KB4534303"}, HotfixesKnown: true},
 		InScope: true, Product: "server2008", PatchLevel: date("2020-01-14"),
 		Servicing: assess.Servicing{SSU: "KB4523206", SSULatest: "KB4523206", SHA2: true, Build6003: true},
