@@ -450,3 +450,26 @@ func FuzzCatalogAssess(f *testing.F) {
 		}
 	})
 }
+
+// TestExplain: --explain says where an update stands and why.
+func TestExplain(t *testing.T) {
+	c := frozen(t)
+	a := Assess(testHost(server, "Standard", "x64", 6002, "KB4018466"), c, Options{AsOf: day("2026-11-25")})
+	for _, tc := range []struct{ kb, status, line string }{
+		{"KB4534303", "planned", "planned as step 7"},
+		{"KB4018466", "installed", "installed"},
+		{"KB4012598", "replaced", "the installed KB4018466 replaces it (KB4018466 supersedes KB4012598)"},
+		{"KB4458010", "replaced", "the planned KB4534303 replaces it (KB4534303 supersedes KB4507452 supersedes KB4503273 supersedes KB4489880 supersedes KB4463097 supersedes KB4458010)"},
+		{"KB3124275", "unconfirmed", "MSRC lists it with no superseder"},
+		{"KB3104002", "replaced", "the unconfirmed KB3124275 replaces it"},
+		{"KB4040957", "conditional", "install only if .NET Framework 4.x is present"},
+		{"KB5022340", "unavailable", "Extended Security Updates"},
+		{"KB936330", "not-applicable", "vista"},
+		{"KB1234567", "unknown", "not in the catalog"},
+	} {
+		e := Explain(a, c, tc.kb)
+		if e.Status != tc.status || !strings.Contains(strings.Join(e.Lines, "\n"), tc.line) {
+			t.Errorf("%s: %s %q, want %s and a line with %q", tc.kb, e.Status, e.Lines, tc.status, tc.line)
+		}
+	}
+}

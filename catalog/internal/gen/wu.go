@@ -314,6 +314,19 @@ func assignRoles(rows map[string]row) {
 // Whether the newer member applies to a host (IE 9 only, or IE 7 too) is
 // the planner's question; the edges only say what replaces what.
 func chainFamilies(rows map[string]row) {
+	// Curated rows carry no components: an IE cumulative update from
+	// February 2016 on is for IE 9 only on Server 2008 SP2 (Microsoft's IE
+	// support policy from January 2016; WSUS Offline names KB4525106's
+	// package ie9-windows6.0-kb4525106 in ExcludeList-superseded-exclude.txt).
+	for _, r := range rows {
+		if strings.Contains(strings.ToLower(r["title"]), "cumulative security update for internet explorer") && r["family"] == "" {
+			r["family"] = "ie-cumulative"
+			if r["components"] == "" && r["released"] >= "2016-02" {
+				r["components"] = "ie9"
+				r["notes"] = note(r["notes"], "for IE 9 only: Server 2008 SP2's IE cumulative updates from February 2016 are IE 9 packages (WSUS Offline ExcludeList-superseded-exclude.txt names ie9-windows6.0-kb4525106)")
+			}
+		}
+	}
 	byFam := map[string][]row{}
 	for _, r := range rows {
 		if r["family"] != "" && r["released"] != "" {

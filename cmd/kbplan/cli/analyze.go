@@ -36,6 +36,7 @@ type analyzeFlags struct {
 	cvesFile         string
 	assume           string
 	unconfirmed      bool
+	explain          string
 }
 
 func analyzeCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -67,7 +68,8 @@ Exit codes: 0 nothing to do, 1 something to do, 2 an input could not be read.`,
   kbplan analyze --esu systeminfo.txt qfe.txt
   kbplan analyze --strategy security-only --as-of 2021-06-01 --json systeminfo.txt
   kbplan analyze --csv --html fleet.html inventories/
-  kbplan analyze --assume ie9,dotnet4 systeminfo.txt`,
+  kbplan analyze --assume ie9,dotnet4 systeminfo.txt
+  kbplan analyze --explain KB4018466 systeminfo.txt`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runAnalyze(cmd, f, stdin, stdout, stderr, args)
@@ -88,6 +90,7 @@ Exit codes: 0 nothing to do, 1 something to do, 2 an input could not be read.`,
 	fl.BoolVar(&f.exploited, "exploited", false, "with --exposure: only CVEs with a public exploit")
 	fl.StringVar(&f.cvesFile, "cves", "", "with --exposure: use this CVE index (from kbplan catalog import) instead of the embedded one")
 	fl.StringVar(&f.assume, "assume", "", "plan for these components although the inputs do not show them: ie7, ie8, ie9, dotnet11, dotnet20, dotnet35, dotnet4, msxml4, adfs, ftp7, wms, wme, wlm, office")
+	fl.StringVar(&f.explain, "explain", "", "instead of the plan, say where this KB stands on each host and why (planned, installed, replaced by which chain, conditional, ...)")
 	fl.BoolVar(&f.unconfirmed, "unconfirmed", false, "also plan the pre-rollup updates only MSRC lists (no Windows-Update-derived source does)")
 	return cmd
 }
@@ -195,7 +198,12 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		// allocates fast; collecting less often trades a few MiB for speed.
 		defer debug.SetGCPercent(debug.SetGCPercent(300))
 	}
-	out := report.NewStream(stdout, f.format())
+	var out *report.Stream
+	if f.explain == "" {
+		out = report.NewStream(stdout, f.format())
+	} else {
+		out = report.NewStream(io.Discard, report.Text)
+	}
 	progress := newProgress(stderr, len(jobs))
 	failed, todo := false, false
 	var kept []assess.Assessment
@@ -212,6 +220,13 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		todo = todo || a.ToDo()
 		if f.html != "" {
 			kept = append(kept, a)
+		}
+		if f.explain != "" {
+			if err := report.WriteExplanation(stdout, a, assess.Explain(a, c, f.explain), f.json || f.jsonl); err != nil {
+				failed = true
+				fmt.Fprintln(stderr, "kbplan:", err)
+			}
+			return
 		}
 		if err := out.Write(a); err != nil {
 			failed = true
