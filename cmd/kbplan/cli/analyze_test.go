@@ -300,3 +300,19 @@ func TestAnalyzeExposureGolden(t *testing.T) {
 		t.Errorf("--severity High: exit %d %s", code, errOut)
 	}
 }
+
+func TestExplainFlag(t *testing.T) {
+	bare := samples + "/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"
+	out, errOut, code := run(t, "", "analyze", "--as-of", asOf, "--explain", "kb4012598", bare)
+	if code != ExitToDo || !strings.Contains(out, "WIN-1EYJ4CMP38T: KB4012598 is replaced") || !strings.Contains(out, "KB4018466 supersedes KB4012598") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	js, _, _ := run(t, "", "analyze", "--as-of", asOf, "--json", "--explain", "KB4534303", bare)
+	var e report.ExplanationJSON
+	if err := json.Unmarshal([]byte(js), &e); err != nil || e.Status != "planned" || e.KB != "KB4534303" {
+		t.Errorf("%v %+v: %s", err, e, js)
+	}
+	if _, errOut, code := run(t, "", "analyze", "--assume", "ie10", bare); code != ExitUsage || !strings.Contains(errOut, `unknown component "ie10"`) {
+		t.Errorf("--assume ie10: exit %d %s", code, errOut)
+	}
+}
