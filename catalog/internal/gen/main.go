@@ -436,21 +436,7 @@ func orderDates(rows map[string]row, msrc map[string]*msrcKB) {
 // names only the newest, KB5016129, for every w60 host:
 // client/static/StaticUpdateIds-servicing-w60-sha2.txt@ab2dd33).
 func chainSSUs(rows map[string]row) {
-	var ssus []row
-	for _, r := range rows {
-		if r["kind"] == "ssu" {
-			ssus = append(ssus, r)
-		}
-	}
-	sort.Slice(ssus, func(i, j int) bool { return ssus[i]["released"] < ssus[j]["released"] })
-	for i := 1; i < len(ssus); i++ {
-		prev := ssus[i-1]["kb"]
-		sup := kbs(ssus[i]["supersedes"])
-		if !slices.Contains(sup, prev) {
-			ssus[i]["supersedes"] = strings.Join(append(sup, prev), ";")
-			ssus[i]["notes"] = strings.TrimSpace(ssus[i]["notes"] + "; supersedes " + prev + " by the rule that each SSU supersedes the previous one (WSUS Offline ESR servicing lists)")
-		}
-	}
+	chainKind(rows, "ssu", "by the rule that each SSU supersedes the previous one (WSUS Offline ESR servicing lists)")
 }
 
 // addLatestSSU resolves "latest SSU" in a prerequisite list to the newest

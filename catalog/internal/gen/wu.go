@@ -245,15 +245,25 @@ func fixSSUDates(rows map[string]row, uv []map[string]string) {
 // Which ESU years each package enables has no source here: the planner uses
 // the newest one released by the analysis date.
 func chainESUPrep(rows map[string]row) {
-	var preps []row
+	chainKind(rows, "esu-prep", "each ESU Licensing Preparation Package replaces the previous one (public ESU prerequisite guide, search-index file id 4609562590, lists only KB5016891 for Server 2008 SP2; updateVista installs only KB5016891)")
+}
+
+// chainKind makes each row of a kind supersede the one released before it.
+func chainKind(rows map[string]row, kind, why string) {
+	var list []row
 	for _, r := range rows {
-		if r["kind"] == "esu-prep" {
-			preps = append(preps, r)
+		if r["kind"] == kind {
+			list = append(list, r)
 		}
 	}
-	sort.Slice(preps, func(i, j int) bool { return preps[i]["released"] < preps[j]["released"] })
-	for i := 1; i < len(preps); i++ {
-		addEdge(preps[i], preps[i-1]["kb"], "each ESU Licensing Preparation Package replaces the previous one (public ESU prerequisite guide, search-index file id 4609562590, lists only KB5016891 for Server 2008 SP2; updateVista installs only KB5016891)")
+	sort.Slice(list, func(i, j int) bool {
+		if list[i]["released"] != list[j]["released"] {
+			return list[i]["released"] < list[j]["released"]
+		}
+		return list[i]["kb"] < list[j]["kb"]
+	})
+	for i := 1; i < len(list); i++ {
+		addEdge(list[i], list[i-1]["kb"], "supersedes "+list[i-1]["kb"]+" "+why)
 	}
 }
 
