@@ -61,7 +61,7 @@ func main() {
 	uv := readTable(*data + "/updatevista.csv")
 	addUpdateVista(rows, uv)
 	addWSUSOffline(rows, readTable(*data+"/wsusoffline-w60.csv"), uv)
-	fixSSUDates(rows, uv)
+	fixDates(rows, uv)
 	chainSSUs(rows)
 	chainESUPrep(rows)
 	chainFamilies(rows)

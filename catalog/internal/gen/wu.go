@@ -217,24 +217,37 @@ func addWSUSOffline(rows map[string]row, lists []map[string]string, uv []map[str
 	}
 }
 
-// fixSSUDates takes an SSU's month from its package's download folder when
-// MSRC's date is later: MSRC's DatePosted can be an advisory revision
-// (KB5039341: MSRC 2024-09-11, package folder secu/2024/06). Both are kept
-// in the notes.
-func fixSSUDates(rows map[string]row, uv []map[string]string) {
+// fixDates takes an update's month from its package's download folder when
+// its MSRC date is far later: more than two months for an SSU (MSRC dates
+// SSUs by its ADV990001 advisory revisions), more than a year for others
+// (a package folder can be months older than the release, e.g. KB2862330:
+// folder 2013-07, MS13-081 2013-10-08): MSRC's DatePosted can be an advisory or CVE
+// revision (KB5039341: MSRC 2024-09-11, package folder secu/2024/06;
+// KB4039038: MSRC 2019-12-04, package folder 2017/08). Only MSRC-derived
+// dates move; both are kept in the notes.
+func fixDates(rows map[string]row, uv []map[string]string) {
 	folder := map[string]string{}
 	for _, f := range uv {
-		if folder[f["kb"]] == "" || f["folder"] < folder[f["kb"]] {
+		if f["folder"] != "" && (folder[f["kb"]] == "" || f["folder"] < folder[f["kb"]]) {
 			folder[f["kb"]] = f["folder"]
 		}
 	}
 	for kb, r := range rows {
 		d := folder[kb]
-		if r["kind"] != "ssu" || d == "" || r["released"] == "" || r["released"][:7] <= d {
+		fromMSRC := r["kind"] == "ssu" || strings.HasPrefix(r["source"], "MSRC")
+		gap := 12
+		if r["kind"] == "ssu" {
+			gap = 2
+		}
+		if !fromMSRC || d == "" || r["released"] == "" || months(d, r["released"][:7]) <= gap {
 			continue
 		}
-		r["notes"] = note(r["notes"], "MSRC dates it "+r["released"]+" (an advisory revision); its package folder is "+d+", which is used")
+		r["notes"] = note(r["notes"], "MSRC dates it "+r["released"]+" (a revision date); its package folder is "+d+", which is used")
 		r["released"], r["channel"] = d, channel(d)
+		if d < sha2From && strings.Contains(r["notes"], "SHA-2 rule of KB4472027") {
+			r["sha2_only"], r["prerequisites"] = "", ""
+			r["notes"] = note(r["notes"], "released before July 2019, so the SHA-2 rule does not apply")
+		}
 	}
 }
 
@@ -365,4 +378,12 @@ func chainFamilies(rows map[string]row) {
 			}
 		}
 	}
+}
+
+// months is the number of months from a to b (both YYYY-MM).
+func months(a, b string) int {
+	var ay, am, by, bm int
+	fmt.Sscanf(a, "%d-%d", &ay, &am)
+	fmt.Sscanf(b, "%d-%d", &by, &bm)
+	return (by-ay)*12 + bm - am
 }

@@ -25,7 +25,11 @@ const frozenCatalog = "../../../assess/testdata/catalog.csv"
 
 // realScenarios run on the embedded catalog, the only goldens a new catalog
 // month may change.
-var realScenarios = map[string]bool{"6002-x64-bare": true, "6003-x64-esu": true, "6003-x64-azure-esu": true, "vista-sp2": true}
+var realScenarios = map[string]bool{
+	"6002-x64-bare": true, "6003-x64-no-sha2": true, // bare, and mid-2019 (the May 2019 rollup)
+	"6003-x86-public-current": true, // the January 2020 rollup
+	"6003-x64-esu":            true, "6003-x64-azure-esu": true, "vista-sp2": true,
+}
 
 var scenarios = []scenario{
 	{"6001-x64-rtm", nil, []string{samples + "/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt"}, ExitToDo},
