@@ -128,7 +128,6 @@ type Catalog struct {
 	byKB         map[string]*Update
 	byRole       map[Role]*Update
 	supersededBy map[string][]string
-	closureOnce  sync.Once
 	closure      map[string][]string
 	closureIdx   [][]int
 	newestOnce   sync.Once
@@ -162,31 +161,23 @@ func (c *Catalog) Covers(installed map[string]bool, kb string) (string, bool) {
 }
 
 // Superseders returns every update that supersedes kb, directly or through
-// a chain, nearest first. It is computed once per catalog.
-func (c *Catalog) Superseders(kb string) []string {
-	c.closureOnce.Do(c.buildClosure)
-	return c.closure[kb]
-}
+// a chain, nearest first. It is computed when the catalog is loaded.
+func (c *Catalog) Superseders(kb string) []string { return c.closure[kb] }
 
 // SupersederIndexes is Superseders as positions in Updates, for callers
 // that keep per-update state in slices.
-func (c *Catalog) SupersederIndexes(i int) []int {
-	c.closureOnce.Do(c.buildClosure)
-	return c.closureIdx[i]
-}
+func (c *Catalog) SupersederIndexes(i int) []int { return c.closureIdx[i] }
 
-func (c *Catalog) buildClosure() {
-	defer func() {
-		c.closureIdx = make([][]int, len(c.Updates))
-		for i, u := range c.Updates {
-			for _, s := range c.closure[u.KB] {
-				if v, ok := c.byKB[s]; ok {
-					c.closureIdx[i] = append(c.closureIdx[i], v.Index)
-				}
-			}
-		}
-	}()
+// MaxClosure bounds the supersedence closure (every update's superseders,
+// direct or through a chain): the embedded catalog's has about 18,000
+// entries; a hostile file with one long chain would need its length squared.
+const MaxClosure = 2_000_000
+
+// buildClosure computes every update's superseders, nearest first. It
+// fails when the closure would exceed MaxClosure entries.
+func (c *Catalog) buildClosure() error {
 	c.closure = make(map[string][]string, len(c.supersededBy))
+	total := 0
 	for kb := range c.supersededBy {
 		seen := map[string]bool{kb: true}
 		queue := []string{kb}
@@ -202,8 +193,20 @@ func (c *Catalog) buildClosure() {
 				}
 			}
 		}
+		if total += len(out); total > MaxClosure {
+			return fmt.Errorf("its supersedence chains are too long (more than %d superseder links in all; the embedded catalog has about 18,000): this is not an update catalog", MaxClosure)
+		}
 		c.closure[kb] = out
 	}
+	c.closureIdx = make([][]int, len(c.Updates))
+	for i, u := range c.Updates {
+		for _, s := range c.closure[u.KB] {
+			if v, ok := c.byKB[s]; ok {
+				c.closureIdx[i] = append(c.closureIdx[i], v.Index)
+			}
+		}
+	}
+	return nil
 }
 
 // Milestone returns a lifecycle date.

@@ -4,6 +4,7 @@ import (
 	"compress/gzip"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -255,5 +256,24 @@ func BenchmarkLoadEmbedded(b *testing.B) {
 		if _, err := Parse("embedded", strings.NewReader(updatesCSV), strings.NewReader(lifecycleCSV)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLongChainsRefused: a file whose supersedence chain would make the
+// closure quadratic is refused with a message, in bounded time and memory.
+func TestLongChainsRefused(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(strings.Join(Columns, ",") + "\n")
+	const n = 3000 // a chain of 3,000 has 4.5 million closure links
+	for i := 0; i < n; i++ {
+		sup := ""
+		if i > 0 {
+			sup = fmt.Sprintf("KB%d", 1000000+i-1)
+		}
+		fmt.Fprintf(&b, "KB%d,standalone,t,2010-01-01,public,server2008,,,,,%s,,,,,,,src,\n", 1000000+i, sup)
+	}
+	_, err := Load("chain.csv", strings.NewReader(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "catalog chain.csv: its supersedence chains are too long") {
+		t.Errorf("error %v", err)
 	}
 }

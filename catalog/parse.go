@@ -33,6 +33,9 @@ func (e *ParseError) Error() string {
 	if e.Column != "" {
 		return fmt.Sprintf("catalog %s line %d, column %s: %v", e.Name, e.Line, e.Column, e.Err)
 	}
+	if e.Line == 0 {
+		return fmt.Sprintf("catalog %s: %v", e.Name, e.Err)
+	}
 	return fmt.Sprintf("catalog %s line %d: %v", e.Name, e.Line, e.Err)
 }
 
@@ -132,6 +135,9 @@ func Parse(name string, updates, lifecycle io.Reader) (*Catalog, error) {
 	}
 	c.Lifecycle = ms
 	c.index()
+	if err := c.buildClosure(); err != nil {
+		return nil, &ParseError{Name: name, Line: 0, Err: err}
+	}
 	return c, nil
 }
 
