@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -25,6 +26,9 @@ type wineHost struct {
 	orig    map[string][]byte // Wine's own programs the cases replace, to put back
 }
 
+// standins are the programs install.cmd runs that every case replaces.
+var standins = []string{"wusa.exe", "pkgmgr.exe", "shutdown.exe"}
+
 // replaceable are the programs a case may swap for the stand-in.
 var replaceable = []string{"certutil.exe", "expand.exe"}
 
@@ -32,7 +36,7 @@ func newWineHost(t *testing.T) *wineHost {
 	p := winetest.New(t, "wusa.exe", "pkgmgr.exe", "shutdown.exe", "certutil.exe", "expand.exe")
 	exe := filepath.Join(t.TempDir(), "standin.exe")
 	winetest.Mingw(t, filepath.Join("testdata", "standin", "standin.c"), exe)
-	for _, n := range []string{"wusa.exe", "pkgmgr.exe", "shutdown.exe"} {
+	for _, n := range standins {
 		p.Install(exe, n)
 	}
 	orig := map[string][]byte{}
@@ -61,6 +65,22 @@ func (w *wineHost) reset(t *testing.T) {
 	for n, b := range w.orig {
 		if err := os.WriteFile(filepath.Join(w.Drive, "windows", "system32", n), b, 0o755); err != nil {
 			t.Fatal(err)
+		}
+	}
+	// Before every case, the stand-ins must be in place: on a loaded machine
+	// Wine's own prefix set-up can still be writing its placeholder
+	// programs into system32 after wineboot returned, and a stand-in
+	// overwritten then makes cmd report exit code 9009 ("Can't recognize")
+	// for wusa.exe. Put them back, and say so when it happened.
+	want, err := os.ReadFile(w.standin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range standins {
+		p := filepath.Join(w.Drive, "windows", "system32", n)
+		if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, want) {
+			t.Logf("%s in the prefix is not the stand-in any more (%v): Wine replaced it; restored", n, err)
+			w.Install(w.standin, n)
 		}
 	}
 }
