@@ -3,6 +3,7 @@ package assess
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kbplan/kbplan/catalog"
@@ -47,6 +48,11 @@ func (s *state) components() []HostComponent {
 				add(c, "the collector read .NET Framework "+v+" from the NDP registry keys")
 			}
 		}
+		for _, p := range f.Programs {
+			if c, ok := programComponent(p); ok {
+				add(c, "Programs and Features lists "+strconv.Quote(p))
+			}
+		}
 	}
 	for _, c := range s.o.Assume {
 		add(c, "assumed (--assume)")
@@ -82,6 +88,38 @@ func dotNetComponent(v string) (catalog.Component, bool) {
 		return catalog.DotNet35, true
 	case strings.HasPrefix(v, "4."):
 		return catalog.DotNet4, true
+	}
+	return "", false
+}
+
+// programs maps Programs and Features display names to components: the
+// product names Microsoft's installers register (matched case-insensitively,
+// as a prefix or substring where versions and service packs follow).
+var programs = []struct {
+	match string
+	c     catalog.Component
+}{
+	{"microsoft .net framework 1.1", catalog.DotNet11},
+	{"microsoft .net framework 3.5", catalog.DotNet35},
+	{"microsoft .net framework 4", catalog.DotNet4},
+	{"msxml 4.0", catalog.MSXML4},
+	{"active directory federation services", catalog.ADFS},
+	{"microsoft ftp service", catalog.FTP7},
+	{"microsoft ftp publishing service for iis 7", catalog.FTP7},
+	{"windows media services", catalog.WMS},
+	{"windows media encoder", catalog.WME},
+	{"windows live mail", catalog.WLM},
+	{"microsoft office", catalog.Office},
+	{"windows internet explorer 8", catalog.IE8},
+	{"windows internet explorer 9", catalog.IE9},
+}
+
+func programComponent(name string) (catalog.Component, bool) {
+	n := strings.ToLower(name)
+	for _, p := range programs {
+		if strings.Contains(n, p.match) {
+			return p.c, true
+		}
 	}
 	return "", false
 }

@@ -302,6 +302,14 @@ func TestComponents(t *testing.T) {
 			withFacts(testHost(server, "Standard", "x64", 6002), "9.0.8112.16421", "2.0.50727.4927", "4.6.01590"), Options{AsOf: end2026},
 			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
 			nil, []string{"KB3134814", "KB4018466", "KB4040957"}, []string{"dotnet20", "dotnet4", "ie9", "os"}},
+		{"Programs and Features is evidence (collector reg-uninstall.txt)",
+			func() inventory.Host {
+				h := testHost(server, "Standard", "x64", 6002)
+				h.Facts = &inventory.Facts{Programs: []string{"Microsoft .NET Framework 4.6.2", "HP Smart Update Manager"}}
+				return h
+			}(), Options{AsOf: end2026},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			[]string{"KB3134814"}, []string{"KB3124275", "KB4018466", "KB4040957"}, []string{"dotnet20", "dotnet4", "ie7", "os"}},
 		{"an installed IE 9 update is evidence of IE 9",
 			testHost(server, "Standard", "x64", 6002, "KB3134814"), Options{AsOf: end2026},
 			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},

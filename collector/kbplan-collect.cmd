@@ -57,6 +57,11 @@ reg query "HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion" > "%OUT%\reg-curre
 reg query "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Servicing\Codesigning\SHA2" > "%OUT%\reg-sha2.txt" 2>&1
 reg query "HKLM\SOFTWARE\Microsoft\Internet Explorer" > "%OUT%\reg-ie.txt" 2>&1
 reg query "HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP" /s > "%OUT%\reg-dotnet.txt" 2>&1
+rem Programs and Features (64- and 32-bit views): which separately installed
+rem products (.NET 3.5/4, MSXML 4, AD FS 2.0, FTP 7.5, Media Services ...) the
+rem host has, so that their updates are planned.
+reg query "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall" /s /v DisplayName > "%OUT%\reg-uninstall.txt" 2>&1
+reg query "HKLM\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall" /s /v DisplayName >> "%OUT%\reg-uninstall.txt" 2>&1
 
 dir /b /ad "%SystemRoot%\servicing\Version" > "%OUT%\servicing-version.txt" 2>&1
 dir /b "%SystemRoot%\servicing\Packages\Package_*for_KB*.mum" > "%OUT%\servicing-packages.txt" 2>&1

@@ -81,6 +81,9 @@ type Facts struct {
 	ESUKnown    bool
 	IEVersion   string
 	DotNet      []string
+	// Programs are the DisplayName values under the Uninstall keys
+	// (Programs and Features): separately installed products.
+	Programs []string
 }
 
 // InScope reports whether the host is Windows NT 6.0 (Vista or Server 2008),

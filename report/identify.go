@@ -37,6 +37,7 @@ type FactsJSON struct {
 	ESUKnown       bool              `json:"esuKnown"`
 	IEVersion      *string           `json:"ieVersion"`
 	DotNet         []string          `json:"dotNet"`
+	Programs       []string          `json:"programs"`
 }
 
 // OSJSON is the "os" object of HostJSON.
@@ -79,7 +80,8 @@ func Host(h inventory.Host) HostJSON {
 	if f := h.Facts; f != nil {
 		j.Facts = &FactsJSON{PendingReboot: nonNil(f.PendingReboot), PendingKnown: f.PendingKnown, SHA2Active: f.SHA2Active,
 			ServicingStack: str(f.ServicingStack), CBSPackages: nonNil(f.CBSPackages), Files: f.Files,
-			ESULicensed: f.ESULicensed, ESUKnown: f.ESUKnown, IEVersion: str(f.IEVersion), DotNet: nonNil(f.DotNet)}
+			ESULicensed: f.ESULicensed, ESUKnown: f.ESUKnown, IEVersion: str(f.IEVersion), DotNet: nonNil(f.DotNet),
+			Programs: nonNil(f.Programs)}
 		if j.Facts.ESULicensed == nil {
 			j.Facts.ESULicensed = []int{}
 		}

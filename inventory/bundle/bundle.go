@@ -57,7 +57,7 @@ var inventories = []string{"systeminfo.csv", "wmic-os.txt", "reg-currentversion.
 
 // Files are every file of bundle format 1 besides the manifest: the
 // inventories, then the collector-only facts (docs/bundle.md).
-var Files = append(slices.Clone(inventories), "reg-sha2.txt", "reg-ie.txt", "reg-dotnet.txt",
+var Files = append(slices.Clone(inventories), "reg-sha2.txt", "reg-ie.txt", "reg-dotnet.txt", "reg-uninstall.txt",
 	"servicing-version.txt", "servicing-packages.txt", "pending.txt",
 	"file-ntoskrnl.txt", "file-wuaueng.txt", "file-mshtml.txt", "file-srv.txt", "esu.txt")
 
@@ -169,6 +169,7 @@ var (
 	versionRe = regexp.MustCompile(`(?m)Version=(\d+\.\d+\.\d+\.\d+)`)
 	ieRe      = regexp.MustCompile(`(?m)^\s+(svcVersion|Version)\s+REG_SZ\s+(\S+)`)
 	netRe     = regexp.MustCompile(`(?m)^\s+Version\s+REG_SZ\s+(\d+\.\d+\S*)`)
+	programRe = regexp.MustCompile(`(?m)^\s+DisplayName\s+REG_SZ\s+(\S.*?)\s*$`)
 	pendRe    = regexp.MustCompile(`(?m)^(\w+)=(present|absent)\s*$`)
 	esuRe     = regexp.MustCompile(`(?m)^esu-year\d+\s+([0-9a-f-]{36})\s+LicenseStatus=(\S+)`)
 	folderRe  = regexp.MustCompile(`(?m)^(\d+\.\d+\.\d+\.\d+)\s*$`)
@@ -256,6 +257,14 @@ func facts(fsys fs.FS, dir string, h *inventory.Host) {
 			}
 		}
 		slices.Sort(f.DotNet)
+	}
+	if s, ok := read("reg-uninstall.txt"); ok {
+		for _, m := range programRe.FindAllStringSubmatch(s, -1) {
+			if !slices.Contains(f.Programs, m[1]) && len(f.Programs) < inventory.MaxRecords {
+				f.Programs = append(f.Programs, m[1])
+			}
+		}
+		slices.Sort(f.Programs)
 	}
 	kernel(f, h)
 	h.Facts = f

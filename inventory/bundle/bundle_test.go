@@ -27,10 +27,14 @@ func TestReadSamples(t *testing.T) {
 		esu      []int
 		esuKnown bool
 		hotfixes int
+		programs []string
 	}{
-		{"ws2008-6003-reboot-pending", "APP-PENDING", "6.0.6003.21446", []string{"RebootPending", "PendingFileRenameOperations"}, ptr(true), "6.0.6003.21370", []int{3}, true, 6},
-		{"ws2008-6003-sha2-inactive", "DB-SHA2-OFF", "6.0.6003.20512", nil, ptr(false), "6.0.6003.20484", nil, false, 4},
-		{"ws2008-6003-esu-activated", "HIS-ESU-02", "6.0.6003.21518", nil, ptr(true), "6.0.6003.21569", []int{1, 2, 3}, true, 6},
+		{"ws2008-6003-reboot-pending", "APP-PENDING", "6.0.6003.21446", []string{"RebootPending", "PendingFileRenameOperations"}, ptr(true), "6.0.6003.21370", []int{3}, true, 6,
+			[]string{"HP Smart Update Manager", "Microsoft Visual C++ 2008 Redistributable - x86 9.0.30729.17"}},
+		{"ws2008-6003-sha2-inactive", "DB-SHA2-OFF", "6.0.6003.20512", nil, ptr(false), "6.0.6003.20484", nil, false, 4,
+			[]string{"HP Smart Update Manager", "Microsoft Visual C++ 2008 Redistributable - x86 9.0.30729.17"}},
+		{"ws2008-6003-esu-activated", "HIS-ESU-02", "6.0.6003.21518", nil, ptr(true), "6.0.6003.21569", []int{1, 2, 3}, true, 7,
+			[]string{"HP Smart Update Manager", "MSXML 4.0 SP3 Parser", "Microsoft .NET Framework 4.6.2", "Microsoft Visual C++ 2008 Redistributable - x86 9.0.21022"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.dir, func(t *testing.T) {
@@ -61,6 +65,8 @@ func TestReadSamples(t *testing.T) {
 				t.Errorf("ESU %v (known %v), want %v", f.ESULicensed, f.ESUKnown, tc.esu)
 			case len(h.Hotfixes) != tc.hotfixes:
 				t.Errorf("%d hotfixes %v, want %d", len(h.Hotfixes), h.Hotfixes, tc.hotfixes)
+			case !slices.Equal(f.Programs, tc.programs):
+				t.Errorf("programs %q, want %q", f.Programs, tc.programs)
 			case h.Format != "kbplan-bundle":
 				t.Errorf("format %q", h.Format)
 			}
