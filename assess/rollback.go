@@ -39,7 +39,7 @@ func Uninstall(h inventory.Host, c *catalog.Catalog, kb string, o Options) Rollb
 	}
 	r.Removable = u.Kind != catalog.SSU
 	if u.Kind == catalog.SSU {
-		note(Critical, "ssu-permanent", "servicing stack updates cannot be uninstalled (../shared/PRODUCT.md)",
+		note(Critical, "ssu-permanent", "servicing stack updates are permanent once installed (the product brief kbplan follows; no Microsoft page for the 2008 SSUs was at hand to quote)",
 			"%s is a servicing stack update: it cannot be uninstalled", kb)
 	}
 	if u.Kind == catalog.ServicePack {
@@ -76,7 +76,7 @@ func Uninstall(h inventory.Host, c *catalog.Catalog, kb string, o Options) Rollb
 	}
 	if u.Build == 6003 || u.RaisesBuild == 6003 {
 		r.BuildStays = 6003
-		note(Warning, "build-stays-6003", "reverting the build number is not supported and breaks later servicing (../shared/PRODUCT.md)",
+		note(Warning, "build-stays-6003", "the 6003 build comes from the servicing stack and monthly updates, which stay; reverting it is not supported (the product brief kbplan follows; no Microsoft page was at hand to quote)",
 			"the build stays 6003 after uninstalling %s: the 6002 to 6003 change is not undone", kb)
 	}
 	before := Assess(h, c, o)

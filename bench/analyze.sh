@@ -3,7 +3,7 @@
 # of 10,000 inventories (hosts/s, peak memory). wesng cannot run here (its
 # definitions.zip comes from GitHub, which this network does not reach); the
 # ratio is against its recorded 2.7 s and 566 MiB for one host
-# (../shared/PRODUCT.md). Usage: bench/analyze.sh [HOSTS]   (default 10000)
+# (the product brief's anchors). Usage: bench/analyze.sh [HOSTS]   (default 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}

@@ -2,7 +2,7 @@
 # Times `kbplan identify` as a whole process on real samples, and reports
 # peak memory. wesng, the peer, cannot run here (it needs its definitions.zip
 # from GitHub, which this network does not reach); its numbers on the same
-# kind of file on this machine kind are recorded in ../shared/PRODUCT.md
+# kind of file on this machine kind are recorded in the product brief
 # (2.7 s, 566 MiB) and the ratios below are against those.
 # Usage: bench/identify.sh   (needs hyperfine and GNU time: apt-get install -y hyperfine time)
 set -euo pipefail

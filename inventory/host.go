@@ -57,7 +57,8 @@ type OS struct {
 
 // Facts are what kbplan's collector records beyond systeminfo and wmic:
 // the state Legacy Update and WSUS Offline read from the registry, the
-// servicing folders and file versions (../shared/data/servicing-notes.md).
+// servicing folders and file versions (docs/bundle.md says what each comes
+// from and why).
 type Facts struct {
 	// PendingReboot lists the pending-restart markers present: CBS
 	// RebootPending and PackagesPending, WindowsUpdate RebootRequired,

@@ -13,7 +13,7 @@ var marks = strings.NewReplacer("(R)", "", "(r)", "", "(TM)", "", "(tm)", "", "�
 // mangled undoes what cmd's best-fit conversion does to product names when
 // output is redirected: "Microsoft® Windows Server® 2008" becomes
 // "Microsoftr Windows Serverr 2008" and "Vista™" "VistaT" (wesng PR #78,
-// ../shared/data/wesng-notes.md §1.3); Russian systems print "Майкрософт"
+// bitsadmin/wesng wes.py's own replacements); Russian systems print "Майкрософт"
 // (real sample srv_2012r2_x64_standard_ru_systeminfo.txt).
 var mangled = map[string]string{"Microsoftr": "Microsoft", "Serverr": "Server", "Windowsr": "Windows", "VistaT": "Vista"}
 

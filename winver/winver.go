@@ -3,7 +3,7 @@
 //
 // NT 6.0 build facts (Microsoft KB4489887 "March 19, 2019—KB4489887 (Preview
 // of Monthly Rollup)" raised the build from 6002 to 6003; see
-// ../shared/PRODUCT.md "The domain in brief"):
+// catalog/updates.csv, KB4489887 row):
 //
 //	6000  Windows Vista RTM
 //	6001  Windows Vista SP1 and Windows Server 2008 RTM (which already is SP1)
