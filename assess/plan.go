@@ -329,39 +329,8 @@ func stepOf(u *catalog.Update, why string) Step {
 		RebootAfter: u.Reboot != nil && *u.Reboot, MayReboot: u.Reboot == nil, Why: why, Evidence: evidence(u)}
 }
 
-// evidence names the sources of a catalog row: the short names of the
-// " | "-separated entries of its source column.
-func evidence(u *catalog.Update) []string {
-	var out []string
-	for _, part := range strings.Split(u.Source, " | ") {
-		name := sourceName(part)
-		if name != "" && !slices.Contains(out, name) {
-			out = append(out, name)
-		}
-	}
-	return out
-}
-
-// sourceName sorts a source entry into the families that count as
-// independent: MSRC (through wesng), the Windows-Update-derived lists
-// (updateVista, WSUS Offline), Microsoft's own pages, and the rest.
-func sourceName(src string) string {
-	switch s := strings.ToLower(src); {
-	case strings.Contains(s, "wesng"), strings.Contains(s, "msrc"):
-		return "msrc"
-	case strings.Contains(s, "updatevista"):
-		return "updatevista"
-	case strings.Contains(s, "wsusoffline"):
-		return "wsusoffline"
-	case strings.Contains(s, "microsoft.com"), strings.Contains(s, "microsoftdocs"), strings.HasPrefix(s, "microsoft"):
-		return "microsoft"
-	case strings.Contains(s, "ws2008sp2-updates.csv"):
-		return "" // the curated table: its own sources are listed beside it
-	case strings.TrimSpace(s) == "":
-		return ""
-	}
-	return "other"
-}
+// evidence names the source families of a catalog row (catalog.Update.Sources).
+func evidence(u *catalog.Update) []string { return u.Sources }
 
 // conditional lists the updates for components the host does not show.
 func (s *state) conditional() {

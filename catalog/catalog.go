@@ -89,9 +89,15 @@ type Update struct {
 	// Roles are the parts this update plays in every plan (RoleSHA2, ...).
 	Roles  []Role
 	Source string
-	Notes  string
-	Line   int // line in the catalog file, for messages
-	Index  int // position in Catalog.Updates
+	// Sources are the families of the entries in Source, in order:
+	// "msrc" (through wesng), "updatevista", "wsusoffline" (the
+	// Windows-Update-derived lists), "microsoft" (its pages and docs),
+	// "other". The curated table's own entry names no family: its row's
+	// sources are listed beside it.
+	Sources []string
+	Notes   string
+	Line    int // line in the catalog file, for messages
+	Index   int // position in Catalog.Updates
 }
 
 // ForOS reports whether the update is for the OS itself rather than for a

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -275,5 +276,26 @@ func TestLongChainsRefused(t *testing.T) {
 	_, err := Load("chain.csv", strings.NewReader(b.String()))
 	if err == nil || !strings.Contains(err.Error(), "catalog chain.csv: its supersedence chains are too long") {
 		t.Errorf("error %v", err)
+	}
+}
+
+func TestSourceFamilies(t *testing.T) {
+	for src, want := range map[string]string{
+		"MSRC data via bitsadmin/wesng definitions.zip":               "msrc",
+		"github:tester9071348/updateVista@71841b6 (...)":              "updatevista",
+		"github:LizenzFass78851/wsusoffline-release-esr@ab2dd33 list": "wsusoffline",
+		"https://support.microsoft.com/help/4474419":                  "microsoft",
+		"Microsoft, 'Information about Service Pack 2'":               "microsoft",
+		"search-index file id 123":                                    "other",
+		"catalog/internal/gen/data/ws2008sp2-updates.csv":             "",
+	} {
+		if got := sourceFamily(src); got != want {
+			t.Errorf("sourceFamily(%q) = %q, want %q", src, got, want)
+		}
+	}
+	c := embedded(t)
+	u, _ := c.Get("KB4474419")
+	if !slices.Contains(u.Sources, "microsoft") || !slices.Contains(u.Sources, "wsusoffline") {
+		t.Errorf("KB4474419 sources %v", u.Sources)
 	}
 }

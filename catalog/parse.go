@@ -182,6 +182,11 @@ func parseRow(rec []string) (*Update, string, error) {
 		}
 		u.Roles = append(u.Roles, Role(r))
 	}
+	for _, part := range strings.Split(u.Source, " | ") {
+		if name := sourceFamily(part); name != "" && !slices.Contains(u.Sources, name) {
+			u.Sources = append(u.Sources, name)
+		}
+	}
 	u.Architectures = list(f(colArchitectures))
 	for _, a := range u.Architectures {
 		if a != "x86" && a != "x64" && a != "ia64" {
@@ -276,4 +281,24 @@ func parseLifecycle(r io.Reader) ([]Milestone, error) {
 		out = append(out, Milestone{Product: rec[0], Event: rec[1], Date: d, Source: rec[3]})
 	}
 	return out, nil
+}
+
+// sourceFamily sorts a source entry into the families that count as
+// independent of each other.
+func sourceFamily(src string) string {
+	switch s := strings.ToLower(strings.TrimSpace(src)); {
+	case s == "":
+		return ""
+	case strings.Contains(s, "wesng"), strings.Contains(s, "msrc"):
+		return "msrc"
+	case strings.Contains(s, "updatevista"):
+		return "updatevista"
+	case strings.Contains(s, "wsusoffline"):
+		return "wsusoffline"
+	case strings.Contains(s, "microsoft.com"), strings.Contains(s, "microsoftdocs"), strings.HasPrefix(s, "microsoft"):
+		return "microsoft"
+	case strings.Contains(s, "ws2008sp2-updates.csv"):
+		return ""
+	}
+	return "other"
 }
