@@ -178,11 +178,10 @@ type state struct {
 	c         *catalog.Catalog
 	o         Options
 	installed map[string]bool
-	inst      []bool                // installed, by catalog position
-	planned   []bool                // planned, by catalog position
-	kinds     map[catalog.Kind]bool // kinds of the installed updates
-	known     []*catalog.Update     // installed updates the catalog knows
-	fixedWhy  map[string]string     // exposure reasons by KB
+	inst      []bool            // installed, by catalog position
+	planned   []bool            // planned, by catalog position
+	known     []*catalog.Update // installed updates the catalog knows
+	fixedWhy  map[string]string // exposure reasons by KB
 	// covered(inst, i) and available(row i), memoised by exposure:
 	// 0 unknown, 1 no, 2 yes.
 	coveredMemo, availableMemo []int8

@@ -17,8 +17,6 @@ type Format struct{}
 func (Format) Name() string { return "systeminfo" }
 
 var (
-	entryRe         = regexp.MustCompile(`^\s*\[(\d{1,4})\]\s*:?\s*(.*)$`)
-	kbRe            = regexp.MustCompile(`(?i)\bKB(\d{1,8})\b`)
 	bareKBRe        = regexp.MustCompile(`^(\d{5,8})\b`)
 	countRe         = regexp.MustCompile(`\d+`)
 	trailingBuildRe = regexp.MustCompile(`(\d{3,5})$`)
