@@ -37,11 +37,13 @@ h2{margin-top:2.5rem;border-bottom:2px solid #ddd}.small{font-size:.9em;color:#5
 <h2 id="{{deref .Host.Hostname}}">{{deref .Host.Hostname}}: {{deref .Host.OS.Release}} {{deref .Host.OS.Edition}} {{deref .Host.OS.Architecture}}</h2>
 <p>Version {{deref .Host.OS.Version}}. Patched as of {{deref .PatchLevel}}. {{.Lifecycle.Message}}</p>
 {{if .Findings}}<h3>Findings</h3><ul>{{range .Findings}}<li class="{{.Severity}}"><strong>{{.Severity}}</strong>: {{.Message}} <span class="small">({{.Fact}})</span></li>{{end}}</ul>{{end}}
-{{if .InScope}}<h3>Plan ({{.Plan.Strategy}} strategy, {{.Plan.Channel}} channel): {{len .Plan.Steps}} steps, {{.Plan.Reboots}} restarts</h3>
+{{if .InScope}}<h3>Plan ({{.Plan.Strategy}} strategy, {{.Plan.Channel}} channel): {{len .Plan.Steps}} steps, {{.Plan.Reboots}} restarts{{with .Plan.PossibleReboots}} known, up to {{.}} more possible{{end}}</h3>
 <table><thead><tr><th scope="col">#</th><th scope="col">KB</th><th scope="col">Kind</th><th scope="col">Why</th><th scope="col">Restart after</th></tr></thead><tbody>
-{{range $s := .Plan.Steps}}<tr><td>{{$s.N}}</td><td>{{$s.KB}}</td><td>{{$s.Kind}}</td><td>{{$s.Why}}</td><td>{{if $s.RebootAfter}}yes{{end}}</td></tr>
+{{range $s := .Plan.Steps}}<tr><td>{{$s.N}}</td><td>{{$s.KB}}</td><td>{{$s.Kind}}</td><td>{{$s.Why}}</td><td>{{if $s.RebootAfter}}yes{{else if eq $s.Restart "unknown"}}may{{end}}</td></tr>
 {{end}}</tbody></table>
-{{range .Plan.Unavailable}}<p class="small">Not planned: {{.KB}}: {{.Why}}</p>{{end}}{{end}}
+{{range .Plan.Unavailable}}<p class="small">Not planned: {{.KB}}: {{.Why}}</p>{{end}}
+{{with .Plan.Conditional}}<p class="small">Conditional, not planned: {{len .}} updates for components nothing read from this host shows (IE 8/9, .NET 3.5/4.x, ...); the JSON says how to check each, <code>--assume</code> plans them.</p>{{end}}
+{{with .Plan.Unconfirmed}}<p class="small">Unconfirmed, not planned: {{len .}} pre-rollup updates that only MSRC lists; <code>--unconfirmed</code> plans them.</p>{{end}}{{end}}
 {{end}}
 </body></html>
 `))
