@@ -238,7 +238,7 @@ func (s *state) plan() {
 	}
 
 	cands := s.candidates()
-	p.Steps = slices.Grow(p.Steps, len(cands)+8)
+	p.Steps = slices.Grow(p.Steps, 8)
 	needSHA2 := false
 	needESU := false
 	for _, u := range cands {
@@ -277,9 +277,21 @@ func (s *state) plan() {
 	// rollup is installed or planned: the lists that omit these updates end
 	// in a rollup. Security-only plans keep them.
 	rollup := !s.rollupMonth().IsZero() || slices.ContainsFunc(cands, func(u *catalog.Update) bool { return u.Kind == catalog.Rollup })
-	for _, u := range cands {
-		if rollup && !s.o.Unconfirmed && unconfirmed(u) {
-			p.Unconfirmed = append(p.Unconfirmed, stepOf(u, "MSRC lists it with no superseder, but no Windows-Update-derived list of NT 6.0 updates (updateVista, WSUS Offline) does: most likely replaced by a later update; not planned (--unconfirmed plans it)"))
+	var apart []bool // cands[i] is unconfirmed and listed apart
+	if rollup && !s.o.Unconfirmed {
+		apart = make([]bool, len(cands))
+		n := 0
+		for i, u := range cands {
+			if apart[i] = unconfirmed(u); apart[i] {
+				n++
+			}
+		}
+		p.Unconfirmed = make([]Step, 0, n)
+	}
+	p.Steps = slices.Grow(p.Steps, len(cands)-len(p.Unconfirmed[:cap(p.Unconfirmed)]))
+	for i, u := range cands {
+		if apart != nil && apart[i] {
+			p.Unconfirmed = append(p.Unconfirmed, stepOf(u, unconfirmedWhy))
 			continue
 		}
 		addU(u, s.why(u))
@@ -304,6 +316,8 @@ func (s *state) plan() {
 		}
 	}
 }
+
+const unconfirmedWhy = "MSRC lists it with no superseder, but no Windows-Update-derived list of NT 6.0 updates (updateVista, WSUS Offline) does: most likely replaced by a later update; not planned (--unconfirmed plans it)"
 
 // unconfirmed reports whether an update predates the monthly rollups and
 // has MSRC as its only source. Sources disagree about such an update:
@@ -333,13 +347,20 @@ func stepOf(u *catalog.Update, why string) Step {
 func evidence(u *catalog.Update) []string { return u.Sources }
 
 // conditional lists the updates for components the host does not show.
+// Their steps depend on the update alone and are made once per base list.
 func (s *state) conditional() {
 	b := s.base()
-	for _, u := range b.conditional {
-		if s.covered(s.inst, u.Index) {
-			continue
+	b.conditionalOnce.Do(func() {
+		b.conditionalSteps = make([]Step, len(b.conditional))
+		for i, u := range b.conditional {
+			b.conditionalSteps[i] = stepOf(u, conditionalWhy(u))
 		}
-		s.a.Plan.Conditional = append(s.a.Plan.Conditional, stepOf(u, conditionalWhy(u)))
+	})
+	s.a.Plan.Conditional = make([]Step, 0, len(b.conditional))
+	for i, u := range b.conditional {
+		if !s.covered(s.inst, u.Index) {
+			s.a.Plan.Conditional = append(s.a.Plan.Conditional, b.conditionalSteps[i])
+		}
 	}
 }
 
@@ -423,6 +444,9 @@ type baseList struct {
 	updates     []*catalog.Update
 	conditional []*catalog.Update
 	latest      map[catalog.Kind]*catalog.Update
+
+	conditionalOnce  sync.Once
+	conditionalSteps []Step // one per conditional update
 
 	unavailableOnce sync.Once
 	unavailable     []Step

@@ -184,14 +184,15 @@ const MaxClosure = 2_000_000
 func (c *Catalog) buildClosure() error {
 	c.closure = make(map[string][]string, len(c.supersededBy))
 	total := 0
+	seen := map[string]bool{}
+	var queue []string
 	for kb := range c.supersededBy {
-		seen := map[string]bool{kb: true}
-		queue := []string{kb}
+		clear(seen)
+		seen[kb] = true
+		queue = append(queue[:0], kb)
 		var out []string
-		for len(queue) > 0 {
-			k := queue[0]
-			queue = queue[1:]
-			for _, s := range c.supersededBy[k] {
+		for i := 0; i < len(queue); i++ {
+			for _, s := range c.supersededBy[queue[i]] {
 				if !seen[s] {
 					seen[s] = true
 					out = append(out, s)

@@ -289,7 +289,7 @@ func TestSourceFamilies(t *testing.T) {
 		"search-index file id 123":                                    "other",
 		"catalog/internal/gen/data/ws2008sp2-updates.csv":             "",
 	} {
-		if got := sourceFamily(src); got != want {
+		if got := sourceFamily(strings.ToLower(src)); got != want {
 			t.Errorf("sourceFamily(%q) = %q, want %q", src, got, want)
 		}
 	}

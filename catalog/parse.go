@@ -182,7 +182,7 @@ func parseRow(rec []string) (*Update, string, error) {
 		}
 		u.Roles = append(u.Roles, Role(r))
 	}
-	for _, part := range strings.Split(u.Source, " | ") {
+	for _, part := range strings.Split(strings.ToLower(u.Source), " | ") {
 		if name := sourceFamily(part); name != "" && !slices.Contains(u.Sources, name) {
 			u.Sources = append(u.Sources, name)
 		}
@@ -283,10 +283,10 @@ func parseLifecycle(r io.Reader) ([]Milestone, error) {
 	return out, nil
 }
 
-// sourceFamily sorts a source entry into the families that count as
-// independent of each other.
+// sourceFamily sorts a lower-case source entry into the families that
+// count as independent of each other.
 func sourceFamily(src string) string {
-	switch s := strings.ToLower(strings.TrimSpace(src)); {
+	switch s := strings.TrimSpace(src); {
 	case s == "":
 		return ""
 	case strings.Contains(s, "wesng"), strings.Contains(s, "msrc"):

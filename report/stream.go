@@ -124,8 +124,8 @@ func csvRecord(a assess.Assessment) []string {
 		open, unfixable = strconv.Itoa(len(a.Exposure.Open)), strconv.Itoa(len(a.Exposure.Unfixable))
 		a.Exposure = nil
 	}
-	// The summary needs no steps: skip converting them.
-	a.Plan.Steps, a.Plan.Unavailable = a.Plan.Steps[:0:0], nil
+	// The summary needs no step lists: skip converting them.
+	a.Plan.Steps, a.Plan.Unavailable, a.Plan.Conditional, a.Plan.Unconfirmed, a.Components = a.Plan.Steps[:0:0], nil, nil, nil, nil
 	j := Assessment(a)
 	var crit, warn []string
 	for _, f := range j.Findings {
