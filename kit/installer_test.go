@@ -2,16 +2,13 @@ package kit
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 func goldenManifest() Manifest {
 	sum := strings.Repeat("0123456789abcdef", 4)
@@ -45,17 +42,7 @@ func TestInstallerGolden(t *testing.T) {
 			t.Errorf("install.cmd lacks %q", want)
 		}
 	}
-	golden := filepath.Join("testdata", "install.cmd.golden")
-	if *update {
-		os.WriteFile(golden, got, 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("install.cmd differs from %s (go test ./kit -run Golden -update)", golden)
-	}
+	golden.Check(t, filepath.Join("testdata", "install.cmd.golden"), got)
 	if h := Hasher(); !bytes.HasPrefix(h, []byte("// kbplan-sha256.js")) || !bytes.Contains(h, []byte("\r\n")) {
 		t.Error("kbplan-sha256.js is not the script with CRLF line ends")
 	}

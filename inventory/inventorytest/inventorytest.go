@@ -4,7 +4,6 @@ package inventorytest
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kbplan/kbplan/internal/golden"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/winver"
 )
@@ -110,9 +110,6 @@ func Parse(t *testing.T, f inventory.Format, data []byte) {
 	Check(t, h)
 }
 
-// Update rewrites the readers' golden files: go test ./inventory/... -update.
-var Update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
-
 // Hosts is the repository's folder of hand-built inputs (testdata/hosts),
 // which the reader of each format tests beside its own real samples.
 func Hosts(name string) string { return filepath.Join(Root(), "testdata", "hosts", name) }
@@ -156,24 +153,7 @@ func Golden(t *testing.T, name string, h inventory.Host) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = append(b, '\n')
-	path := filepath.Join("testdata", "golden", name+".json")
-	if *Update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update in this package to create it)", err)
-	}
-	if string(b) != string(want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, b, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name+".json"), append(b, '\n'))
 }
 
 // Want is what a reader test asserts of one input, independently of its

@@ -3,16 +3,13 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	goldenfile "github.com/kbplan/kbplan/internal/golden"
 	"github.com/kbplan/kbplan/report"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
 // samples holds the real systeminfo samples the systeminfo reader is tested
 // on (SOURCES.md in each folder says where each comes from); qfeSamples the
@@ -63,23 +60,7 @@ func inputs(t *testing.T) []string {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/kbplan/cli -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", "golden", name), []byte(got))
 }
 
 // TestIdentifyGolden runs `identify --json` and `identify` on every real
