@@ -20,8 +20,8 @@ import (
 	"github.com/kbplan/kbplan/report"
 )
 
-// Exit codes of analyze: 0 nothing to do, 1 something to do, 2 error.
-const ExitToDo = 1
+// ExitToDo is analyze's "something to install".
+const ExitToDo = ExitFindings
 
 type analyzeFlags struct {
 	json, jsonl, csv bool
@@ -63,7 +63,9 @@ Without --esu the plan stops at the last public update (January 2020); --esu add
 ESU years 1-3 (to January 2023), --esu=azure the Azure-only fourth year (to
 January 2024). Later updates need a custom agreement and are listed, not planned.
 
-Exit codes: 0 nothing to do, 1 something to do, 2 an input could not be read.`,
+Exit codes: 0 nothing to install, 3 something to install, 1 kbplan failed
+(writing the output), 2 bad usage or an input that could not be read
+(including a folder with no inventory in it).`,
 		Example: `  kbplan analyze systeminfo.txt
   kbplan analyze --esu systeminfo.txt qfe.txt
   kbplan analyze --strategy security-only --as-of 2021-06-01 --json systeminfo.txt
@@ -79,7 +81,7 @@ Exit codes: 0 nothing to do, 1 something to do, 2 an input could not be read.`,
 	fl.BoolVar(&f.json, "json", false, "print JSON: one object, or an array for several hosts (docs/json.md)")
 	fl.BoolVar(&f.jsonl, "jsonl", false, "print one JSON object per host per line")
 	fl.BoolVar(&f.csv, "csv", false, "print one CSV summary row per host")
-	fl.StringVar(&f.html, "html", "", "also write a self-contained HTML report to this file")
+	fl.StringVar(&f.html, "html", "", "also write a self-contained HTML report to this file (- prints only the HTML, on stdout)")
 	fl.StringVar(&f.asOf, "as-of", "", "analysis date YYYY-MM-DD (default: today)")
 	fl.StringVar(&f.esu, "esu", "", "the host has ESU: --esu (years 1-3) or --esu=azure (fourth year too)")
 	fl.Lookup("esu").NoOptDefVal = "esu"
@@ -136,6 +138,9 @@ func (f analyzeFlags) options() (assess.Options, error) {
 	}
 	if n > 1 {
 		return o, fmt.Errorf("--json, --jsonl and --csv exclude each other")
+	}
+	if n > 0 && f.html == "-" {
+		return o, fmt.Errorf("--html - prints the HTML report on stdout: it excludes --json, --jsonl and --csv")
 	}
 	return o, nil
 }
@@ -199,53 +204,59 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		defer debug.SetGCPercent(debug.SetGCPercent(300))
 	}
 	var out *report.Stream
-	if f.explain == "" {
+	if f.explain == "" && f.html != "-" {
 		out = report.NewStream(stdout, f.format())
 	} else {
 		out = report.NewStream(io.Discard, report.Text)
 	}
 	progress := newProgress(stderr, len(jobs))
-	failed, todo := false, false
+	// unreadable: an input could not be read (exit 2); writeErr: the output
+	// could not be written (exit 1, said once: the stream keeps its first
+	// error); hosts: how many hosts were assessed.
+	unreadable, todo, hosts := false, false, 0
+	var writeErr error
 	var kept []assess.Assessment
 	analyzeAll(stdin, jobs, c, o, func(a assess.Assessment, errs []error) {
 		progress.step()
 		for _, e := range errs {
 			progress.clear()
 			fmt.Fprintln(stderr, "kbplan:", e)
-			failed = true
+			unreadable = true
 		}
-		if a.Host.Format == "" {
+		if a.Host.Format == "" || writeErr != nil {
 			return
 		}
+		hosts++
 		todo = todo || a.ToDo()
 		if f.html != "" {
 			kept = append(kept, a)
 		}
+		progress.clear()
 		if f.explain != "" {
-			if err := report.WriteExplanation(stdout, a, assess.Explain(a, c, f.explain), f.json || f.jsonl); err != nil {
-				failed = true
-				fmt.Fprintln(stderr, "kbplan:", err)
-			}
+			writeErr = report.WriteExplanation(stdout, a, assess.Explain(a, c, f.explain), f.json || f.jsonl)
 			return
 		}
-		if err := out.Write(a); err != nil {
-			failed = true
-			fmt.Fprintln(stderr, "kbplan:", err)
-		}
+		writeErr = out.Write(a)
 	})
 	progress.clear()
-	if err := out.Close(); err != nil {
-		fmt.Fprintln(stderr, "kbplan:", err)
+	if writeErr == nil {
+		writeErr = out.Close()
+	}
+	if writeErr != nil {
+		fmt.Fprintln(stderr, "kbplan: writing the output:", writeErr)
 		return &ExitError{Code: ExitFailure}
 	}
 	if f.html != "" {
-		if err := writeHTML(f.html, kept, o); err != nil {
+		if err := writeHTML(f.html, kept, o, stdout); err != nil {
 			fmt.Fprintln(stderr, "kbplan:", err)
 			return &ExitError{Code: ExitFailure}
 		}
 	}
 	switch {
-	case failed:
+	case hosts == 0 && !unreadable:
+		fmt.Fprintf(stderr, "kbplan: %s: no inventory in it: give kbplan the output of systeminfo, wmic qfe, reg query or ver, or a collector bundle\n", strings.Join(args, ", "))
+		return &ExitError{Code: ExitUsage}
+	case unreadable:
 		return &ExitError{Code: ExitUsage}
 	case todo:
 		return &ExitError{Code: ExitToDo}

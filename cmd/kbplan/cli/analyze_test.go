@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -318,5 +321,72 @@ func TestExplainFlag(t *testing.T) {
 	}
 	if _, errOut, code := run(t, "", "analyze", "--assume", "ie10", bare); code != ExitUsage || !strings.Contains(errOut, `unknown component "ie10"`) {
 		t.Errorf("--assume ie10: exit %d %s", code, errOut)
+	}
+}
+
+// TestExitCodes: each code means one thing (README "Exit codes").
+func TestExitCodes(t *testing.T) {
+	bare := samples + "/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"
+	empty := t.TempDir()
+	noInventory := t.TempDir()
+	os.WriteFile(filepath.Join(noInventory, "notes.txt"), []byte("hello\n"), 0o644)
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"something to install", []string{"analyze", "--as-of", asOf, bare}, ExitFindings, ""},
+		{"nothing to install (out of scope)", []string{"analyze", "--as-of", asOf, samples + "/wesng/srv_2008r2_sp1_x64_standard_en-us_systeminfo.txt"}, ExitOK, ""},
+		{"an empty folder is no inventory", []string{"analyze", empty}, ExitUsage, "no inventory in it"},
+		{"a folder of other files", []string{"analyze", noInventory}, ExitUsage, "not an inventory"},
+		{"bad usage", []string{"analyze", "--strategy", "weekly", bare}, ExitUsage, "--strategy"},
+		{"--html - with --json", []string{"analyze", "--html", "-", "--json", bare}, ExitUsage, "--html - prints"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := run(t, "", tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.stderr) {
+				t.Errorf("exit %d, want %d; stderr %q, want %q", code, tc.code, errOut, tc.stderr)
+			}
+		})
+	}
+}
+
+// failWriter fails every write, as a full disk does.
+type failWriter struct{ n int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	w.n++
+	return 0, errors.New("no space left on device")
+}
+
+// TestOutputFailure: a failed write is kbplan failing (exit 1), said once.
+func TestOutputFailure(t *testing.T) {
+	var errOut bytes.Buffer
+	w := &failWriter{}
+	root := Root(strings.NewReader(""), w, &errOut)
+	root.SetArgs([]string{"analyze", "--json", "--as-of", asOf, samples + "/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt", "../../../testdata/analyze/"})
+	err := root.Execute()
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Code != ExitFailure {
+		t.Fatalf("error %v, want exit %d", err, ExitFailure)
+	}
+	if n := strings.Count(errOut.String(), "no space left on device"); n != 1 {
+		t.Errorf("the write error is said %d times:\n%s", n, errOut.String())
+	}
+	if w.n != 1 {
+		t.Errorf("%d writes after the first failure, want none", w.n-1)
+	}
+}
+
+// TestHTMLToStdout: --html - prints the page, and nothing else, on stdout.
+func TestHTMLToStdout(t *testing.T) {
+	out, errOut, code := run(t, "", "analyze", "--html", "-", "--as-of", asOf, samples+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	if code != ExitFindings || !strings.HasPrefix(out, "<!doctype html>") || strings.Contains(out, "Patched as of  ") {
+		t.Errorf("exit %d %s: %.200s", code, errOut, out)
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error("a file named - was written")
 	}
 }

@@ -16,12 +16,34 @@ import (
 	"github.com/kbplan/kbplan/report"
 )
 
-// Exit codes, documented in README.md.
+// Exit codes, documented in README.md: each means one thing.
 const (
-	ExitOK      = 0 // every input was read
-	ExitFailure = 1 // kbplan itself failed (for example, writing the output)
-	ExitUsage   = 2 // bad usage, or an input could not be read
+	ExitOK       = 0 // every input was read, and nothing is to be done
+	ExitFailure  = 1 // kbplan itself failed (for example, writing the output)
+	ExitUsage    = 2 // bad usage, or an input could not be read
+	ExitFindings = 3 // something to install, a package not genuine or not installable, a kit incomplete, catalog problems
 )
+
+// worse returns the exit code that wins when a command has more than one
+// outcome: a failure of kbplan itself, then an unreadable input, then
+// findings, then success.
+func worse(a, b int) int {
+	rank := func(c int) int {
+		switch c {
+		case ExitFailure:
+			return 3
+		case ExitUsage:
+			return 2
+		case ExitFindings:
+			return 1
+		}
+		return 0
+	}
+	if rank(b) > rank(a) {
+		return b
+	}
+	return a
+}
 
 // ExitError carries an exit code; its message has already been printed.
 type ExitError struct{ Code int }
@@ -38,10 +60,11 @@ wmic, reg query, ver, Get-HotFix) and tells what the box is, what it has, what i
 lacks and in what order to install it; it checks update packages (genuine? will
 they install here?) and builds offline kits. Everything works offline.
 
-Exit codes: 0 success; 1 kbplan failed, or (analyze, verify, kit, extract) work
-remains: something to install, a package not genuine or not installable, a kit
-incomplete, a file not extracted; 2 bad usage or an input kbplan could not read;
-3 the catalog breaks a rule (catalog validate).`,
+Exit codes: 0 nothing to do; 3 something to do: something to install
+(analyze), a package not genuine or not installable (verify), a kit
+incomplete (kit), the catalog breaks a rule (catalog validate); 1 kbplan
+itself failed (for example, writing its output); 2 bad usage or an input
+kbplan could not read (including a folder with no inventory in it).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

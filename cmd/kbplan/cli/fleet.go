@@ -191,8 +191,8 @@ DIR (one level: a file or a bundle folder per host, as analyze reads a folder)
 and stores it as a snapshot, as an upload would: assessed, idempotent (the
 same file twice is one snapshot). A bundle folder is stored packed as a zip.
 
-Exit codes: 0 every entry imported; 1 some entry could not be read (the rest
-are imported); 2 bad usage or no database.`,
+Exit codes: 0 every entry imported; 2 some entry could not be read (the rest
+are imported), bad usage or no database; 1 the import failed.`,
 		Example: `  kbplan fleet import collected/
   kbplan fleet import --db postgres://kbplan@db/kbplan collected/`,
 		Args: cobra.MinimumNArgs(1),
@@ -237,7 +237,7 @@ are imported); 2 bad usage or no database.`,
 			}
 			fmt.Fprintf(stderr, "kbplan: imported %d new snapshots, %d already there, %d unreadable, into %s\n", created, dup, bad, fl.Store.Where)
 			if bad > 0 {
-				return &ExitError{Code: ExitFailure}
+				return &ExitError{Code: ExitUsage}
 			}
 			return nil
 		},

@@ -37,8 +37,9 @@ by step, explains exit codes, restarts where needed and continues after each
 restart) with kbplan-sha256.js beside it. Steps without a usable package are listed with their Microsoft
 Update Catalog search link, and why each candidate was rejected.
 
-Exit codes: 0 the kit is complete; 1 some step has no usable package (the kit
-is written anyway); 2 bad usage or an unreadable host.`,
+Exit codes: 0 the kit is complete; 3 some step has no usable package (the kit
+is written anyway); 1 kbplan failed (writing the kit); 2 bad usage or an
+unreadable host.`,
 		Example: `  kbplan kit --host systeminfo.txt --packages E:\updates --out E:\kit
   kbplan kit --host bundle\HOST1 --packages updates --out kit --esu`,
 		Args: cobra.NoArgs,
@@ -78,7 +79,7 @@ is written anyway); 2 bad usage or an unreadable host.`,
 			}
 			fmt.Fprint(stdout, m.Summary())
 			if !m.Complete {
-				return &ExitError{Code: ExitFailure}
+				return &ExitError{Code: ExitFindings}
 			}
 			return nil
 		},

@@ -90,7 +90,7 @@ func TestKit(t *testing.T) {
 	}
 
 	// Incomplete: no servicing stack package, no usable rollup.
-	m := run(ExitFailure)
+	m := run(ExitFindings)
 	if len(m.Steps) != 1 || m.Steps[0].KB != "KB4474419" || !m.Steps[0].RebootAfter || m.Steps[0].File != "packages/sha2-support.msu" {
 		t.Errorf("steps %+v", m.Steps)
 	}

@@ -136,8 +136,8 @@ wusa.exe will do with the package there: "will install"; "will fail with
 "not applicable" (architecture or system); "already installed or superseded".
 
 Exit codes: 0 every package is genuine (and, with --host, will install);
-1 some package is not genuine or will not install; 2 bad usage or a file that
-cannot be read.`,
+3 some package is not genuine or will not install; 1 kbplan failed; 2 bad
+usage or a file that cannot be read.`,
 		Example: `  kbplan verify *.msu
   kbplan verify --host systeminfo.txt Windows6.0-KB4474419-v3-x64.msu
   kbplan verify --roots testca.pem --json signed.cab`,
@@ -168,17 +168,17 @@ cannot be read.`,
 				j, err := inspectFile(name, roots)
 				if err != nil {
 					fmt.Fprintln(stderr, "kbplan:", err)
-					code = ExitUsage
+					code = worse(code, ExitUsage)
 					continue
 				}
 				if !j.Genuine {
-					code = max(code, ExitFailure)
+					code = worse(code, ExitFindings)
 				}
 				if host != nil {
 					v := assess.JudgePackage(*host, cat, packageFacts(j))
 					j.Host, j.Verdict = &host.Hostname, &v
 					if v.Verdict != assess.WillInstall {
-						code = max(code, ExitFailure)
+						code = worse(code, ExitFindings)
 					}
 				}
 				out = append(out, j)

@@ -50,15 +50,15 @@ func TestVerifyVerdicts(t *testing.T) {
 		msg     string
 		code    int
 	}{
-		{"sha2-only on a host without SHA-2", rollup, "ws2008-6003-x64-no-sha2.txt", true, "fails-0x80092004", "will fail with 0x80092004", ExitFailure},
+		{"sha2-only on a host without SHA-2", rollup, "ws2008-6003-x64-no-sha2.txt", true, "fails-0x80092004", "will fail with 0x80092004", ExitFindings},
 		{"sha2-only on a host with SHA-2", rollup, "ws2008-6003-x64-security-only.txt", true, "will-install", "will install", ExitOK},
 		{"dual-signed on a host without SHA-2", dual, "ws2008-6003-x64-no-sha2.txt", true, "will-install", "will install", ExitOK},
-		{"superseded by a later rollup", rollup, "ws2008-6003-x64-esu-prepared.txt", true, "installed-or-superseded", "superseded: the installed KB5003661", ExitFailure},
-		{"x64 package on x86", rollup, "ws2008-6003-x86-public-current.txt", true, "not-applicable", "x64 package on an x86 host", ExitFailure},
-		{"x86 package on x64", x86, "ws2008-6003-x64-security-only.txt", true, "not-applicable", "x86 package on an x64 host", ExitFailure},
-		{"x86 package installed", x86, "ws2008-6003-x86-public-current.txt", true, "installed-or-superseded", "already installed", ExitFailure},
-		{"2008 R2 package", r2, "ws2008-6003-x64-security-only.txt", true, "not-applicable", "Windows Server 2008 R2", ExitFailure},
-		{"untrusted signer", rollup, "ws2008-6003-x64-security-only.txt", false, "not-genuine", "not genuine", ExitFailure},
+		{"superseded by a later rollup", rollup, "ws2008-6003-x64-esu-prepared.txt", true, "installed-or-superseded", "superseded: the installed KB5003661", ExitFindings},
+		{"x64 package on x86", rollup, "ws2008-6003-x86-public-current.txt", true, "not-applicable", "x64 package on an x86 host", ExitFindings},
+		{"x86 package on x64", x86, "ws2008-6003-x64-security-only.txt", true, "not-applicable", "x86 package on an x64 host", ExitFindings},
+		{"x86 package installed", x86, "ws2008-6003-x86-public-current.txt", true, "installed-or-superseded", "already installed", ExitFindings},
+		{"2008 R2 package", r2, "ws2008-6003-x64-security-only.txt", true, "not-applicable", "Windows Server 2008 R2", ExitFindings},
+		{"untrusted signer", rollup, "ws2008-6003-x64-security-only.txt", false, "not-genuine", "not genuine", ExitFindings},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,8 +95,8 @@ func TestVerifyGenuine(t *testing.T) {
 		want string
 	}{
 		{[]string{"verify", "--roots", ca, signed}, ExitOK, "GENUINE"},
-		{[]string{"verify", signed}, ExitFailure, "NOT GENUINE"},
-		{[]string{"verify", "--roots", ca, unsigned}, ExitFailure, "not signed"},
+		{[]string{"verify", signed}, ExitFindings, "NOT GENUINE"},
+		{[]string{"verify", "--roots", ca, unsigned}, ExitFindings, "not signed"},
 		{[]string{"verify", "--roots", ca, filepath.Join(dir, "missing.msu")}, ExitUsage, ""},
 		{[]string{"verify", "--roots", hosts + "ws2008-6003-x64-no-sha2.txt", signed}, ExitUsage, ""},
 	} {

@@ -261,7 +261,7 @@ func TestFleetImportAndUser(t *testing.T) {
 	copyDir(t, "../../../testdata/bundles/ws2008-6003-reboot-pending", filepath.Join(in, "bundle"))
 	data := filepath.Join(dir, "data")
 	stdout, stderr, code := run(t, "", "fleet", "import", "--data", data, in)
-	if code != ExitFailure || !strings.Contains(stdout, "IMPORT-A\tsnapshot") || !strings.Contains(stderr, "bad.txt") ||
+	if code != ExitUsage || !strings.Contains(stdout, "IMPORT-A\tsnapshot") || !strings.Contains(stderr, "bad.txt") ||
 		!strings.Contains(stderr, "imported 2 new snapshots, 0 already there, 1 unreadable") {
 		t.Fatalf("import: %d\n%s\n%s", code, stdout, stderr)
 	}
