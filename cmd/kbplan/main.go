@@ -11,14 +11,15 @@ import (
 )
 
 func main() {
-	err := cli.Root(os.Stdin, os.Stdout, os.Stderr).Execute()
+	cmd, err := cli.Root(os.Stdin, os.Stdout, os.Stderr).ExecuteC()
 	var ee *cli.ExitError
 	switch {
 	case err == nil:
 	case errors.As(err, &ee):
-		os.Exit(ee.Code)
+		os.Exit(ee.Code) // the command has said why
 	default:
-		fmt.Fprintln(os.Stderr, "kbplan:", err)
+		// cobra's own errors: a missing argument, an unknown flag.
+		fmt.Fprintln(os.Stderr, cli.UsageError(cmd, err))
 		os.Exit(cli.ExitUsage)
 	}
 }

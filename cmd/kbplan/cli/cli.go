@@ -7,6 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -45,6 +48,53 @@ func worse(a, b int) int {
 	return a
 }
 
+// version is set at release builds: -ldflags "-X github.com/kbplan/kbplan/cmd/kbplan/cli.version=1.2.0".
+var version string
+
+// Version is kbplan's version: the release version, else the module
+// version, else the VCS revision and time the binary was built from, else
+// "devel"; then the Go version.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	v := bi.Main.Version
+	if version != "" {
+		v = version
+	}
+	var rev, when, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			when = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if (v == "" || v == "(devel)") && rev != "" {
+		v = "devel " + rev[:min(12, len(rev))] + dirty + " " + when
+	}
+	if v == "" || v == "(devel)" {
+		v = "devel"
+	}
+	return strings.TrimSpace(v + " " + runtime.Version())
+}
+
+// UsageError is the message for an error cobra itself reports (a missing
+// argument, an unknown flag): the error, the command's usage line and where
+// its examples are.
+func UsageError(cmd *cobra.Command, err error) string {
+	if cmd == nil {
+		return "kbplan: " + err.Error()
+	}
+	return fmt.Sprintf("kbplan: %v\nUsage: %s\nRun '%s --help' for the options and examples.", err, cmd.UseLine(), cmd.CommandPath())
+}
+
 // ExitError carries an exit code; its message has already been printed.
 type ExitError struct{ Code int }
 
@@ -67,7 +117,9 @@ itself failed (for example, writing its output); 2 bad usage or an input
 kbplan could not read (including a folder with no inventory in it).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       Version(),
 	}
+	root.SetVersionTemplate("kbplan {{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

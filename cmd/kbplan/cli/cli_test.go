@@ -134,3 +134,27 @@ func TestIdentifyMerge(t *testing.T) {
 		t.Errorf("hotfixes %v, want the 3 from systeminfo", h.Hotfixes)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	out, _, code := run(t, "", "--version")
+	if code != ExitOK || !strings.HasPrefix(out, "kbplan ") || !strings.Contains(out, "go1.") {
+		t.Errorf("exit %d: %q", code, out)
+	}
+}
+
+// TestUsageError: a missing argument names the command's usage and help.
+func TestUsageError(t *testing.T) {
+	var out, errOut bytes.Buffer
+	root := Root(strings.NewReader(""), &out, &errOut)
+	root.SetArgs([]string{"analyze"})
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		t.Fatal("no error for a missing argument")
+	}
+	msg := UsageError(cmd, err)
+	for _, want := range []string{"requires at least 1 arg", "Usage: kbplan analyze", "kbplan analyze --help"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q lacks %q", msg, want)
+		}
+	}
+}
