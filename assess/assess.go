@@ -143,12 +143,13 @@ type Assessment struct {
 func (a *Assessment) ToDo() bool { return len(a.Plan.Steps) > 0 }
 
 // Assess computes the assessment of one host.
-func Assess(h inventory.Host, c *catalog.Catalog, o Options) Assessment {
+func (p *Planner) Assess(h inventory.Host, o Options) Assessment {
+	c := p.c
 	if o.Strategy == "" {
 		o.Strategy = RollupStrategy
 	}
 	a := Assessment{Host: h, Plan: Plan{Strategy: o.Strategy}}
-	s := &state{a: &a, c: c, o: o, installed: map[string]bool{}, inst: make([]bool, len(c.Updates))}
+	s := &state{p: p, a: &a, c: c, o: o, installed: map[string]bool{}, inst: make([]bool, len(c.Updates))}
 	for _, kb := range h.Hotfixes {
 		s.installed[kb] = true
 		if u, ok := c.Get(kb); ok {
@@ -174,6 +175,7 @@ func Assess(h inventory.Host, c *catalog.Catalog, o Options) Assessment {
 func rank(s Severity) int { return slices.Index([]Severity{Critical, Warning, Info}, s) }
 
 type state struct {
+	p         *Planner
 	a         *Assessment
 	c         *catalog.Catalog
 	o         Options

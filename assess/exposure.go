@@ -1,8 +1,6 @@
 package assess
 
 import (
-	"sync"
-
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
 )
@@ -58,19 +56,19 @@ type prepared struct {
 
 type exposureKey struct {
 	idx       *exposure.Index
-	c         *catalog.Catalog
 	bit       uint8
 	asOf      string
 	min       int
 	exploited bool
 }
 
-// preparedCVEs memoises prepare: a fleet shares a handful of keys.
-var preparedCVEs sync.Map // exposureKey -> []prepared
-
 func (s *state) prepare(x ExposureOptions) []prepared {
-	k := exposureKey{x.Index, s.c, exposure.ProductBit(s.a.Product, s.arch()), s.o.AsOf.String(), exposure.Rank(x.MinSeverity), x.Exploited}
-	if v, ok := preparedCVEs.Load(k); ok {
+	asOf := ""
+	if !s.o.AsOf.IsZero() {
+		asOf = s.p.effectivePosted(x.Index, s.o.AsOf.String())
+	}
+	k := exposureKey{x.Index, exposure.ProductBit(s.a.Product, s.arch()), asOf, exposure.Rank(x.MinSeverity), x.Exploited}
+	if v, ok := s.p.prepared.Load(k); ok {
 		return v.([]prepared)
 	}
 	var out []prepared
@@ -101,7 +99,7 @@ func (s *state) prepare(x ExposureOptions) []prepared {
 		}
 	}
 	// The index is worst first already: the order the lists are shown in.
-	preparedCVEs.Store(k, out)
+	s.p.prepared.Store(k, out)
 	return out
 }
 

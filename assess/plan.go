@@ -425,7 +425,6 @@ func monthNotAfter(d, m catalog.Date) bool {
 // baseKey is what the plannable updates depend on besides the host's
 // installed updates.
 type baseKey struct {
-	c          *catalog.Catalog
 	product    string
 	arch       string
 	components string
@@ -434,9 +433,6 @@ type baseKey struct {
 	asOf       catalog.Date
 	strategy   Strategy
 }
-
-// bases memoises base: a fleet shares a handful of keys.
-var bases sync.Map // baseKey -> *baseList
 
 // baseList is the plannable updates for one baseKey, in install order, and
 // the conditional ones: for components the host does not show.
@@ -456,8 +452,8 @@ type baseList struct {
 // order, leaving out any that another of them supersedes: whether the
 // superseder is installed or planned, the older update is not needed.
 func (s *state) base() *baseList {
-	k := baseKey{s.c, s.a.Product, s.arch(), s.componentKey(), s.allowed(catalog.ESU), s.allowed(catalog.AzureESU), s.o.AsOf, s.o.Strategy}
-	if v, ok := bases.Load(k); ok {
+	k := baseKey{s.a.Product, s.arch(), s.componentKey(), s.allowed(catalog.ESU), s.allowed(catalog.AzureESU), s.p.effectiveDate(s.o.AsOf), s.o.Strategy}
+	if v, ok := s.p.bases.Load(k); ok {
 		return v.(*baseList)
 	}
 	bl := &baseList{latest: map[catalog.Kind]*catalog.Update{}}
@@ -529,20 +525,18 @@ func (s *state) base() *baseList {
 		return keep[i].KB < keep[j].KB
 	})
 	bl.updates = keep
-	bases.Store(k, bl)
+	s.p.bases.Store(k, bl)
 	return bl
 }
 
-// whys caches the explanation of each update: it depends on the update
+// why is the explanation of an update's step: it depends on the update
 // alone, and a fleet asks for the same few hundred many times.
-var whys sync.Map // *catalog.Update -> string
-
 func (s *state) why(u *catalog.Update) string {
-	if w, ok := whys.Load(u); ok {
+	if w, ok := s.p.whys.Load(u); ok {
 		return w.(string)
 	}
 	w := explain(u)
-	whys.Store(u, w)
+	s.p.whys.Store(u, w)
 	return w
 }
 

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/inventory"
@@ -480,4 +482,33 @@ func TestExplain(t *testing.T) {
 			t.Errorf("%s: %s %q, want %s and a line with %q", tc.kb, e.Status, e.Lines, tc.status, tc.line)
 		}
 	}
+}
+
+// TestPlannerMemoBounded: a year of daily assessments "as of today" keeps
+// a handful of memo entries, and every answer equals a fresh planner's.
+func TestPlannerMemoBounded(t *testing.T) {
+	c := frozen(t)
+	p := NewPlanner(c)
+	h := testHost(server, "Standard", "x64", 6002)
+	d := day("2019-01-01")
+	for i := 0; i < 365; i++ {
+		o := Options{AsOf: d}
+		got, want := p.Assess(h, o), NewPlanner(c).Assess(h, o)
+		if !reflect.DeepEqual(kbs(got.Plan.Steps), kbs(want.Plan.Steps)) || !reflect.DeepEqual(got.Findings, want.Findings) {
+			t.Fatalf("as of %s the shared planner answers %v, a fresh one %v", d, kbs(got.Plan.Steps), kbs(want.Plan.Steps))
+		}
+		d = nextDay(d)
+	}
+	n := 0
+	p.bases.Range(func(_, _ any) bool { n++; return true })
+	// 2019 has 14 release dates in the frozen catalog: one entry for each
+	// at the most, not one a day.
+	if n > 16 {
+		t.Errorf("%d memo entries after 365 days", n)
+	}
+}
+
+func nextDay(d catalog.Date) catalog.Date {
+	t := time.Date(d.Year, time.Month(d.Month), d.Day+1, 0, 0, 0, 0, time.UTC)
+	return catalog.DateOf(t)
 }

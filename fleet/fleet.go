@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kbplan/kbplan/assess"
@@ -36,6 +37,24 @@ type Fleet struct {
 	// Now is the clock (tests fix it); plans are made as of its date.
 	Now func() time.Time
 	Log *slog.Logger
+
+	// The planner for the current Catalog and Index, and what it was made
+	// for: a new catalog or index gets a new planner, and the old one's memo
+	// tables go with it.
+	mu          sync.Mutex
+	plan        *assess.Planner
+	planCatalog *catalog.Catalog
+	planIndex   *exposure.Index
+}
+
+// planner returns the planner for the fleet's current catalog and index.
+func (f *Fleet) planner() *assess.Planner {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.plan == nil || f.planCatalog != f.Catalog || f.planIndex != f.Index {
+		f.plan, f.planCatalog, f.planIndex = assess.NewPlanner(f.Catalog), f.Catalog, f.Index
+	}
+	return f.plan
 }
 
 // New returns a fleet over s with the embedded catalog and CVE index.
@@ -67,7 +86,7 @@ func (f *Fleet) Assess(h inventory.Host, countsOnly bool) assess.Assessment {
 			o.ESU = assess.ESU
 		}
 	}
-	return assess.Assess(h, f.Catalog, o)
+	return f.planner().Assess(h, o)
 }
 
 // Key is a host's key in the store: its name in lower case (Windows

@@ -320,6 +320,7 @@ func jobsFrom(args []string) ([]job, error) {
 // order. At most a few jobs per core are in flight, so memory stays flat on
 // huge directories.
 func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Options, emit func(assess.Assessment, []error)) {
+	p := assess.NewPlanner(c) // one per run: its memo tables serve every host
 	type result struct {
 		i    int
 		as   []assess.Assessment
@@ -332,7 +333,7 @@ func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Option
 	for w := 0; w < workers; w++ {
 		go func() {
 			for i := range next {
-				as, errs := analyzeJob(stdin, jobs[i], c, o)
+				as, errs := analyzeJob(stdin, jobs[i], p, o)
 				done <- result{i, as, errs}
 			}
 		}()
@@ -373,7 +374,7 @@ func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Option
 
 // analyzeJob reads a job's inputs, merges those of the same host, and
 // assesses each host.
-func analyzeJob(stdin io.Reader, j job, c *catalog.Catalog, o assess.Options) ([]assess.Assessment, []error) {
+func analyzeJob(stdin io.Reader, j job, p *assess.Planner, o assess.Options) ([]assess.Assessment, []error) {
 	var hosts []inventory.Host
 	var errs []error
 	for _, name := range j.names {
@@ -386,7 +387,7 @@ func analyzeJob(stdin io.Reader, j job, c *catalog.Catalog, o assess.Options) ([
 	}
 	var out []assess.Assessment
 	for _, group := range groupByHost(hosts) {
-		out = append(out, assess.Assess(inventory.Merge(group...), c, o))
+		out = append(out, p.Assess(inventory.Merge(group...), o))
 	}
 	return out, errs
 }

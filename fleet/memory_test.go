@@ -1,0 +1,94 @@
+package fleet
+
+import (
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
+	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/detect"
+)
+
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestMemoryFlat: a server assessing hosts as of today, every day for a
+// year, and swapping its catalog twenty times, keeps a flat heap: the
+// planner's memo tables are keyed by host profile and the release date
+// that matters, and go with their catalog (issue 15 measured +787 MiB over
+// 365 days and 55 MiB kept after 20 catalogs with process-wide tables).
+func TestMemoryFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := exposure.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts []inventory.Host
+	for _, p := range []string{samples + "08-systeminfo-2008sp2-x64-standard-en-utf16le.txt", "../testdata/analyze/ws2008-6003-x64-esu-prepared.txt"} {
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := detect.Read(p, fh)
+		fh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts = append(hosts, h)
+	}
+	day := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	f := &Fleet{Catalog: c, Index: x, Now: func() time.Time { return day }}
+	assessAll := func() {
+		for _, h := range hosts {
+			f.Assess(h, true)
+		}
+	}
+	assessAll()
+	base := heap()
+	for i := 0; i < 365; i++ {
+		day = day.AddDate(0, 0, 1)
+		assessAll()
+	}
+	year := heap()
+	t.Logf("heap %d KiB after the first day, %d KiB after 365 more", base>>10, year>>10)
+	if year > base+8<<20 {
+		t.Errorf("a year of daily assessments grew the heap by %d KiB", (year-base)>>10)
+	}
+	for i := 0; i < 20; i++ {
+		nc, err := catalog.Load("swap", strings.NewReader(catalogCSV(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Catalog = nc
+		assessAll()
+	}
+	swaps := heap()
+	t.Logf("heap %d KiB after 20 catalog swaps", swaps>>10)
+	if swaps > year+16<<20 {
+		t.Errorf("20 catalog swaps grew the heap by %d KiB", (swaps-year)>>10)
+	}
+}
+
+// catalogCSV is the embedded catalog's text (as a --catalog file would be).
+func catalogCSV(t *testing.T) string {
+	b, err := os.ReadFile("../catalog/updates.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
