@@ -47,6 +47,32 @@ type Options struct {
 	// Unconfirmed plans the pre-rollup updates only MSRC lists (see
 	// Plan.Unconfirmed) instead of listing them apart.
 	Unconfirmed bool
+	// ESUFromFacts lets a collector bundle's licence state choose the ESU
+	// mode: licensed years give ESU (Azure stays Azure when asked), none
+	// licensed gives no ESU. Inputs without the licence state keep ESU.
+	ESUFromFacts bool
+}
+
+// Summary is what every consumer of an assessment needs at a glance, worked
+// out once here: the fleet's rows and dashboard, the CSV exports and the
+// text read it.
+type Summary struct {
+	Steps, Reboots, PossibleReboots int
+	Conditional, Unconfirmed        int
+	Critical, Warnings              int
+	// SSUCurrent: the newest servicing stack update the host's channel
+	// offers, or one that replaces it, is installed (true when none is
+	// offered).
+	SSUCurrent    bool
+	RebootPending bool // a collector bundle found a pending-restart marker
+	SHA2          bool
+	ESUPrepared   bool
+	ESULicensed   bool    // a bundle says some ESU year is licensed
+	ESU           ESUMode // the ESU mode the plan was made with
+	CVEsOpen      int
+	CVEsCritical  int
+	CVEsExploited int
+	CVEsUnfixable int
 }
 
 // Severity ranks findings.
@@ -137,6 +163,7 @@ type Assessment struct {
 	Components []HostComponent
 	Plan       Plan
 	Exposure   *Exposure // nil unless asked for
+	Summary    Summary
 }
 
 // ToDo reports whether the plan has steps.
@@ -148,6 +175,7 @@ func (p *Planner) Assess(h inventory.Host, o Options) Assessment {
 	if o.Strategy == "" {
 		o.Strategy = RollupStrategy
 	}
+	o.ESU = esuMode(h, o)
 	a := Assessment{Host: h, Plan: Plan{Strategy: o.Strategy}}
 	s := &state{p: p, a: &a, c: c, o: o, installed: map[string]bool{}, inst: make([]bool, len(c.Updates))}
 	for _, kb := range h.Hotfixes {
@@ -169,7 +197,51 @@ func (p *Planner) Assess(h inventory.Host, o Options) Assessment {
 		a.Exposure = s.exposure(o.Exposure)
 	}
 	sort.SliceStable(a.Findings, func(i, j int) bool { return rank(a.Findings[i].Severity) < rank(a.Findings[j].Severity) })
+	a.Summary = s.summary()
 	return a
+}
+
+// esuMode is the ESU mode a host is planned with: the caller's, or, with
+// ESUFromFacts, what a bundle's licence state says.
+func esuMode(h inventory.Host, o Options) ESUMode {
+	f := h.Facts
+	if !o.ESUFromFacts || f == nil || !f.ESUKnown {
+		return o.ESU
+	}
+	if len(f.ESULicensed) == 0 {
+		return NoESU
+	}
+	if o.ESU == AzureESU {
+		return AzureESU
+	}
+	return ESU
+}
+
+// summary sums the assessment up, once, for every consumer.
+func (s *state) summary() Summary {
+	a := s.a
+	sum := Summary{Steps: len(a.Plan.Steps), Reboots: a.Plan.Reboots, PossibleReboots: a.Plan.MayReboots,
+		Conditional: len(a.Plan.Conditional), Unconfirmed: len(a.Plan.Unconfirmed),
+		SHA2: a.Servicing.SHA2, ESUPrepared: a.Servicing.ESUPrep, ESU: s.o.ESU, SSUCurrent: a.InScope}
+	for _, f := range a.Findings {
+		switch f.Severity {
+		case Critical:
+			sum.Critical++
+		case Warning:
+			sum.Warnings++
+		}
+	}
+	if f := a.Host.Facts; f != nil {
+		sum.RebootPending = len(f.PendingReboot) > 0
+		sum.ESULicensed = len(f.ESULicensed) > 0
+	}
+	if latest := a.Servicing.SSULatest; latest != "" && a.InScope {
+		_, sum.SSUCurrent = s.has(latest)
+	}
+	if e := a.Exposure; e != nil {
+		sum.CVEsOpen, sum.CVEsCritical, sum.CVEsExploited, sum.CVEsUnfixable = e.Counts.Open, e.Counts.OpenCritical, e.Counts.OpenExploited, e.Counts.Unfixable
+	}
+	return sum
 }
 
 func rank(s Severity) int { return slices.Index([]Severity{Critical, Warning, Info}, s) }

@@ -79,13 +79,8 @@ func (f *Fleet) DataVersion() string {
 // Assess assesses a host as of now, with its exposure; countsOnly leaves
 // the CVE lists out (a summary row needs the counts only).
 func (f *Fleet) Assess(h inventory.Host, countsOnly bool) assess.Assessment {
-	o := assess.Options{AsOf: catalog.DateOf(f.Now().UTC()), ESU: f.ESU, Exposure: assess.ExposureOptions{Index: f.Index, CountsOnly: countsOnly}}
-	if h.Facts != nil && h.Facts.ESUKnown {
-		o.ESU = assess.NoESU
-		if len(h.Facts.ESULicensed) > 0 {
-			o.ESU = assess.ESU
-		}
-	}
+	o := assess.Options{AsOf: catalog.DateOf(f.Now().UTC()), ESU: f.ESU, ESUFromFacts: true,
+		Exposure: assess.ExposureOptions{Index: f.Index, CountsOnly: countsOnly}}
 	return f.planner().Assess(h, o)
 }
 
@@ -98,30 +93,15 @@ func (f *Fleet) Row(a assess.Assessment, received time.Time) store.Host {
 	h := a.Host
 	r := store.Host{Name: Key(h.Hostname), Display: h.Hostname, Updated: received, Assessed: f.Now().UTC(), Catalog: f.DataVersion(),
 		Product: h.OS.Product, Architecture: h.OS.Architecture, InScope: a.InScope,
-		Steps: len(a.Plan.Steps), Findings: len(a.Findings),
-		SHA2: a.Servicing.SHA2, ESUPrepared: a.Servicing.ESUPrep,
-		SSUCurrent: a.Servicing.SSU != "" && a.Servicing.SSU == a.Servicing.SSULatest}
+		Steps: a.Summary.Steps, Findings: len(a.Findings), Reboots: a.Summary.Reboots, Critical: a.Summary.Critical,
+		SHA2: a.Summary.SHA2, ESUPrepared: a.Summary.ESUPrepared, SSUCurrent: a.Summary.SSUCurrent,
+		RebootPending: a.Summary.RebootPending,
+		CVEsOpen:      a.Summary.CVEsOpen, CVEsCritical: a.Summary.CVEsCritical, CVEsExploited: a.Summary.CVEsExploited}
 	if v := h.OS.Version; v != nil {
 		r.Build, r.Revision = v.Build, v.Revision
 	}
 	if !a.PatchLevel.IsZero() {
 		r.PatchLevel = a.PatchLevel.YearMonth()
-	}
-	for _, s := range a.Plan.Steps {
-		if s.RebootAfter {
-			r.Reboots++
-		}
-	}
-	for _, x := range a.Findings {
-		if x.Severity == assess.Critical {
-			r.Critical++
-		}
-		if x.ID == "reboot-pending" {
-			r.RebootPending = true
-		}
-	}
-	if e := a.Exposure; e != nil {
-		r.CVEsOpen, r.CVEsCritical, r.CVEsExploited = e.Counts.Open, e.Counts.OpenCritical, e.Counts.OpenExploited
 	}
 	return r
 }

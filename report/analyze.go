@@ -20,6 +20,7 @@ type AssessmentJSON struct {
 	Findings   []FindingJSON   `json:"findings"`
 	Components []ComponentJSON `json:"components"`
 	Plan       PlanJSON        `json:"plan"`
+	Summary    SummaryJSON     `json:"summary"`
 	Exposure   *ExposureJSON   `json:"exposure,omitempty"`
 }
 
@@ -115,6 +116,27 @@ type PlanJSON struct {
 	Unconfirmed     []StepJSON `json:"unconfirmed"`
 }
 
+// SummaryJSON is assess.Summary: the figures every consumer shows.
+type SummaryJSON struct {
+	Steps           int    `json:"steps"`
+	Reboots         int    `json:"reboots"`
+	PossibleReboots int    `json:"possibleReboots"`
+	Conditional     int    `json:"conditional"`
+	Unconfirmed     int    `json:"unconfirmed"`
+	Critical        int    `json:"critical"`
+	Warnings        int    `json:"warnings"`
+	SSUCurrent      bool   `json:"ssuCurrent"`
+	RebootPending   bool   `json:"rebootPending"`
+	SHA2            bool   `json:"sha2"`
+	ESUPrepared     bool   `json:"esuPrepared"`
+	ESULicensed     bool   `json:"esuLicensed"`
+	ESU             string `json:"esu"`
+	CVEsOpen        int    `json:"cvesOpen"`
+	CVEsCritical    int    `json:"cvesCritical"`
+	CVEsExploited   int    `json:"cvesExploited"`
+	CVEsUnfixable   int    `json:"cvesUnfixable"`
+}
+
 // ComponentJSON is something the host has besides the OS, with the evidence.
 type ComponentJSON struct {
 	ID   string `json:"id"`
@@ -155,6 +177,15 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 			Conditional: steps(a.Plan.Conditional, false), Unconfirmed: steps(a.Plan.Unconfirmed, false)},
 		Components: []ComponentJSON{},
 	}
+	sm := a.Summary
+	esu := string(sm.ESU)
+	if esu == "" {
+		esu = "none"
+	}
+	j.Summary = SummaryJSON{Steps: sm.Steps, Reboots: sm.Reboots, PossibleReboots: sm.PossibleReboots, Conditional: sm.Conditional,
+		Unconfirmed: sm.Unconfirmed, Critical: sm.Critical, Warnings: sm.Warnings, SSUCurrent: sm.SSUCurrent, RebootPending: sm.RebootPending,
+		SHA2: sm.SHA2, ESUPrepared: sm.ESUPrepared, ESULicensed: sm.ESULicensed, ESU: esu, CVEsOpen: sm.CVEsOpen,
+		CVEsCritical: sm.CVEsCritical, CVEsExploited: sm.CVEsExploited, CVEsUnfixable: sm.CVEsUnfixable}
 	for _, c := range a.Components {
 		info, _ := catalog.ComponentInfo(c.ID)
 		j.Components = append(j.Components, ComponentJSON{ID: string(c.ID), Name: info.Name, Why: c.Why})

@@ -70,6 +70,8 @@ func fixed() []assess.Assessment {
 			MayReboots:  6,
 		},
 		Components: []assess.HostComponent{{ID: catalog.DotNet20, Why: "in-box"}, {ID: catalog.IE7, Why: "in-box"}, {ID: catalog.OS, Why: "in-box"}},
+		Summary: assess.Summary{Steps: 9, Reboots: 2, PossibleReboots: 6, Conditional: 2, Unconfirmed: 1, Critical: 1, Warnings: 1,
+			CVEsOpen: 1, CVEsCritical: 1, CVEsExploited: 1, CVEsUnfixable: 1},
 		Exposure: &assess.Exposure{Index: "test index",
 			Open:      []assess.Exposed{{CVE: "CVE-2019-0708", KB: "KB4534303", Severity: "Critical", Impact: "Remote Code Execution", Exploits: 3, Title: "Remote Desktop Services", Why: "fixed by KB4534303"}},
 			Unfixable: []assess.Exposed{{CVE: "CVE-2021-34527", Severity: "Critical", Impact: "Remote Code Execution", Exploits: 1, Title: "Print Spooler", Why: "only ESU updates fix it"}},
@@ -84,6 +86,7 @@ func fixed() []assess.Assessment {
 		Lifecycle: assess.Lifecycle{Product: "server2008", AsOf: date("2026-01-31"), Phase: "ended"},
 		Findings:  []assess.Finding{},
 		Plan:      assess.Plan{Strategy: assess.SecurityOnlyStrategy, Channel: catalog.Public},
+		Summary:   assess.Summary{SSUCurrent: true, SHA2: true},
 	}
 	outOfScope := assess.Assessment{
 		Host: inventory.Host{Source: "r2.txt", Format: "systeminfo-list", Hostname: "R2-HOST",

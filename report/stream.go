@@ -118,10 +118,10 @@ func (s *Stream) put(b []byte) error {
 
 // csvRecord is the summary row of one assessment.
 func csvRecord(a assess.Assessment) []string {
-	steps := len(a.Plan.Steps)
+	sum := a.Summary
 	open, unfixable := "", ""
 	if a.Exposure != nil {
-		open, unfixable = strconv.Itoa(len(a.Exposure.Open)), strconv.Itoa(len(a.Exposure.Unfixable))
+		open, unfixable = strconv.Itoa(sum.CVEsOpen), strconv.Itoa(sum.CVEsUnfixable)
 		a.Exposure = nil
 	}
 	// The summary needs no step lists: skip converting them.
@@ -139,7 +139,7 @@ func csvRecord(a assess.Assessment) []string {
 	return []string{deref(j.Host.Hostname), j.Host.Source, deref(j.Host.OS.Product), deref(j.Host.OS.Edition),
 		deref(j.Host.OS.Architecture), intText(j.Host.OS.Build), intText(j.Host.OS.Revision), strconv.FormatBool(j.InScope),
 		deref(j.PatchLevel), deref(j.Servicing.SSU), strconv.FormatBool(j.Servicing.SHA2), strconv.FormatBool(j.Servicing.ESUPrep),
-		strconv.Itoa(steps), strconv.Itoa(a.Plan.Reboots), strconv.Itoa(len(crit)), strconv.Itoa(len(warn)),
+		strconv.Itoa(sum.Steps), strconv.Itoa(sum.Reboots), strconv.Itoa(sum.Critical), strconv.Itoa(sum.Warnings),
 		strings.Join(append(crit, warn...), " "), open, unfixable}
 }
 

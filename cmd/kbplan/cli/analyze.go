@@ -109,6 +109,8 @@ func (f analyzeFlags) options() (assess.Options, error) {
 	}
 	switch f.esu {
 	case "":
+		// No choice made: a bundle's ESU licence state decides.
+		o.ESUFromFacts = true
 	case "esu", "true", "yes":
 		o.ESU = assess.ESU
 	case "azure":

@@ -8,7 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
+	"github.com/kbplan/kbplan/fleet"
 	"github.com/kbplan/kbplan/report"
 )
 
@@ -388,5 +392,46 @@ func TestHTMLToStdout(t *testing.T) {
 	}
 	if _, err := os.Stat("-"); err == nil {
 		t.Error("a file named - was written")
+	}
+}
+
+// TestAnalyzeAndDashboardAgree: for every host in testdata, the fleet's
+// summary row says what analyze says (one summary, computed in assess).
+func TestAnalyzeAndDashboardAgree(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := exposure.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	f := &fleet.Fleet{Catalog: c, Index: x, Now: func() time.Time { return now }}
+	var inputs []string
+	for _, pat := range []string{"../../../testdata/analyze/*.txt", "../../../testdata/hosts/systeminfo-*", "../../../testdata/bundles/*"} {
+		m, _ := filepath.Glob(pat)
+		inputs = append(inputs, m...)
+	}
+	if len(inputs) < 15 {
+		t.Fatalf("%d inputs", len(inputs))
+	}
+	for _, in := range inputs {
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			a := analyzeJSON(t, in)
+			h, err := readInput(strings.NewReader(""), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := f.Row(f.Assess(h, true), now)
+			s := a.Summary
+			if r.Steps != s.Steps || r.Reboots != s.Reboots || r.Critical != s.Critical || r.SSUCurrent != s.SSUCurrent ||
+				r.RebootPending != s.RebootPending || r.SHA2 != s.SHA2 || r.ESUPrepared != s.ESUPrepared || r.InScope != a.InScope {
+				t.Errorf("dashboard row %+v\nanalyze summary %+v", r, s)
+			}
+			if s.Steps != len(a.Plan.Steps) || s.Reboots != a.Plan.Reboots {
+				t.Errorf("summary %d steps %d restarts, plan %d %d", s.Steps, s.Reboots, len(a.Plan.Steps), a.Plan.Reboots)
+			}
+		})
 	}
 }
