@@ -128,7 +128,13 @@ func (f *Fleet) Ingest(ctx context.Context, name string, body []byte) (Ingested,
 	}
 	sum := sha256.Sum256(body)
 	received := f.Now().UTC()
-	a := f.Assess(h, true)
+	// The host's state is this upload merged with its newest upload of
+	// every other format: a wmic qfe list never erases what systeminfo said.
+	whole, _, err := f.whole(ctx, Key(h.Hostname), &h)
+	if err != nil {
+		return Ingested{}, err
+	}
+	a := f.Assess(whole, true)
 	snap := store.Snapshot{Host: Key(h.Hostname), Digest: hex.EncodeToString(sum[:]), Received: received, Format: h.Format, Size: int64(len(body)), Body: body}
 	id, created, err := f.Store.AddSnapshot(ctx, snap, f.Row(a, received))
 	if err != nil {
@@ -137,23 +143,67 @@ func (f *Fleet) Ingest(ctx context.Context, name string, body []byte) (Ingested,
 	return Ingested{Host: h.Hostname, ID: id, Created: created}, nil
 }
 
-// Current reads a host's newest snapshot again and assesses it: the full
-// assessment, with plan, findings and exposure, is never stored, only its
-// summary row.
+// Current assesses a host's state again from its snapshots (whole): the
+// full assessment, with plan, findings and exposure, is never stored, only
+// its summary row.
 func (f *Fleet) Current(ctx context.Context, name string, countsOnly bool) (store.Host, assess.Assessment, error) {
 	row, err := f.Store.Host(ctx, name)
 	if err != nil {
 		return row, assess.Assessment{}, err
 	}
-	snap, err := f.Store.Snapshot(ctx, row.Snapshot)
+	h, _, err := f.whole(ctx, row.Name, nil)
 	if err != nil {
 		return row, assess.Assessment{}, err
 	}
-	h, err := Decode(fmt.Sprintf("snapshot %d", snap.ID), snap.Body)
-	if err != nil {
-		return row, assess.Assessment{}, fmt.Errorf("snapshot %d of %s no longer reads: %w", snap.ID, name, err)
-	}
 	return row, f.Assess(h, countsOnly), nil
+}
+
+// maxKinds bounds how many of a host's snapshots whole reads: one per
+// format, newest first, among its newest uploads.
+const maxKinds = 200
+
+// whole is a host's current state: the merge of its newest snapshot of
+// each format, newest first so that the newest input's values win where
+// inputs disagree (inventory.Merge: the first input carrying a field wins),
+// and the hotfix lists united. extra, when not nil, is an upload not stored
+// yet; it counts as the newest. It returns the newest stored snapshot too.
+func (f *Fleet) whole(ctx context.Context, key string, extra *inventory.Host) (inventory.Host, store.Snapshot, error) {
+	hist, err := f.Store.History(ctx, key, maxKinds)
+	if err != nil {
+		return inventory.Host{}, store.Snapshot{}, err
+	}
+	var parts []inventory.Host
+	seen := map[string]bool{}
+	if extra != nil {
+		parts = append(parts, *extra)
+		seen[extra.Format] = true
+	}
+	var newest store.Snapshot
+	if len(hist) > 0 {
+		newest = hist[0]
+	}
+	for _, sn := range hist {
+		if seen[sn.Format] {
+			continue
+		}
+		seen[sn.Format] = true
+		full, err := f.Store.Snapshot(ctx, sn.ID)
+		if err != nil {
+			return inventory.Host{}, newest, err
+		}
+		h, err := Decode(fmt.Sprintf("snapshot %d", sn.ID), full.Body)
+		if err != nil {
+			if f.Log != nil {
+				f.Log.Warn("snapshot no longer reads; left out of the host's state", "host", key, "snapshot", sn.ID, "err", err)
+			}
+			continue
+		}
+		parts = append(parts, h)
+	}
+	if len(parts) == 0 {
+		return inventory.Host{}, newest, fmt.Errorf("%s: no snapshot of this host reads any more", key)
+	}
+	return inventory.Merge(parts...), newest, nil
 }
 
 // Reassess recomputes the rows assessed with other data than this
@@ -166,13 +216,9 @@ func (f *Fleet) Reassess(ctx context.Context) (int, error) {
 		if old.Catalog == version {
 			return nil
 		}
-		snap, err := f.Store.Snapshot(ctx, old.Snapshot)
+		h, snap, err := f.whole(ctx, old.Name, nil)
 		if err != nil {
-			return err
-		}
-		h, err := Decode(fmt.Sprintf("snapshot %d", snap.ID), snap.Body)
-		if err != nil {
-			f.Log.Warn("snapshot no longer reads; row kept", "host", old.Name, "snapshot", snap.ID, "err", err)
+			f.Log.Warn("host no longer reads; row kept", "host", old.Name, "err", err)
 			return nil
 		}
 		row := f.Row(f.Assess(h, true), snap.Received)

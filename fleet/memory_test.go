@@ -1,6 +1,9 @@
 package fleet
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"github.com/kbplan/kbplan/exposure"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/detect"
+	"github.com/kbplan/kbplan/store/storetest"
 )
 
 func heap() uint64 {
@@ -91,4 +95,54 @@ func catalogCSV(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestHostStaysWhole: a host's row is the merge of its newest upload of
+// each format, so a hotfix list never erases the build systeminfo gave, and
+// a repeated upload never leaves the host worse than its inputs.
+func TestHostStaysWhole(t *testing.T) {
+	for _, dialect := range dialects {
+		t.Run(dialect, func(t *testing.T) {
+			st := storetest.Open(t, dialect)
+			f, err := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+			ctx := context.Background()
+			read := func(name string) []byte {
+				b, err := os.ReadFile("../testdata/hosts/" + name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+			sysinfo, qfe := read("systeminfo-ws2008sp2-x86-ru-cp866.txt"), read("wmic-qfe-list-full-utf16le-bom.txt")
+			var steps []int
+			for i, up := range []struct {
+				name string
+				body []byte
+			}{{"systeminfo", sysinfo}, {"qfe", qfe}, {"systeminfo again", sysinfo}} {
+				if _, err := f.Ingest(ctx, up.name, up.body); err != nil {
+					t.Fatalf("upload %d (%s): %v", i, up.name, err)
+				}
+				row, a, err := f.Current(ctx, "srv-med-01", true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if row.Build != 6003 || !a.InScope || a.Host.OS.Product != "Windows Server 2008" {
+					t.Fatalf("after %s: build %d, in scope %v, product %q", up.name, row.Build, a.InScope, a.Host.OS.Product)
+				}
+				if row.Steps != a.Summary.Steps {
+					t.Errorf("after %s: the row says %d steps, the host page %d", up.name, row.Steps, a.Summary.Steps)
+				}
+				steps = append(steps, row.Steps)
+			}
+			// The qfe list adds updates systeminfo did not list: fewer steps,
+			// never more.
+			if steps[1] > steps[0] || steps[2] != steps[1] {
+				t.Errorf("steps %v: each upload must leave the host no worse", steps)
+			}
+		})
+	}
 }
