@@ -70,10 +70,11 @@ func New(s *store.Store, log *slog.Logger) (*Fleet, error) {
 	return &Fleet{Store: s, Catalog: c, Index: x, Now: time.Now, Log: log}, nil
 }
 
-// DataVersion names the data an assessment rests on: the catalog and the
-// CVE index. A change makes Reassess recompute every host.
+// DataVersion names what an assessment rests on: the readers (and Merge),
+// the catalog and the CVE index. A change makes Reassess read every host's
+// snapshots again and recompute its row.
 func (f *Fleet) DataVersion() string {
-	return fmt.Sprintf("catalog %s, cves %s/%d", f.Catalog.Version, f.Index.Name, len(f.Index.CVEs))
+	return fmt.Sprintf("readers %d, catalog %s, cves %s/%d", inventory.ReadersVersion, f.Catalog.Version, f.Index.Name, len(f.Index.CVEs))
 }
 
 // Assess assesses a host as of now, with its exposure; countsOnly leaves

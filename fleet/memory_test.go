@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -144,5 +145,38 @@ func TestHostStaysWhole(t *testing.T) {
 				t.Errorf("steps %v: each upload must leave the host no worse", steps)
 			}
 		})
+	}
+}
+
+// TestReadersVersionReassesses: rows assessed by older readers are read
+// again from their snapshots.
+func TestReadersVersionReassesses(t *testing.T) {
+	st := storetest.Open(t, "sqlite")
+	f, err := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	ctx := context.Background()
+	b, err := os.ReadFile("../testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Ingest(ctx, "s", b); err != nil {
+		t.Fatal(err)
+	}
+	row, err := st.Host(ctx, "srv-med-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(row.Catalog, fmt.Sprintf("readers %d,", inventory.ReadersVersion)) {
+		t.Fatalf("row assessed with %q: the readers' version is not part of it", row.Catalog)
+	}
+	row.Catalog = strings.Replace(row.Catalog, fmt.Sprintf("readers %d,", inventory.ReadersVersion), "readers 1,", 1)
+	if err := st.SetHost(ctx, row); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.Reassess(ctx); err != nil || n != 1 {
+		t.Errorf("reassessed %d rows (%v), want the one older readers made", n, err)
 	}
 }

@@ -140,6 +140,12 @@ func (h *Host) AddHotfix(id string) bool {
 	return true
 }
 
+// ReadersVersion names the behaviour of the readers and of Merge. Raise it
+// with any change to what they make of an input: the fleet stores uploads as
+// they came and, when this changes, reads every host's snapshots again in
+// the background (as it does for a new catalog).
+const ReadersVersion = 2
+
 // MaxHotfixes bounds the hotfix list of one host, so that a hostile input
 // costs bounded memory. Real hosts have a few hundred.
 const MaxHotfixes = 20000
