@@ -85,9 +85,97 @@ const (
 	Info     Severity = "info"
 )
 
+// FindingID names a kind of finding; docs/json.md lists every one (a test
+// keeps the two in step).
+type FindingID string
+
+// The finding ids (rollback's notes use the same type).
+const (
+	FindingArchitectureUnknown FindingID = "architecture-unknown"
+	FindingBuild6002With6003Update FindingID = "build-6002-with-6003-update"
+	FindingBuild6003Unexplained FindingID = "build-6003-unexplained"
+	FindingBuildStays6003 FindingID = "build-stays-6003"
+	FindingCatalogRoleMissing FindingID = "catalog-role-missing"
+	FindingCatalogStale FindingID = "catalog-stale"
+	FindingCustomAgreementOnly FindingID = "custom-agreement-only"
+	FindingDependents FindingID = "dependents"
+	FindingEndOfSupport FindingID = "end-of-support"
+	FindingESUActivated FindingID = "esu-activated"
+	FindingESUNotActivated FindingID = "esu-not-activated"
+	FindingESUNotEligible FindingID = "esu-not-eligible"
+	FindingESUNotPrepared FindingID = "esu-not-prepared"
+	FindingHotfixesUnknown FindingID = "hotfixes-unknown"
+	FindingIA64MonthlyUnknown FindingID = "ia64-monthly-unknown"
+	FindingInputsDisagree FindingID = "inputs-disagree"
+	FindingLifecycle FindingID = "lifecycle"
+	FindingNoAzureESU FindingID = "no-azure-esu"
+	FindingNoESU FindingID = "no-esu"
+	FindingNoMonthlyUpdate FindingID = "no-monthly-update"
+	FindingNotInstalled FindingID = "not-installed"
+	FindingOutOfScope FindingID = "out-of-scope"
+	FindingPatchLevel FindingID = "patch-level"
+	FindingProductUnknown FindingID = "product-unknown"
+	FindingRebootPending FindingID = "reboot-pending"
+	FindingRevisionBehindInstalled FindingID = "revision-behind-installed"
+	FindingServicePack FindingID = "service-pack"
+	FindingServicingStack FindingID = "servicing-stack"
+	FindingSHA2 FindingID = "sha2"
+	FindingSHA2Missing FindingID = "sha2-missing"
+	FindingSHA2NotActive FindingID = "sha2-not-active"
+	FindingSSUMissing FindingID = "ssu-missing"
+	FindingSSUOld FindingID = "ssu-old"
+	FindingSSUPermanent FindingID = "ssu-permanent"
+	FindingUnconfirmedUpdates FindingID = "unconfirmed-updates"
+	FindingUnknownKB FindingID = "unknown-kb"
+	FindingVersionUnknown FindingID = "version-unknown"
+	FindingWayBack FindingID = "way-back"
+)
+
+// FindingIDs lists every finding id, sorted.
+var FindingIDs = []FindingID{
+	FindingArchitectureUnknown,
+	FindingBuild6002With6003Update,
+	FindingBuild6003Unexplained,
+	FindingBuildStays6003,
+	FindingCatalogRoleMissing,
+	FindingCatalogStale,
+	FindingCustomAgreementOnly,
+	FindingDependents,
+	FindingEndOfSupport,
+	FindingESUActivated,
+	FindingESUNotActivated,
+	FindingESUNotEligible,
+	FindingESUNotPrepared,
+	FindingHotfixesUnknown,
+	FindingIA64MonthlyUnknown,
+	FindingInputsDisagree,
+	FindingLifecycle,
+	FindingNoAzureESU,
+	FindingNoESU,
+	FindingNoMonthlyUpdate,
+	FindingNotInstalled,
+	FindingOutOfScope,
+	FindingPatchLevel,
+	FindingProductUnknown,
+	FindingRebootPending,
+	FindingRevisionBehindInstalled,
+	FindingServicePack,
+	FindingServicingStack,
+	FindingSHA2,
+	FindingSHA2Missing,
+	FindingSHA2NotActive,
+	FindingSSUMissing,
+	FindingSSUOld,
+	FindingSSUPermanent,
+	FindingUnconfirmedUpdates,
+	FindingUnknownKB,
+	FindingVersionUnknown,
+	FindingWayBack,
+}
+
 // Finding is one thing the admin should know, with the fact behind it.
 type Finding struct {
-	ID       string
+	ID       FindingID
 	Severity Severity
 	Message  string
 	Fact     string // the rule or source the finding rests on
@@ -271,7 +359,7 @@ func (s *state) role(r catalog.Role) *catalog.Update {
 			s.missingRoles = map[catalog.Role]bool{}
 		}
 		s.missingRoles[r] = true
-		s.find(Critical, "catalog-role-missing", "the planner asks the catalog which update plays each role (catalog.Roles); kbplan catalog validate reports a missing one",
+		s.find(Critical, FindingCatalogRoleMissing, "the planner asks the catalog which update plays each role (catalog.Roles); kbplan catalog validate reports a missing one",
 			"the catalog %s has no update with the role %s: the plan lacks that step and may be wrong; use the embedded catalog or fix the file", s.c.Name, r)
 	}
 	return u
@@ -288,7 +376,7 @@ func (s *state) hasRole(r catalog.Role) bool {
 	return ok
 }
 
-func (s *state) find(sev Severity, id, fact, format string, args ...any) {
+func (s *state) find(sev Severity, id FindingID, fact, format string, args ...any) {
 	s.a.Findings = append(s.a.Findings, Finding{ID: id, Severity: sev, Message: fmt.Sprintf(format, args...), Fact: fact})
 }
 
@@ -314,11 +402,11 @@ func (s *state) scope() bool {
 	v := h.OS.Version
 	switch {
 	case v == nil:
-		s.find(Critical, "version-unknown", "the inventory carries no OS version",
+		s.find(Critical, FindingVersionUnknown, "the inventory carries no OS version",
 			"kbplan cannot tell what OS this is: the input has no version; give it systeminfo, ver or reg query output")
 		return false
 	case !h.InScope():
-		s.find(Critical, "out-of-scope", "kbplan covers Windows NT 6.0 (Vista, Server 2008) builds 6000-6003",
+		s.find(Critical, FindingOutOfScope, "kbplan covers Windows NT 6.0 (Vista, Server 2008) builds 6000-6003",
 			"%s (%s) is not Windows Server 2008 or Vista: kbplan makes no plan for it", orUnknown(h.OS.Product), v.Short())
 		return false
 	}
@@ -330,15 +418,15 @@ func (s *state) scope() bool {
 		a.Product = "server2008"
 	default:
 		a.Product = "server2008"
-		s.find(Warning, "product-unknown", "ver and wmic os Version alone do not tell Vista from Server 2008",
+		s.find(Warning, FindingProductUnknown, "ver and wmic os Version alone do not tell Vista from Server 2008",
 			"the input does not say whether this is Windows Server 2008 or Vista; kbplan plans for Windows Server 2008 (add systeminfo to be sure)")
 	}
 	if h.OS.Architecture == "" {
-		s.find(Warning, "architecture-unknown", "updates differ for x86, x64 and ia64",
+		s.find(Warning, FindingArchitectureUnknown, "updates differ for x86, x64 and ia64",
 			"the input does not give the architecture; the plan lists updates for every architecture (add systeminfo to be sure)")
 	}
 	if !h.HotfixesKnown {
-		s.find(Warning, "hotfixes-unknown", "the plan is computed from the installed updates",
+		s.find(Warning, FindingHotfixesUnknown, "the plan is computed from the installed updates",
 			"the input does not list installed updates, so the plan assumes none are installed; add wmic qfe or systeminfo output")
 	}
 	return true

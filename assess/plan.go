@@ -299,7 +299,7 @@ func (s *state) plan() {
 	s.unavailable()
 	s.conditional()
 	if n := len(p.Unconfirmed); n > 0 {
-		s.find(Warning, "unconfirmed-updates", "MSRC's supersedence data and the Windows-Update-derived lists (updateVista, WSUS Offline ESR) disagree about these updates; catalog/README.md says how kbplan reconciles them",
+		s.find(Warning, FindingUnconfirmedUpdates, "MSRC's supersedence data and the Windows-Update-derived lists (updateVista, WSUS Offline ESR) disagree about these updates; catalog/README.md says how kbplan reconciles them",
 			"%d updates from before the monthly rollups are not planned: MSRC names nothing that replaces them, but no Windows-Update-derived list of NT 6.0 updates carries them, so the rollup most likely replaces them (e.g. %s); --unconfirmed plans them, --exposure shows the CVEs they fix",
 			n, p.Unconfirmed[0].KB)
 	}
@@ -610,15 +610,15 @@ func (s *state) collectorChecks() {
 		return
 	}
 	if len(f.PendingReboot) > 0 {
-		s.find(Critical, "reboot-pending", "CBS RebootPending/PackagesPending, WindowsUpdate RebootRequired, PendingFileRenameOperations (the markers Legacy Update and WSUS Offline read; docs/bundle.md)",
+		s.find(Critical, FindingRebootPending, "CBS RebootPending/PackagesPending, WindowsUpdate RebootRequired, PendingFileRenameOperations (the markers Legacy Update and WSUS Offline read; docs/bundle.md)",
 			"a restart is pending (%s): restart before installing anything, or the next updates may fail or report \"not applicable\"", strings.Join(f.PendingReboot, ", "))
 	}
 	if listed := s.hasRole(catalog.RoleSHA2); listed && f.SHA2Active != nil && !*f.SHA2Active {
-		s.find(Critical, "sha2-not-active", "SHA-2 support counts only when SHA2-Codesigning-Support and SHA2-Core-Codesigning-Support are set, after the restart that follows KB4474419 (WSUS Offline)",
+		s.find(Critical, FindingSHA2NotActive, "SHA-2 support counts only when SHA2-Codesigning-Support and SHA2-Core-Codesigning-Support are set, after the restart that follows KB4474419 (WSUS Offline)",
 			"KB4474419 is installed but SHA-2 code signing support is not active: restart first, or every update from July 2019 fails with 0x80092004")
 	}
 	if f.ServicingStack != "" {
-		s.find(Info, "servicing-stack", "the highest folder under %SystemRoot%\\servicing\\Version is the servicing stack version (WSUS Offline)",
+		s.find(Info, FindingServicingStack, "the highest folder under %SystemRoot%\\servicing\\Version is the servicing stack version (WSUS Offline)",
 			"servicing stack version %s", f.ServicingStack)
 	}
 	if !f.ESUKnown {
@@ -626,13 +626,13 @@ func (s *state) collectorChecks() {
 	}
 	switch {
 	case len(f.ESULicensed) == 0 && s.allowed(catalog.ESU):
-		s.find(Warning, "esu-not-activated", "ESU updates install only with an activated ESU key (Microsoft ESU deployment docs); activation IDs: inventory/bundle/esu-ids.tsv",
+		s.find(Warning, FindingESUNotActivated, "ESU updates install only with an activated ESU key (Microsoft ESU deployment docs); activation IDs: inventory/bundle/esu-ids.tsv",
 			"no ESU activation ID is licensed: install and activate the ESU key (slmgr /ipk, then /ato with the year's activation ID), or ESU updates report \"not applicable\"")
 	case len(f.ESULicensed) > 0 && s.allowed(catalog.ESU):
-		s.find(Info, "esu-activated", "SoftwareLicensingProduct LicenseStatus 1 for the ESU activation IDs (inventory/bundle/esu-ids.tsv)",
+		s.find(Info, FindingESUActivated, "SoftwareLicensingProduct LicenseStatus 1 for the ESU activation IDs (inventory/bundle/esu-ids.tsv)",
 			"ESU is activated for %s", f.ESUYears())
 	case len(f.ESULicensed) > 0:
-		s.find(Warning, "esu-activated", "SoftwareLicensingProduct LicenseStatus 1 for the ESU activation IDs (inventory/bundle/esu-ids.tsv)",
+		s.find(Warning, FindingESUActivated, "SoftwareLicensingProduct LicenseStatus 1 for the ESU activation IDs (inventory/bundle/esu-ids.tsv)",
 			"ESU is activated for %s but this plan uses public updates only: run with --esu (or --esu=azure) to plan the ESU updates", f.ESUYears())
 	}
 }
@@ -642,7 +642,7 @@ func (s *state) checks() {
 	h := a.Host
 	s.collectorChecks()
 	for _, d := range h.Disagreements {
-		s.find(Warning, "inputs-disagree", "the inputs of one host (systeminfo, wmic, reg, ver, ntoskrnl.exe) contradict each other; inventory.Merge and the bundle reader say which value kbplan used and why",
+		s.find(Warning, FindingInputsDisagree, "the inputs of one host (systeminfo, wmic, reg, ver, ntoskrnl.exe) contradict each other; inventory.Merge and the bundle reader say which value kbplan used and why",
 			"%s", d)
 	}
 	// 6002 with an installed update that raises the build to 6003.
@@ -654,13 +654,13 @@ func (s *state) checks() {
 				break
 			}
 		}
-		s.find(Critical, "build-6002-with-6003-update",
+		s.find(Critical, FindingBuild6002With6003Update,
 			"KB4489887 (2019-03-19) and every later monthly update raise the build to 6003 (catalog: build column)",
 			"the build reads 6002 although %s, which raises it to 6003, is installed: a restart is pending or the install failed; restart and check again before installing more", kb)
 	}
 	s.revisionBehind()
 	if s.build() == 6003 && !sv.Build6003 && h.HotfixesKnown {
-		s.find(Warning, "build-6003-unexplained", "only updates from 2019-03-19 on raise the build to 6003",
+		s.find(Warning, FindingBuild6003Unexplained, "only updates from 2019-03-19 on raise the build to 6003",
 			"the build is 6003 but no installed update that raises it is listed: the hotfix list is incomplete (systeminfo cuts long lists), so the plan may repeat installed updates; add wmic qfe output")
 	}
 	planSHA2 := false
@@ -669,19 +669,19 @@ func (s *state) checks() {
 	}
 	switch {
 	case planSHA2:
-		s.find(Warning, "sha2-missing", "Microsoft KB4472027: updates from July 2019 need SHA-2 code signing support",
+		s.find(Warning, FindingSHA2Missing, "Microsoft KB4472027: updates from July 2019 need SHA-2 code signing support",
 			"SHA-2 code signing support (KB4474419) is missing: updates from July 2019 on fail with 0x80092004 until it is installed and the host restarted")
 	case !sv.SHA2 && s.build() >= 6002:
-		s.find(Info, "sha2-missing", "Microsoft KB4472027",
+		s.find(Info, FindingSHA2Missing, "Microsoft KB4472027",
 			"SHA-2 code signing support (KB4474419) is not installed; nothing in this plan needs it yet")
 	}
 	switch {
 	case sv.SSU == "" && sv.SSULatest != "":
-		s.find(Warning, "ssu-missing", "servicing stack updates must precede the updates that need them (Microsoft ADV990001; WSUS Offline ESR installs the SSU first)",
+		s.find(Warning, FindingSSUMissing, "servicing stack updates must precede the updates that need them (Microsoft ADV990001; WSUS Offline ESR installs the SSU first)",
 			"no servicing stack update is installed; the newest this host can get is %s", sv.SSULatest)
 	case sv.SSU != "" && sv.SSULatest != "" && sv.SSU != sv.SSULatest:
 		if _, ok := s.has(sv.SSULatest); !ok {
-			s.find(Warning, "ssu-old", "each SSU supersedes the previous one; rollups expect a current servicing stack",
+			s.find(Warning, FindingSSUOld, "each SSU supersedes the previous one; rollups expect a current servicing stack",
 				"the servicing stack (%s) is older than the newest this host can get (%s)", sv.SSU, sv.SSULatest)
 		}
 	}
@@ -690,15 +690,15 @@ func (s *state) checks() {
 		if a.Product == "vista" {
 			e = "Vista"
 		}
-		s.find(Critical, "esu-not-eligible", "ESU was sold for Datacenter, Standard, Enterprise and Embedded (MicrosoftDocs lifecycle data)",
+		s.find(Critical, FindingESUNotEligible, "ESU was sold for Datacenter, Standard, Enterprise and Embedded (MicrosoftDocs lifecycle data)",
 			"%s cannot get Extended Security Updates: the plan uses public updates only", e)
 	}
 	if s.allowed(catalog.ESU) && !sv.ESUPrep {
-		s.find(Warning, "esu-not-prepared", "ESU updates need the Licensing Preparation Package and an activated ESU key (Microsoft ESU deployment docs)",
+		s.find(Warning, FindingESUNotPrepared, "ESU updates need the Licensing Preparation Package and an activated ESU key (Microsoft ESU deployment docs)",
 			"ESU is not prepared: the plan installs the Licensing Preparation Package first; activate the ESU key before the ESU-era updates, or they report \"not applicable\"")
 	}
 	for _, u := range a.Plan.Unavailable {
-		id := map[catalog.Channel]string{catalog.ESU: "no-esu", catalog.AzureESU: "no-azure-esu", catalog.Custom: "custom-agreement-only"}
+		id := map[catalog.Channel]FindingID{catalog.ESU: FindingNoESU, catalog.AzureESU: FindingNoAzureESU, catalog.Custom: FindingCustomAgreementOnly}
 		if cu, ok := s.c.Get(u.KB); ok {
 			sev := Info
 			if cu.Channel == catalog.ESU {
@@ -711,23 +711,23 @@ func (s *state) checks() {
 	l := a.Lifecycle
 	switch {
 	case l.Phase == "ended" || l.Phase == "esu" && !s.allowed(catalog.ESU) || l.Phase == "azure-esu" && !s.allowed(catalog.AzureESU):
-		s.find(Critical, "end-of-support", "MicrosoftDocs/lifecycle-data (catalog/lifecycle.csv)",
+		s.find(Critical, FindingEndOfSupport, "MicrosoftDocs/lifecycle-data (catalog/lifecycle.csv)",
 			"as of %s: %s; this host gets no further security updates on its channel", l.AsOf, l.Message)
 	default:
-		s.find(Info, "lifecycle", "MicrosoftDocs/lifecycle-data (catalog/lifecycle.csv)", "as of %s: %s", l.AsOf, l.Message)
+		s.find(Info, FindingLifecycle, "MicrosoftDocs/lifecycle-data (catalog/lifecycle.csv)", "as of %s: %s", l.AsOf, l.Message)
 	}
 	if v := h.OS.Version; v != nil && v.HasRevision() {
 		if newest := s.c.NewestRevision(); v.Compare(newest) > 0 {
-			s.find(Warning, "catalog-stale", "the catalog's revisions come from Tenable and MSRC data",
+			s.find(Warning, FindingCatalogStale, "the catalog's revisions come from Tenable and MSRC data",
 				"the host's revision %s is newer than any the catalog knows (%s): the catalog may be stale; load a newer one with --catalog", v, newest)
 		}
 	}
 	if s.arch() == "ia64" && s.latest(catalog.Rollup) == nil {
-		s.find(Warning, "ia64-monthly-unknown", "MSRC's product lists name x86 and x64 for the 2008 SP2 monthly updates",
+		s.find(Warning, FindingIA64MonthlyUnknown, "MSRC's product lists name x86 and x64 for the 2008 SP2 monthly updates",
 			"the catalog's sources list no monthly rollup for Itanium, so the plan has none; check the Microsoft Update Catalog for Itanium packages")
 	}
 	if a.PatchLevel.IsZero() && h.HotfixesKnown && s.build() != 6003 {
-		s.find(Warning, "no-monthly-update", "the 2008 SP2 monthly rollups began in September 2018 (KB4458010)",
+		s.find(Warning, FindingNoMonthlyUpdate, "the 2008 SP2 monthly rollups began in September 2018 (KB4458010)",
 			"no monthly rollup or security-only update is installed: the host predates September 2018's servicing model")
 	}
 }
@@ -757,7 +757,7 @@ func (s *state) revisionBehind() {
 	if newest == nil || v.Compare(want) >= 0 {
 		return
 	}
-	s.find(Warning, "revision-behind-installed", "the revision each monthly update produces: catalog revision column (Tenable, vuls)",
+	s.find(Warning, FindingRevisionBehindInstalled, "the revision each monthly update produces: catalog revision column (Tenable, vuls)",
 		"the OS revision is %s but the installed %s (%s) brings %s: it waits for a restart or its install failed; restart, then check the revision again before installing more",
 		v, newest.KB, newest.Released.YearMonth(), want)
 }

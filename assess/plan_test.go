@@ -70,7 +70,7 @@ func restarts(steps []Step) []string {
 func findingIDs(fs []Finding) []string {
 	out := make([]string, len(fs))
 	for i, f := range fs {
-		out[i] = f.ID
+		out[i] = string(f.ID)
 	}
 	return out
 }

@@ -27,23 +27,23 @@ func Uninstall(h inventory.Host, c *catalog.Catalog, kb string, o Options) Rollb
 	u, known := c.Get(kb)
 	r.Known = known
 	r.Installed = slices.Contains(h.Hotfixes, kb)
-	note := func(sev Severity, id, fact, format string, args ...any) {
+	note := func(sev Severity, id FindingID, fact, format string, args ...any) {
 		r.Notes = append(r.Notes, Finding{ID: id, Severity: sev, Message: fmt.Sprintf(format, args...), Fact: fact})
 	}
 	if !r.Installed {
-		note(Info, "not-installed", "the host's inventory", "%s is not in this host's list of installed updates: there is nothing to uninstall", kb)
+		note(Info, FindingNotInstalled, "the host's inventory", "%s is not in this host's list of installed updates: there is nothing to uninstall", kb)
 	}
 	if !known {
-		note(Warning, "unknown-kb", "the catalog", "%s is not in the catalog: kbplan cannot tell what depends on it", kb)
+		note(Warning, FindingUnknownKB, "the catalog", "%s is not in the catalog: kbplan cannot tell what depends on it", kb)
 		return r
 	}
 	r.Removable = u.Kind != catalog.SSU
 	if u.Kind == catalog.SSU {
-		note(Critical, "ssu-permanent", "servicing stack updates are permanent once installed (the product brief kbplan follows; no Microsoft page for the 2008 SSUs was at hand to quote)",
+		note(Critical, FindingSSUPermanent, "servicing stack updates are permanent once installed (the product brief kbplan follows; no Microsoft page for the 2008 SSUs was at hand to quote)",
 			"%s is a servicing stack update: it cannot be uninstalled", kb)
 	}
 	if u.Kind == catalog.ServicePack {
-		note(Warning, "service-pack", "every later update needs the service pack",
+		note(Warning, FindingServicePack, "every later update needs the service pack",
 			"%s is a service pack: removing it would strand every update installed after it; Windows may refuse once later updates depend on it", kb)
 	}
 	// Installed updates whose prerequisites this update satisfies.
@@ -66,17 +66,17 @@ func Uninstall(h inventory.Host, c *catalog.Catalog, kb string, o Options) Rollb
 		}
 	}
 	if len(r.Dependents) > 0 {
-		note(Critical, "dependents", "catalog prerequisites (each: this KB or any KB that supersedes it)",
+		note(Critical, FindingDependents, "catalog prerequisites (each: this KB or any KB that supersedes it)",
 			"%d installed updates need %s and no other installed update stands in for it (%s…): they may stop working or block later updates",
 			len(r.Dependents), kb, r.Dependents[0])
 	}
 	if u.Kind == catalog.SHA2 {
-		note(Critical, "sha2", "Microsoft KB4472027: updates from July 2019 are SHA-2 signed",
+		note(Critical, FindingSHA2, "Microsoft KB4472027: updates from July 2019 are SHA-2 signed",
 			"without SHA-2 code signing support, updates from July 2019 on can no longer be installed or verified (0x80092004)")
 	}
 	if u.Build == 6003 || u.RaisesBuild == 6003 {
 		r.BuildStays = 6003
-		note(Warning, "build-stays-6003", "the 6003 build comes from the servicing stack and monthly updates, which stay; reverting it is not supported (the product brief kbplan follows; no Microsoft page was at hand to quote)",
+		note(Warning, FindingBuildStays6003, "the 6003 build comes from the servicing stack and monthly updates, which stay; reverting it is not supported (the product brief kbplan follows; no Microsoft page was at hand to quote)",
 			"the build stays 6003 after uninstalling %s: the 6002 to 6003 change is not undone", kb)
 	}
 	before := Assess(h, c, o)
@@ -85,10 +85,10 @@ func Uninstall(h inventory.Host, c *catalog.Catalog, kb string, o Options) Rollb
 	after := Assess(h2, c, o)
 	r.PatchBefore, r.PatchAfter = before.PatchLevel, after.PatchLevel
 	if r.PatchBefore != r.PatchAfter {
-		note(Warning, "patch-level", "monthly rollups are cumulative since 2018-09; security-only updates are not",
+		note(Warning, FindingPatchLevel, "monthly rollups are cumulative since 2018-09; security-only updates are not",
 			"the host's patch level drops from %s to %s", orNever(r.PatchBefore), orNever(r.PatchAfter))
 	}
-	note(Info, "way-back", "Windows has no supported way to undo a servicing change other than a restore",
+	note(Info, FindingWayBack, "Windows has no supported way to undo a servicing change other than a restore",
 		"the supported way back is a restore from a backup taken before the update (system state or full image), not an uninstall")
 	return r
 }

@@ -199,7 +199,7 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 			Counts: ExposureCountsJSON{Open: c.Open, OpenCritical: c.OpenCritical, OpenExploited: c.OpenExploited, Unfixable: c.Unfixable}}
 	}
 	for _, f := range a.Findings {
-		j.Findings = append(j.Findings, FindingJSON{ID: f.ID, Severity: string(f.Severity), Message: f.Message, Fact: f.Fact})
+		j.Findings = append(j.Findings, FindingJSON{ID: string(f.ID), Severity: string(f.Severity), Message: f.Message, Fact: f.Fact})
 	}
 	return j
 }

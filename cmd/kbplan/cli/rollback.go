@@ -76,7 +76,7 @@ supported way back (a restore from backup). It changes nothing.`,
 					out.PatchAfter = &s
 				}
 				for _, n := range r.Notes {
-					out.Notes = append(out.Notes, map[string]string{"id": n.ID, "severity": string(n.Severity), "message": n.Message, "fact": n.Fact})
+					out.Notes = append(out.Notes, map[string]string{"id": string(n.ID), "severity": string(n.Severity), "message": n.Message, "fact": n.Fact})
 				}
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
