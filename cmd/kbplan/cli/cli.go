@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -14,8 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kbplan/kbplan/inventory"
-	"github.com/kbplan/kbplan/inventory/bundle"
-	"github.com/kbplan/kbplan/inventory/detect"
+	"github.com/kbplan/kbplan/inventory/input"
 	"github.com/kbplan/kbplan/report"
 )
 
@@ -193,16 +191,5 @@ With --json, each host is one line of JSON (schema: docs/json.md).`,
 }
 
 func readInput(stdin io.Reader, name string) (inventory.Host, error) {
-	if name == "-" {
-		return detect.Read("-", stdin)
-	}
-	if bundle.IsBundle(name) {
-		return bundle.Read(name)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return inventory.Host{}, fmt.Errorf("%w; check the path", err)
-	}
-	defer f.Close()
-	return detect.Read(name, f)
+	return input.ReadFile(name, stdin)
 }

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -156,5 +158,36 @@ func TestUsageError(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("%q lacks %q", msg, want)
 		}
+	}
+}
+
+// TestIdentifyPackedBundle: identify reads a zipped collector bundle as the
+// host it is (it once read one as a ver banner in cp852), whatever its name.
+func TestIdentifyPackedBundle(t *testing.T) {
+	dir := t.TempDir()
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	src := "../../../testdata/bundles/ws2008-6003-reboot-pending"
+	entries, _ := os.ReadDir(src)
+	for _, e := range entries {
+		w, _ := zw.Create(e.Name())
+		data, _ := os.ReadFile(filepath.Join(src, e.Name()))
+		w.Write(data)
+	}
+	zw.Close()
+	p := filepath.Join(dir, "b.zip")
+	os.WriteFile(p, b.Bytes(), 0o644)
+	folder, _, _ := run(t, "", "identify", "--json", src)
+	packed, errOut, code := run(t, "", "identify", "--json", p)
+	var hf, hp report.HostJSON
+	json.Unmarshal([]byte(folder), &hf)
+	if err := json.Unmarshal([]byte(packed), &hp); err != nil || code != ExitOK {
+		t.Fatalf("exit %d %v: %s", code, err, errOut)
+	}
+	if *hp.Hostname != *hf.Hostname || hp.Format != "kbplan-bundle" || len(hp.Hotfixes) != len(hf.Hotfixes) {
+		t.Errorf("zipped bundle reads as %v %v, the folder as %v %v", *hp.Hostname, hp.Format, *hf.Hostname, hf.Format)
+	}
+	if _, errOut, code := run(t, "", "analyze", "--as-of", asOf, p); code != ExitFindings {
+		t.Errorf("analyze of the zip: exit %d %s", code, errOut)
 	}
 }

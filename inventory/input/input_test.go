@@ -1,0 +1,137 @@
+package input
+
+import (
+	"archive/zip"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kbplan/kbplan/internal/pkgtest"
+	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/inventorytest"
+)
+
+const bundleDir = "../../testdata/bundles/ws2008-6003-reboot-pending"
+
+// zipDir packs a bundle folder as the PowerShell collector does, its
+// files one level down (as Compress-Archive of the folder would).
+func zipDir(t testing.TB, dir string) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		w, _ := zw.Create("bundle/" + e.Name())
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	zw.Close()
+	return b.Bytes()
+}
+
+// cabDir packs a bundle folder as makecab would, with gcab.
+func cabDir(t *testing.T, dir string) []byte {
+	gcab := pkgtest.Tool(t, "gcab")
+	out := filepath.Join(t.TempDir(), "bundle.cab")
+	entries, _ := os.ReadDir(dir)
+	args := []string{"-c", "-z", "-n", out}
+	for _, e := range entries {
+		args = append(args, e.Name())
+	}
+	abs, _ := filepath.Abs(dir)
+	cmd := exec.Command(gcab, args...)
+	cmd.Dir = abs
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gcab: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestSameHost: a bundle read as a folder, as a zip file and as a cabinet
+// file (named anything), and its bytes uploaded, are the same host.
+func TestSameHost(t *testing.T) {
+	dir := t.TempDir()
+	want, err := ReadFile(bundleDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipFile, cabFile := filepath.Join(dir, "upload.dat"), filepath.Join(dir, "b.txt")
+	os.WriteFile(zipFile, zipDir(t, bundleDir), 0o644)
+	os.WriteFile(cabFile, cabDir(t, bundleDir), 0o644)
+	for _, p := range []string{zipFile, cabFile} {
+		got, err := ReadFile(p, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		inventorytest.Check(t, got)
+		if got.Hostname != want.Hostname || got.OS.Version.String() != want.OS.Version.String() || strings.Join(got.Hotfixes, " ") != strings.Join(want.Hotfixes, " ") {
+			t.Errorf("%s reads as %s %v %v, the folder as %s %v %v", p, got.Hostname, got.OS.Version, got.Hotfixes, want.Hostname, want.OS.Version, want.Hotfixes)
+		}
+		body, _ := os.ReadFile(p)
+		up, err := ReadBytes("upload", body)
+		if err != nil || up.Hostname != want.Hostname {
+			t.Errorf("%s uploaded: %s %v", p, up.Hostname, err)
+		}
+	}
+}
+
+func TestReadFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "plain")
+	os.Mkdir(empty, 0o755)
+	huge := filepath.Join(dir, "huge.zip")
+	f, _ := os.Create(huge)
+	f.Write([]byte("PK\x03\x04"))
+	f.Truncate(MaxArchive + 10)
+	f.Close()
+	bad := filepath.Join(dir, "bad.zip")
+	os.WriteFile(bad, []byte("PK\x03\x04 not really a zip"), 0o644)
+	tests := []struct{ path, want string }{
+		{filepath.Join(dir, "nothing"), "check the path"},
+		{empty, "a folder that is not a collector bundle"},
+		{huge, "an archive larger than 64 MiB"},
+		{bad, "bad.zip"},
+	}
+	for _, tc := range tests {
+		_, err := ReadFile(tc.path, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.path, err, tc.want)
+		}
+	}
+}
+
+func TestStdin(t *testing.T) {
+	b, err := os.ReadFile(inventorytest.Hosts("ver-ru-cp866.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadFile("-", bytes.NewReader(b))
+	if err != nil || h.OS.Version == nil || h.Source != "-" {
+		t.Errorf("%+v %v", h, err)
+	}
+	var _ inventory.Host = h
+}
+
+func FuzzReadBytes(f *testing.F) {
+	f.Add(zipDir(f, bundleDir))
+	inventorytest.AddSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, err := ReadBytes("fuzz", data)
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz") {
+				t.Fatalf("error does not name the input: %v", err)
+			}
+			return
+		}
+		inventorytest.Check(t, h)
+	})
+}
