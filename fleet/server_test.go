@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -117,23 +116,6 @@ func zipDir(t *testing.T, dir, prefix string) []byte {
 	return buf.Bytes()
 }
 
-// cabDir packs a bundle folder as makecab would, with gcab.
-func cabDir(t *testing.T, dir string) []byte {
-	gcab := pkgtest.Tool(t, "gcab")
-	out := filepath.Join(t.TempDir(), "bundle.cab")
-	entries, _ := os.ReadDir(dir)
-	args := []string{"-c", "-z", "-n", out}
-	for _, e := range entries {
-		args = append(args, e.Name())
-	}
-	cmd := exec.Command(gcab, args...)
-	cmd.Dir = dir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gcab: %v\n%s", err, b)
-	}
-	return read(t, out)
-}
-
 // zipBomb is a zip whose one member unpacks to far more than MaxUnpacked.
 func zipBomb(t *testing.T) []byte {
 	var buf bytes.Buffer
@@ -165,7 +147,7 @@ func TestIngest(t *testing.T) {
 				{"systeminfo", ts.enroll, sysinfo, http.StatusCreated, `"created": true`, ""},
 				{"the same again: one snapshot", ts.admin, sysinfo, http.StatusOK, `"created": false`, ""},
 				{"bundle as a zip with its folder", ts.enroll, zipDir(t, bundleDir, "kbplan-HOST/"), http.StatusCreated, `"created": true`, ""},
-				{"bundle as a cabinet", ts.enroll, cabDir(t, bundles+"ws2008-6003-esu-activated"), http.StatusCreated, `"created": true`, ""},
+				{"bundle as a cabinet", ts.enroll, pkgtest.CabDir(t, bundles+"ws2008-6003-esu-activated"), http.StatusCreated, `"created": true`, ""},
 				{"SQL in the host name is just a name", ts.enroll, sqlHost, http.StatusCreated, `"host": "X'); DROP TABLE hosts; --"`, ""},
 				{"no token", "", sysinfo, http.StatusUnauthorized, "a valid token is required", "Bearer"},
 				{"wrong token", "kbp_0000", sysinfo, http.StatusUnauthorized, "a valid token is required", ""},
@@ -195,7 +177,7 @@ func TestIngest(t *testing.T) {
 			var form bytes.Buffer
 			mw := multipart.NewWriter(&form)
 			fw, _ := mw.CreateFormFile("file", "kbplan-HOST.cab")
-			fw.Write(cabDir(t, bundles+"ws2008-6003-sha2-inactive"))
+			fw.Write(pkgtest.CabDir(t, bundles+"ws2008-6003-sha2-inactive"))
 			mw.Close()
 			var got Ingested
 			if code := ts.do(t, "POST", "/api/v1/inventories", ts.enroll, mw.FormDataContentType(), form.Bytes(), &got); code != http.StatusCreated || !got.Created {

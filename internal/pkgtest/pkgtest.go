@@ -180,3 +180,29 @@ func orNone(s string) string {
 	}
 	return s
 }
+
+// CabDir packs a folder's files as makecab would (MSZIP), with gcab, and
+// returns the cabinet: a collector bundle as kbplan-collect.cmd uploads it.
+func CabDir(t testing.TB, dir string) []byte {
+	t.Helper()
+	gcab := Tool(t, "gcab")
+	out := filepath.Join(t.TempDir(), "bundle.cab")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-c", "-z", "-n", out}
+	for _, e := range entries {
+		args = append(args, e.Name())
+	}
+	cmd := exec.Command(gcab, args...)
+	cmd.Dir = dir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gcab: %v\n%s", err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,28 +33,6 @@ func zipDir(t testing.TB, dir string) []byte {
 	return b.Bytes()
 }
 
-// cabDir packs a bundle folder as makecab would, with gcab.
-func cabDir(t *testing.T, dir string) []byte {
-	gcab := pkgtest.Tool(t, "gcab")
-	out := filepath.Join(t.TempDir(), "bundle.cab")
-	entries, _ := os.ReadDir(dir)
-	args := []string{"-c", "-z", "-n", out}
-	for _, e := range entries {
-		args = append(args, e.Name())
-	}
-	abs, _ := filepath.Abs(dir)
-	cmd := exec.Command(gcab, args...)
-	cmd.Dir = abs
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gcab: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestSameHost: a bundle read as a folder, as a zip file and as a cabinet
 // file (named anything), and its bytes uploaded, are the same host.
 func TestSameHost(t *testing.T) {
@@ -66,7 +43,7 @@ func TestSameHost(t *testing.T) {
 	}
 	zipFile, cabFile := filepath.Join(dir, "upload.dat"), filepath.Join(dir, "b.txt")
 	os.WriteFile(zipFile, zipDir(t, bundleDir), 0o644)
-	os.WriteFile(cabFile, cabDir(t, bundleDir), 0o644)
+	os.WriteFile(cabFile, pkgtest.CabDir(t, bundleDir), 0o644)
 	for _, p := range []string{zipFile, cabFile} {
 		got, err := ReadFile(p, nil)
 		if err != nil {
