@@ -3,8 +3,6 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"github.com/kbplan/kbplan/exposure"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/detect"
-	"github.com/kbplan/kbplan/store/storetest"
 )
 
 func heap() uint64 {
@@ -104,12 +101,7 @@ func catalogCSV(t *testing.T) string {
 func TestHostStaysWhole(t *testing.T) {
 	for _, dialect := range dialects {
 		t.Run(dialect, func(t *testing.T) {
-			st := storetest.Open(t, dialect)
-			f, err := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.Now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+			f := newTestFleet(t, dialect)
 			ctx := context.Background()
 			read := func(name string) []byte {
 				b, err := os.ReadFile("../testdata/hosts/" + name)
@@ -151,12 +143,8 @@ func TestHostStaysWhole(t *testing.T) {
 // TestReadersVersionReassesses: rows assessed by older readers are read
 // again from their snapshots.
 func TestReadersVersionReassesses(t *testing.T) {
-	st := storetest.Open(t, "sqlite")
-	f, err := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	f := newTestFleet(t, "sqlite")
+	st := f.Store
 	ctx := context.Background()
 	b, err := os.ReadFile("../testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt")
 	if err != nil {

@@ -41,14 +41,22 @@ type testServer struct {
 	enroll string
 }
 
-func newTestServer(t *testing.T, dialect string) *testServer {
+// newTestFleet is a fleet over a fresh store of a dialect, its clock fixed
+// at 2026-11-25 noon UTC.
+func newTestFleet(t *testing.T, dialect string) *Fleet {
 	t.Helper()
-	st := storetest.Open(t, dialect)
-	f, err := New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f, err := New(storetest.Open(t, dialect), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Now = func() time.Time { return time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC) }
+	return f
+}
+
+func newTestServer(t *testing.T, dialect string) *testServer {
+	t.Helper()
+	f := newTestFleet(t, dialect)
+	st := f.Store
 	ctx := context.Background()
 	admin := NewToken()
 	if _, err := EnsureAdminToken(ctx, st, t.TempDir(), admin, false); err != nil {
