@@ -145,3 +145,35 @@ func buildWhy(a, b winver.Version) string {
 	}
 	return "the inputs were taken at different times; kbplan uses the higher build"
 }
+
+// GroupByHost puts inputs naming the same host together (host names compare
+// without case, as Windows compares them), in input order; inputs without a
+// host name join the single named host if there is one, else form a group
+// of their own. Each group is one host for Merge.
+func GroupByHost(hosts []Host) [][]Host {
+	var order []string
+	groups := map[string][]Host{}
+	var anon []Host
+	for _, h := range hosts {
+		k := strings.ToUpper(h.Hostname)
+		if k == "" {
+			anon = append(anon, h)
+			continue
+		}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], h)
+	}
+	var out [][]Host
+	for _, k := range order {
+		out = append(out, groups[k])
+	}
+	switch {
+	case len(out) == 1:
+		out[0] = append(out[0], anon...)
+	case len(anon) > 0:
+		out = append(out, anon)
+	}
+	return out
+}

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing/fstest"
@@ -217,4 +218,66 @@ func ReadFile(path string, stdin io.Reader) (inventory.Host, error) {
 		return inventory.Host{}, fmt.Errorf("%s: an archive larger than %d MiB: not a collector bundle", path, MaxArchive>>20)
 	}
 	return ReadBytes(path, body)
+}
+
+// Job is one unit of a batch: the inputs given together on the command line,
+// a file of a folder, a bundle folder, or a subfolder of one host's loose
+// files. Its inputs are read, grouped by host (inventory.GroupByHost) and
+// merged.
+type Job struct {
+	Paths []string
+}
+
+// Collect turns command-line arguments into jobs, in order: the files (and
+// bundle folders, and "-") given directly form one job, listed first; each
+// other folder gives one job per file, per bundle folder and per subfolder
+// of loose files (one host's inputs). Names starting with "." are skipped.
+func Collect(args []string) ([]Job, error) {
+	var jobs []Job
+	var files []string
+	for _, a := range args {
+		if a == "-" {
+			files = append(files, a)
+			continue
+		}
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("%w; check the path", err)
+		}
+		if !st.IsDir() || bundle.IsBundle(a) {
+			files = append(files, a)
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			p := filepath.Join(a, e.Name())
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			if !e.IsDir() || bundle.IsBundle(p) {
+				jobs = append(jobs, Job{Paths: []string{p}})
+				continue
+			}
+			sub, err := os.ReadDir(p)
+			if err != nil {
+				return nil, err
+			}
+			var j Job
+			for _, s := range sub {
+				if !s.IsDir() && !strings.HasPrefix(s.Name(), ".") {
+					j.Paths = append(j.Paths, filepath.Join(p, s.Name()))
+				}
+			}
+			if len(j.Paths) > 0 {
+				jobs = append(jobs, j)
+			}
+		}
+	}
+	if len(files) > 0 {
+		jobs = append([]Job{{Paths: files}}, jobs...)
+	}
+	return jobs, nil
 }

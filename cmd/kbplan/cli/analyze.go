@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -16,7 +15,7 @@ import (
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
 	"github.com/kbplan/kbplan/inventory"
-	"github.com/kbplan/kbplan/inventory/bundle"
+	"github.com/kbplan/kbplan/inventory/input"
 	"github.com/kbplan/kbplan/report"
 )
 
@@ -147,11 +146,6 @@ func (f analyzeFlags) options() (assess.Options, error) {
 	return o, nil
 }
 
-// job is one host to analyse: one or more inputs.
-type job struct {
-	names []string
-}
-
 func loadCVEs(file string) (*exposure.Index, error) {
 	if file == "" {
 		return exposure.Default()
@@ -195,7 +189,7 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		}
 		o.Exposure.Exploited = f.exploited
 	}
-	jobs, err := jobsFrom(args)
+	jobs, err := input.Collect(args)
 	if err != nil {
 		fmt.Fprintln(stderr, "kbplan:", err)
 		return &ExitError{Code: ExitUsage}
@@ -266,62 +260,10 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	return nil
 }
 
-// jobsFrom turns arguments into jobs: files given together are grouped by host
-// name later; a directory gives one job per file and per subdirectory.
-func jobsFrom(args []string) ([]job, error) {
-	var jobs []job
-	var files []string
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if a == "-" {
-			files = append(files, a)
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w; check the path", err)
-		}
-		if !st.IsDir() || bundle.IsBundle(a) {
-			files = append(files, a)
-			continue
-		}
-		entries, err := os.ReadDir(a)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			p := filepath.Join(a, e.Name())
-			if strings.HasPrefix(e.Name(), ".") {
-				continue
-			}
-			if !e.IsDir() || bundle.IsBundle(p) {
-				jobs = append(jobs, job{names: []string{p}})
-				continue
-			}
-			sub, err := os.ReadDir(p)
-			if err != nil {
-				return nil, err
-			}
-			var j job
-			for _, s := range sub {
-				if !s.IsDir() && !strings.HasPrefix(s.Name(), ".") {
-					j.names = append(j.names, filepath.Join(p, s.Name()))
-				}
-			}
-			if len(j.names) > 0 {
-				jobs = append(jobs, j)
-			}
-		}
-	}
-	if len(files) > 0 {
-		jobs = append([]job{{names: files}}, jobs...)
-	}
-	return jobs, nil
-}
-
 // analyzeAll runs the jobs on all cores and hands results over in input
 // order. At most a few jobs per core are in flight, so memory stays flat on
 // huge directories.
-func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Options, emit func(assess.Assessment, []error)) {
+func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.Options, emit func(assess.Assessment, []error)) {
 	p := assess.NewPlanner(c) // one per run: its memo tables serve every host
 	type result struct {
 		i    int
@@ -358,7 +300,7 @@ func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Option
 			}
 		}
 		delete(pending, want)
-		jobs[want] = job{}
+		jobs[want] = input.Job{}
 		want++
 		<-window
 		if len(r.as) == 0 {
@@ -376,10 +318,10 @@ func analyzeAll(stdin io.Reader, jobs []job, c *catalog.Catalog, o assess.Option
 
 // analyzeJob reads a job's inputs, merges those of the same host, and
 // assesses each host.
-func analyzeJob(stdin io.Reader, j job, p *assess.Planner, o assess.Options) ([]assess.Assessment, []error) {
+func analyzeJob(stdin io.Reader, j input.Job, p *assess.Planner, o assess.Options) ([]assess.Assessment, []error) {
 	var hosts []inventory.Host
 	var errs []error
-	for _, name := range j.names {
+	for _, name := range j.Paths {
 		h, err := readInput(stdin, name)
 		if err != nil {
 			errs = append(errs, err)
@@ -388,40 +330,10 @@ func analyzeJob(stdin io.Reader, j job, p *assess.Planner, o assess.Options) ([]
 		hosts = append(hosts, h)
 	}
 	var out []assess.Assessment
-	for _, group := range groupByHost(hosts) {
+	for _, group := range inventory.GroupByHost(hosts) {
 		out = append(out, p.Assess(inventory.Merge(group...), o))
 	}
 	return out, errs
-}
-
-// groupByHost puts inputs naming the same host together, in input order;
-// inputs without a host name join the single named host if there is one.
-func groupByHost(hosts []inventory.Host) [][]inventory.Host {
-	var order []string
-	groups := map[string][]inventory.Host{}
-	var anon []inventory.Host
-	for _, h := range hosts {
-		k := strings.ToUpper(h.Hostname)
-		if k == "" {
-			anon = append(anon, h)
-			continue
-		}
-		if _, ok := groups[k]; !ok {
-			order = append(order, k)
-		}
-		groups[k] = append(groups[k], h)
-	}
-	var out [][]inventory.Host
-	for _, k := range order {
-		out = append(out, groups[k])
-	}
-	switch {
-	case len(out) == 1:
-		out[0] = append(out[0], anon...)
-	case len(anon) > 0:
-		out = append(out, anon)
-	}
-	return out
 }
 
 // format is the streaming output format the flags choose.

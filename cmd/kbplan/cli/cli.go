@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/bundle"
 	"github.com/kbplan/kbplan/inventory/input"
 	"github.com/kbplan/kbplan/report"
 )
@@ -140,7 +142,9 @@ and Meterpreter sysinfo. UTF-16, UTF-8, OEM and ANSI code pages are detected.
 
 With several files, each is reported on its own; --merge combines them into one
 host and warns where they disagree. "-" reads standard input. A folder written
-by kbplan's collector (a bundle, docs/bundle.md) is read as one host.
+by kbplan's collector (a bundle, docs/bundle.md), or a bundle packed as a zip or
+cabinet, is read as one host. Any other folder is read as analyze reads it: one
+host per file, bundle and subfolder of one host's files.
 
 With --json, each host is one line of JSON (schema: docs/json.md).`,
 		Example: `  kbplan identify systeminfo.txt
@@ -153,6 +157,13 @@ With --json, each host is one line of JSON (schema: docs/json.md).`,
 			var hosts []inventory.Host
 			failed := false
 			for _, name := range args {
+				if st, err := os.Stat(name); err == nil && st.IsDir() && !bundle.IsBundle(name) {
+					// A folder: one host per file, bundle folder or subfolder
+					// of one host's files, as analyze reads it.
+					hs, ok := identifyFolder(stdin, stderr, name)
+					hosts, failed = append(hosts, hs...), failed || !ok
+					continue
+				}
 				h, err := readInput(stdin, name)
 				if err != nil {
 					fmt.Fprintln(stderr, "kbplan:", err)
@@ -188,6 +199,39 @@ With --json, each host is one line of JSON (schema: docs/json.md).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per host (docs/json.md)")
 	cmd.Flags().BoolVar(&merge, "merge", false, "merge all inputs into one host")
 	return cmd
+}
+
+// identifyFolder reads a folder as analyze does (input.Collect, then each
+// job's inputs grouped by host and merged). It reports whether every input
+// was read and the folder held an inventory.
+func identifyFolder(stdin io.Reader, stderr io.Writer, dir string) ([]inventory.Host, bool) {
+	jobs, err := input.Collect([]string{dir})
+	if err != nil {
+		fmt.Fprintln(stderr, "kbplan:", err)
+		return nil, false
+	}
+	var out []inventory.Host
+	ok := true
+	for _, j := range jobs {
+		var hs []inventory.Host
+		for _, p := range j.Paths {
+			h, err := readInput(stdin, p)
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				ok = false
+				continue
+			}
+			hs = append(hs, h)
+		}
+		for _, g := range inventory.GroupByHost(hs) {
+			out = append(out, inventory.Merge(g...))
+		}
+	}
+	if len(out) == 0 && ok {
+		fmt.Fprintf(stderr, "kbplan: %s: no inventory in it\n", dir)
+		ok = false
+	}
+	return out, ok
 }
 
 func readInput(stdin io.Reader, name string) (inventory.Host, error) {

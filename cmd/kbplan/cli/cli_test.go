@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -165,18 +164,9 @@ func TestUsageError(t *testing.T) {
 // host it is (it once read one as a ver banner in cp852), whatever its name.
 func TestIdentifyPackedBundle(t *testing.T) {
 	dir := t.TempDir()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
 	src := "../../../testdata/bundles/ws2008-6003-reboot-pending"
-	entries, _ := os.ReadDir(src)
-	for _, e := range entries {
-		w, _ := zw.Create(e.Name())
-		data, _ := os.ReadFile(filepath.Join(src, e.Name()))
-		w.Write(data)
-	}
-	zw.Close()
 	p := filepath.Join(dir, "b.zip")
-	os.WriteFile(p, b.Bytes(), 0o644)
+	os.WriteFile(p, zipFolder(t, src), 0o644)
 	folder, _, _ := run(t, "", "identify", "--json", src)
 	packed, errOut, code := run(t, "", "identify", "--json", p)
 	var hf, hp report.HostJSON

@@ -24,6 +24,7 @@ import (
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/fleet"
 	"github.com/kbplan/kbplan/inventory/bundle"
+	"github.com/kbplan/kbplan/inventory/input"
 	"github.com/kbplan/kbplan/store"
 )
 
@@ -186,10 +187,11 @@ func fleetCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	imp := &cobra.Command{
 		Use:   "import DIR...",
 		Short: "Import inventories and collector bundles into the fleet database",
-		Long: `import reads every inventory file and every collector bundle folder in each
-DIR (one level: a file or a bundle folder per host, as analyze reads a folder)
-and stores it as a snapshot, as an upload would: assessed, idempotent (the
-same file twice is one snapshot). A bundle folder is stored packed as a zip.
+		Long: `import reads each DIR as analyze does (a file, a bundle folder, or a subfolder
+of one host's files per host) and stores every input as a snapshot, as an
+upload would: assessed, idempotent (the same file twice is one snapshot), and
+merged with the host's newest input of each other kind. A bundle folder is
+stored packed as a zip.
 
 Exit codes: 0 every entry imported; 2 some entry could not be read (the rest
 are imported), bad usage or no database; 1 the import failed.`,
@@ -206,17 +208,19 @@ are imported), bad usage or no database; 1 the import failed.`,
 			}
 			defer fl.Store.Close()
 			var created, dup, bad int
-			for _, dir := range dirs {
-				entries, err := os.ReadDir(dir)
-				if err != nil {
-					fmt.Fprintln(stderr, "kbplan:", err)
-					return &ExitError{Code: ExitUsage}
-				}
-				for _, e := range entries {
-					p := filepath.Join(dir, e.Name())
-					body, err := importBody(p, e.IsDir())
-					if err == nil && body == nil {
-						continue // a folder that is not a bundle
+			jobs, err := input.Collect(dirs)
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			// Every job's inputs are uploaded one by one, as collectors upload
+			// them: the fleet merges a host's inputs of each kind.
+			for _, j := range jobs {
+				for _, p := range j.Paths {
+					st, err := os.Stat(p)
+					var body []byte
+					if err == nil {
+						body, err = importBody(p, st.IsDir())
 					}
 					var res fleet.Ingested
 					if err == nil {
@@ -302,7 +306,7 @@ func importBody(p string, isDir bool) ([]byte, error) {
 		return os.ReadFile(p)
 	}
 	if !bundle.IsBundle(p) {
-		return nil, nil
+		return nil, fmt.Errorf("a folder that is not a collector bundle (no %s)", bundle.Manifest)
 	}
 	entries, err := os.ReadDir(p)
 	if err != nil {

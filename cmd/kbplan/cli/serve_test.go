@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -28,6 +31,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kbplan/kbplan/fleet"
+	"github.com/kbplan/kbplan/internal/pkgtest"
+	"github.com/kbplan/kbplan/report"
+	"github.com/kbplan/kbplan/store"
 	"github.com/kbplan/kbplan/store/storetest"
 )
 
@@ -463,4 +470,99 @@ func TestServeSharedDatabase(t *testing.T) {
 		t.Errorf("b with a's session: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// TestSameHostsEverywhere: the same tree of inputs (a file, a subfolder of
+// one host's files, a zipped bundle, a bundle cabinet) gives the same hosts
+// to identify, analyze and fleet import, and its archives to the upload
+// decoder.
+func TestSameHostsEverywhere(t *testing.T) {
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "tree")
+	os.MkdirAll(filepath.Join(tree, "srv-med-01"), 0o755)
+	copyFile := func(from, to string) {
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(to, b, 0o644)
+	}
+	copyFile("../../../testdata/hosts/systeminfo-ws2008sp2-x64-csv.txt", filepath.Join(tree, "plant.txt"))
+	copyFile("../../../testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt", filepath.Join(tree, "srv-med-01", "systeminfo.txt"))
+	copyFile("../../../testdata/hosts/wmic-qfe-list-full-utf16le-bom.txt", filepath.Join(tree, "srv-med-01", "qfe.txt"))
+	zipBody := zipFolder(t, "../../../testdata/bundles/ws2008-6003-reboot-pending")
+	os.WriteFile(filepath.Join(tree, "pending.zip"), zipBody, 0o644)
+	cabBody := pkgtest.CabDir(t, "../../../testdata/bundles/ws2008-6003-sha2-inactive")
+	os.WriteFile(filepath.Join(tree, "sha2.cab"), cabBody, 0o644)
+	want := map[string]int{"PLANT-HMI-02": 6002, "SRV-MED-01": 6003, "APP-PENDING": 6003, "DB-SHA2-OFF": 6003}
+
+	hosts := func(what, out string) map[string]int {
+		got := map[string]int{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var h report.HostJSON
+			if err := json.Unmarshal([]byte(line), &h); err != nil {
+				t.Fatalf("%s: %v: %s", what, err, line)
+			}
+			got[strings.ToUpper(*h.Hostname)] = *h.OS.Build
+		}
+		return got
+	}
+	out, errOut, code := run(t, "", "identify", "--json", tree)
+	if code != ExitOK || !reflect.DeepEqual(hosts("identify", out), want) {
+		t.Errorf("identify: exit %d %s\n%v, want %v", code, errOut, hosts("identify", out), want)
+	}
+	out, errOut, code = run(t, "", "analyze", "--jsonl", "--as-of", asOf, tree)
+	got := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var a report.AssessmentJSON
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatal(err)
+		}
+		got[strings.ToUpper(*a.Host.Hostname)] = *a.Host.OS.Build
+	}
+	if code != ExitFindings || !reflect.DeepEqual(got, want) {
+		t.Errorf("analyze: exit %d %s\n%v, want %v", code, errOut, got, want)
+	}
+	data := filepath.Join(dir, "data")
+	if _, errOut, code := run(t, "", "fleet", "import", "--data", data, tree); code != ExitOK {
+		t.Fatalf("fleet import: exit %d %s", code, errOut)
+	}
+	st, err := store.Open(context.Background(), "", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, _, err := st.Hosts(context.Background(), store.Query{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = map[string]int{}
+	for _, r := range rows {
+		got[strings.ToUpper(r.Display)] = r.Build
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fleet import: %v, want %v", got, want)
+	}
+	for name, body := range map[string][]byte{"APP-PENDING": zipBody, "DB-SHA2-OFF": cabBody} {
+		h, err := fleet.Decode("upload", body)
+		if err != nil || strings.ToUpper(h.Hostname) != name || h.OS.Version.Build != want[name] {
+			t.Errorf("upload of %s: %s %v %v", name, h.Hostname, h.OS.Version, err)
+		}
+	}
+}
+
+func zipFolder(t *testing.T, dir string) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		w, _ := zw.Create(e.Name())
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	zw.Close()
+	return b.Bytes()
 }
