@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +14,7 @@ import (
 )
 
 // ExitInvalid is returned by `catalog validate` when the catalog breaks a rule.
-const ExitInvalid = 3
+const ExitInvalid = ExitFindings
 
 func catalogCmd(stdout, stderr io.Writer) *cobra.Command {
 	var file string
@@ -105,30 +104,8 @@ the newest month, and channels that match the lifecycle dates.`,
 				return fail(err)
 			}
 			ps := c.Validate()
-			if asJSON {
-				out := struct {
-					Catalog  string            `json:"catalog"`
-					Updates  int               `json:"updates"`
-					Valid    bool              `json:"valid"`
-					Problems []catalog.Problem `json:"problems"`
-				}{c.Name, len(c.Updates), len(ps) == 0, ps}
-				if out.Problems == nil {
-					out.Problems = []catalog.Problem{}
-				}
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(out); err != nil {
-					return err
-				}
-			} else {
-				for _, p := range ps {
-					fmt.Fprintln(stdout, p)
-				}
-				if len(ps) == 0 {
-					fmt.Fprintf(stdout, "catalog %s: %d updates, valid\n", c.Name, len(c.Updates))
-				} else {
-					fmt.Fprintf(stdout, "catalog %s: %d problems\n", c.Name, len(ps))
-				}
+			if err := report.WriteValidation(stdout, c, ps, asJSON); err != nil {
+				return err
 			}
 			if len(ps) > 0 {
 				return &ExitError{Code: ExitInvalid}

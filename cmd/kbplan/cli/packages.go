@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -101,13 +100,7 @@ With --json the schema is in docs/json.md. Exit codes: 0 read; 2 not readable.`,
 				fmt.Fprintln(stderr, "kbplan:", err)
 				return &ExitError{Code: ExitUsage}
 			}
-			if asJSON {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(j)
-			} else {
-				err = report.WritePackageText(stdout, j, files)
-			}
+			err = report.WritePackage(stdout, j, files, asJSON)
 			if err != nil {
 				return &ExitError{Code: ExitFailure}
 			}
@@ -183,17 +176,9 @@ usage or a file that cannot be read.`,
 				}
 				out = append(out, j)
 			}
-			if asJSON {
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				if out == nil {
-					out = []report.PackageJSON{}
-				}
-				enc.Encode(out)
-			} else {
-				for _, j := range out {
-					report.WritePackageText(stdout, j, false)
-				}
+			if err := report.WritePackages(stdout, out, asJSON); err != nil {
+				fmt.Fprintln(stderr, "kbplan: writing the output:", err)
+				code = worse(code, ExitFailure)
 			}
 			if code != ExitOK {
 				return &ExitError{Code: code}

@@ -1,15 +1,14 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/report"
 )
 
 func rollbackCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -51,45 +50,7 @@ supported way back (a restore from backup). It changes nothing.`,
 				hosts = append(hosts, h)
 			}
 			r := assess.Uninstall(inventory.Merge(hosts...), c, kb, o)
-			if asJSON {
-				out := struct {
-					KB          string              `json:"kb"`
-					Known       bool                `json:"known"`
-					Installed   bool                `json:"installed"`
-					Removable   bool                `json:"removable"`
-					Dependents  []string            `json:"dependents"`
-					BuildStays  *int                `json:"buildStays"`
-					PatchBefore *string             `json:"patchLevelBefore"`
-					PatchAfter  *string             `json:"patchLevelAfter"`
-					Notes       []map[string]string `json:"notes"`
-				}{KB: r.KB, Known: r.Known, Installed: r.Installed, Removable: r.Removable, Dependents: r.Dependents}
-				if out.Dependents == nil {
-					out.Dependents = []string{}
-				}
-				if r.BuildStays != 0 {
-					out.BuildStays = &r.BuildStays
-				}
-				if s := r.PatchBefore.YearMonth(); s != "" {
-					out.PatchBefore = &s
-				}
-				if s := r.PatchAfter.YearMonth(); s != "" {
-					out.PatchAfter = &s
-				}
-				for _, n := range r.Notes {
-					out.Notes = append(out.Notes, map[string]string{"id": string(n.ID), "severity": string(n.Severity), "message": n.Message, "fact": n.Fact})
-				}
-				enc := json.NewEncoder(stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
-			}
-			fmt.Fprintf(stdout, "Uninstalling %s:\n", r.KB)
-			for _, n := range r.Notes {
-				fmt.Fprintf(stdout, "  %-8s %s\n", strings.ToUpper(string(n.Severity)), n.Message)
-			}
-			if len(r.Dependents) > 0 {
-				fmt.Fprintf(stdout, "  depends on it: %s\n", strings.Join(r.Dependents, " "))
-			}
-			return nil
+			return report.WriteRollback(stdout, r, asJSON)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
