@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -111,19 +110,6 @@ func read(t *testing.T, p string) []byte {
 	return b
 }
 
-// zipDir packs a bundle folder the way the PowerShell collector would.
-func zipDir(t *testing.T, dir, prefix string) []byte {
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		w, _ := zw.Create(prefix + e.Name())
-		w.Write(read(t, filepath.Join(dir, e.Name())))
-	}
-	zw.Close()
-	return buf.Bytes()
-}
-
 // zipBomb is a zip whose one member unpacks to far more than MaxUnpacked.
 func zipBomb(t *testing.T) []byte {
 	var buf bytes.Buffer
@@ -154,7 +140,7 @@ func TestIngest(t *testing.T) {
 			}{
 				{"systeminfo", ts.enroll, sysinfo, http.StatusCreated, `"created": true`, ""},
 				{"the same again: one snapshot", ts.admin, sysinfo, http.StatusOK, `"created": false`, ""},
-				{"bundle as a zip with its folder", ts.enroll, zipDir(t, bundleDir, "kbplan-HOST/"), http.StatusCreated, `"created": true`, ""},
+				{"bundle as a zip with its folder", ts.enroll, pkgtest.ZipDir(t, bundleDir, "kbplan-HOST/"), http.StatusCreated, `"created": true`, ""},
 				{"bundle as a cabinet", ts.enroll, pkgtest.CabDir(t, bundles+"ws2008-6003-esu-activated"), http.StatusCreated, `"created": true`, ""},
 				{"SQL in the host name is just a name", ts.enroll, sqlHost, http.StatusCreated, `"host": "X'); DROP TABLE hosts; --"`, ""},
 				{"no token", "", sysinfo, http.StatusUnauthorized, "a valid token is required", "Bearer"},
@@ -163,8 +149,8 @@ func TestIngest(t *testing.T) {
 				{"garbage", ts.enroll, bytes.Repeat([]byte{0x00, 0xff, 0x13}, 1000), http.StatusUnprocessableEntity, "upload", ""},
 				{"an inventory without a host name", ts.enroll, []byte("Microsoft Windows [Version 6.0.6002]\r\n"), http.StatusUnprocessableEntity, "names no host", ""},
 				{"zip bomb", ts.enroll, zipBomb(t), http.StatusUnprocessableEntity, "unpacks to more than 64 MiB", ""},
-				{"zip without a bundle", ts.enroll, zipDir(t, "testdata/notabundle", ""), http.StatusUnprocessableEntity, "without kbplan-bundle.txt", ""},
-				{"zip slip", ts.enroll, zipDir(t, bundleDir, "../../"), http.StatusUnprocessableEntity, "leaves the archive", ""},
+				{"zip without a bundle", ts.enroll, pkgtest.ZipDir(t, "testdata/notabundle", ""), http.StatusUnprocessableEntity, "without kbplan-bundle.txt", ""},
+				{"zip slip", ts.enroll, pkgtest.ZipDir(t, bundleDir, "../../"), http.StatusUnprocessableEntity, "leaves the archive", ""},
 				{"broken cabinet", ts.enroll, append([]byte("MSCF"), make([]byte, 100)...), http.StatusUnprocessableEntity, "upload", ""},
 			}
 			for _, tt := range tests {

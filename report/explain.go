@@ -30,7 +30,7 @@ func WriteExplanation(w io.Writer, a assess.Assessment, e assess.Explanation, as
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s is %s\n", deref(h.Hostname), e.KB, e.Status)
+	fmt.Fprintf(&b, "%s: %s is %s\n", or(h.Hostname, ""), e.KB, e.Status)
 	for _, l := range e.Lines {
 		fmt.Fprintf(&b, "  %s\n", l)
 	}

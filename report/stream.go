@@ -136,9 +136,9 @@ func csvRecord(a assess.Assessment) []string {
 			warn = append(warn, f.ID)
 		}
 	}
-	return []string{deref(j.Host.Hostname), j.Host.Source, deref(j.Host.OS.Product), deref(j.Host.OS.Edition),
-		deref(j.Host.OS.Architecture), intText(j.Host.OS.Build), intText(j.Host.OS.Revision), strconv.FormatBool(j.InScope),
-		deref(j.PatchLevel), deref(j.Servicing.SSU), strconv.FormatBool(j.Servicing.SHA2), strconv.FormatBool(j.Servicing.ESUPrep),
+	return []string{or(j.Host.Hostname, ""), j.Host.Source, or(j.Host.OS.Product, ""), or(j.Host.OS.Edition, ""),
+		or(j.Host.OS.Architecture, ""), intText(j.Host.OS.Build), intText(j.Host.OS.Revision), strconv.FormatBool(j.InScope),
+		or(j.PatchLevel, ""), or(j.Servicing.SSU, ""), strconv.FormatBool(j.Servicing.SHA2), strconv.FormatBool(j.Servicing.ESUPrep),
 		strconv.Itoa(sum.Steps), strconv.Itoa(sum.Reboots), strconv.Itoa(sum.Critical), strconv.Itoa(sum.Warnings),
 		strings.Join(append(crit, warn...), " "), open, unfixable}
 }
@@ -179,13 +179,6 @@ func CSVSafe(s string) string {
 		return "'" + s
 	}
 	return s
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 func intText(n *int) string {

@@ -8,6 +8,8 @@
 package pkgtest
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -205,4 +207,31 @@ func CabDir(t testing.TB, dir string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// ZipDir packs a folder's files as the PowerShell collector would, each
+// name behind prefix ("" for the top level, "bundle/" one folder down).
+func ZipDir(t testing.TB, dir, prefix string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.Create(prefix + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -1,7 +1,6 @@
 package input
 
 import (
-	"archive/zip"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -15,24 +14,6 @@ import (
 
 const bundleDir = "../../testdata/bundles/ws2008-6003-reboot-pending"
 
-// zipDir packs a bundle folder as the PowerShell collector does, its
-// files one level down (as Compress-Archive of the folder would).
-func zipDir(t testing.TB, dir string) []byte {
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		w, _ := zw.Create("bundle/" + e.Name())
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-	}
-	zw.Close()
-	return b.Bytes()
-}
-
 // TestSameHost: a bundle read as a folder, as a zip file and as a cabinet
 // file (named anything), and its bytes uploaded, are the same host.
 func TestSameHost(t *testing.T) {
@@ -42,7 +23,7 @@ func TestSameHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	zipFile, cabFile := filepath.Join(dir, "upload.dat"), filepath.Join(dir, "b.txt")
-	os.WriteFile(zipFile, zipDir(t, bundleDir), 0o644)
+	os.WriteFile(zipFile, pkgtest.ZipDir(t, bundleDir, "bundle/"), 0o644)
 	os.WriteFile(cabFile, pkgtest.CabDir(t, bundleDir), 0o644)
 	for _, p := range []string{zipFile, cabFile} {
 		got, err := ReadFile(p, nil)
@@ -99,7 +80,7 @@ func TestStdin(t *testing.T) {
 }
 
 func FuzzReadBytes(f *testing.F) {
-	f.Add(zipDir(f, bundleDir))
+	f.Add(pkgtest.ZipDir(f, bundleDir, "bundle/"))
 	inventorytest.AddSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, err := ReadBytes("fuzz", data)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	goldenfile "github.com/kbplan/kbplan/internal/golden"
+	"github.com/kbplan/kbplan/internal/pkgtest"
 	"github.com/kbplan/kbplan/report"
 )
 
@@ -166,7 +167,7 @@ func TestIdentifyPackedBundle(t *testing.T) {
 	dir := t.TempDir()
 	src := "../../../testdata/bundles/ws2008-6003-reboot-pending"
 	p := filepath.Join(dir, "b.zip")
-	os.WriteFile(p, zipFolder(t, src), 0o644)
+	os.WriteFile(p, pkgtest.ZipDir(t, src, ""), 0o644)
 	folder, _, _ := run(t, "", "identify", "--json", src)
 	packed, errOut, code := run(t, "", "identify", "--json", p)
 	var hf, hp report.HostJSON

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -490,7 +489,7 @@ func TestSameHostsEverywhere(t *testing.T) {
 	copyFile("../../../testdata/hosts/systeminfo-ws2008sp2-x64-csv.txt", filepath.Join(tree, "plant.txt"))
 	copyFile("../../../testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt", filepath.Join(tree, "srv-med-01", "systeminfo.txt"))
 	copyFile("../../../testdata/hosts/wmic-qfe-list-full-utf16le-bom.txt", filepath.Join(tree, "srv-med-01", "qfe.txt"))
-	zipBody := zipFolder(t, "../../../testdata/bundles/ws2008-6003-reboot-pending")
+	zipBody := pkgtest.ZipDir(t, "../../../testdata/bundles/ws2008-6003-reboot-pending", "")
 	os.WriteFile(filepath.Join(tree, "pending.zip"), zipBody, 0o644)
 	cabBody := pkgtest.CabDir(t, "../../../testdata/bundles/ws2008-6003-sha2-inactive")
 	os.WriteFile(filepath.Join(tree, "sha2.cab"), cabBody, 0o644)
@@ -549,20 +548,4 @@ func TestSameHostsEverywhere(t *testing.T) {
 			t.Errorf("upload of %s: %s %v %v", name, h.Hostname, h.OS.Version, err)
 		}
 	}
-}
-
-func zipFolder(t *testing.T, dir string) []byte {
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		w, _ := zw.Create(e.Name())
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(data)
-	}
-	zw.Close()
-	return b.Bytes()
 }
