@@ -117,6 +117,9 @@ type wineStep struct {
 	kb      string
 	restart bool
 	cab     bool // an expanded cabinet for pkgmgr, built with gcab
+	// without, when set, is a hex digit the package's SHA-256 must not
+	// contain (install.cmd's hex check once failed on such hashes).
+	without string
 }
 
 // writeKit writes a kit for steps into C:\DIR and returns its manifest.
@@ -135,11 +138,17 @@ func (w *wineHost) writeKit(t *testing.T, dir, host string, steps []wineStep) Ma
 			b = gcab(t)
 			ext, installer = "cab", "pkgmgr"
 		} else {
-			b = make([]byte, 2*(100+rng.IntN(3000)))
-			for j := range b {
-				b[j] = byte(rng.Uint32())
+			for {
+				b = make([]byte, 2*(100+rng.IntN(3000)))
+				for j := range b {
+					b[j] = byte(rng.Uint32())
+				}
+				copy(b, "MSCF")
+				sum := sha256.Sum256(b)
+				if s.without == "" || !strings.Contains(hex.EncodeToString(sum[:]), s.without) {
+					break
+				}
 			}
-			copy(b, "MSCF")
 		}
 		name := fmt.Sprintf("windows6.0-%s-x64.%s", strings.ToLower(s.kb), ext)
 		if err := os.WriteFile(filepath.Join(root, "packages", name), b, 0o644); err != nil {
@@ -254,6 +263,11 @@ func TestWineInstaller(t *testing.T) {
 			wusa:   "kb5000001 -2146885628\n",
 			runs:   []wineRun{{code: 1, log: []string{"KB5000001 failed with 0x80092004 CRYPT_E_NOT_FOUND", "SHA-2 code signing support (KB4474419) is missing or not active yet", "step 1 KB5000001 failed 0x80092004"}}},
 			nocall: []string{"kb5000002", "shutdown"}},
+		// A SHA-256 without an "f" (1 in 60 packages): install.cmd's hex check
+		// once left "f=" behind in an emptied variable and refused it.
+		{name: "hash-without-f", steps: []wineStep{{kb: "KB5100001", without: "f"}},
+			wusa: "kb5100001 0\n",
+			runs: []wineRun{{code: 0, log: []string{"KB5100001 installed"}}}},
 		{name: "cbs-failure", steps: []wineStep{{kb: "KB6000001"}},
 			wusa: "kb6000001 -2146498270\n",
 			runs: []wineRun{{code: 1, log: []string{"failed with 0x800F0922 CBS_E_INSTALLERS_FAILED", `Logs\CBS\CBS.log`}}}},
