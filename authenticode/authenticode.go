@@ -15,6 +15,7 @@ import (
 	"crypto"
 	"crypto/hmac"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	_ "embed"
 	"encoding/asn1"
 	"encoding/binary"
@@ -26,11 +27,29 @@ import (
 	"strings"
 	"time"
 
-	relic "github.com/sassoftware/relic/v7/lib/authenticode"
 	"github.com/sassoftware/relic/v7/lib/pkcs7"
 	"github.com/sassoftware/relic/v7/lib/pkcs9"
 	"github.com/sassoftware/relic/v7/lib/x509tools"
 )
+
+// The Authenticode content a signature signs (Microsoft, "Windows
+// Authenticode Portable Executable Signature Format", SpcIndirectDataContent;
+// a cabinet's carries an SpcLink where a PE's carries SpcPeImageData, so the
+// value is kept raw). Declared here rather than imported from relic's
+// lib/authenticode, whose signing half pulls a key ring and D-Bus into the
+// binary.
+var oidSpcIndirectDataContent = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 2, 1, 4}
+
+type spcIndirectDataContent struct {
+	Data struct {
+		Type  asn1.ObjectIdentifier
+		Value asn1.RawValue `asn1:"optional"`
+	}
+	MessageDigest struct {
+		DigestAlgorithm pkix.AlgorithmIdentifier
+		Digest          []byte
+	}
+}
 
 //go:embed microsoft-roots.pem
 var microsoftRoots []byte
@@ -221,11 +240,11 @@ func verifyOne(psd *pkcs7.ContentInfoSignedData, sums map[crypto.Hash][]byte, su
 	fail := func(format string, args ...any) {
 		s.Problems = append(s.Problems, fmt.Sprintf(format, args...))
 	}
-	if !psd.Content.ContentInfo.ContentType.Equal(relic.OidSpcIndirectDataContent) {
+	if !psd.Content.ContentInfo.ContentType.Equal(oidSpcIndirectDataContent) {
 		fail("the signed content is not Authenticode (SpcIndirectDataContent)")
 		return s, nil
 	}
-	indirect := new(relic.SpcIndirectDataContentPe)
+	indirect := new(spcIndirectDataContent)
 	if err := psd.Content.ContentInfo.Unmarshal(indirect); err != nil {
 		fail("the signed content cannot be read: %v", err)
 		return s, nil
@@ -332,7 +351,7 @@ var knownUnsigned = []asn1.ObjectIdentifier{
 
 // strictness checks the parts of a SignedData that no signature covers, so
 // that a change to them is noticed.
-func strictness(psd *pkcs7.ContentInfoSignedData, sig *pkcs7.Signature, indirect *relic.SpcIndirectDataContentPe) []string {
+func strictness(psd *pkcs7.ContentInfoSignedData, sig *pkcs7.Signature, indirect *spcIndirectDataContent) []string {
 	var out []string
 	sd := &psd.Content
 	si := sig.SignerInfo
@@ -453,7 +472,7 @@ func digestHashes(psd *pkcs7.ContentInfoSignedData) []crypto.Hash {
 	for depth := 0; len(todo) > 0 && depth < 5; depth++ {
 		var next []*pkcs7.ContentInfoSignedData
 		for _, p := range todo {
-			indirect := new(relic.SpcIndirectDataContentPe)
+			indirect := new(spcIndirectDataContent)
 			if p.Content.ContentInfo.Unmarshal(indirect) == nil {
 				if h, err := x509tools.PkixDigestToHashE(indirect.MessageDigest.DigestAlgorithm); err == nil && h.Available() && !slices.Contains(hs, h) {
 					hs = append(hs, h)
