@@ -122,6 +122,7 @@ const (
 	FindingSHA2                    FindingID = "sha2"
 	FindingSHA2Missing             FindingID = "sha2-missing"
 	FindingSHA2NotActive           FindingID = "sha2-not-active"
+	FindingSHA2Unavailable         FindingID = "sha2-unavailable"
 	FindingSSUMissing              FindingID = "ssu-missing"
 	FindingSSUOld                  FindingID = "ssu-old"
 	FindingSSUPermanent            FindingID = "ssu-permanent"
@@ -164,6 +165,7 @@ var FindingIDs = []FindingID{
 	FindingSHA2,
 	FindingSHA2Missing,
 	FindingSHA2NotActive,
+	FindingSHA2Unavailable,
 	FindingSSUMissing,
 	FindingSSUOld,
 	FindingSSUPermanent,

@@ -250,6 +250,22 @@ func (s *state) plan() {
 	// before KB4474419: client/static/StaticUpdateIds-servicing-w60.txt and
 	// StaticUpdateIds-wupre-w60.txt).
 	haveSHA2 := s.a.Servicing.SHA2
+	if sha2 := s.c.Role(catalog.RoleSHA2); needSHA2 && !haveSHA2 && sha2 != nil && !sha2.AppliesTo(s.a.Product, s.arch()) {
+		// No SHA-2 support package for this host in the sources: the
+		// updates signed only with SHA-2 cannot install, so none is planned.
+		n := 0
+		cands = slices.DeleteFunc(cands, func(u *catalog.Update) bool {
+			drop := u.SHA2Only != nil && *u.SHA2Only
+			if drop {
+				n++
+			}
+			return drop
+		})
+		needSHA2 = false
+		s.find(Warning, FindingSHA2Unavailable, sha2.KB+" lists "+strings.Join(sha2.Architectures, ", ")+" only ("+sha2.Source+")",
+			"%d updates from July 2019 need SHA-2 code signing support, and the catalog has no %s package for %s %s: they are not planned; check the Microsoft Update Catalog for one", n, sha2.KB, s.a.Product, s.arch())
+		needESU = slices.ContainsFunc(cands, func(u *catalog.Update) bool { return u.Channel == catalog.ESU || u.Channel == catalog.AzureESU })
+	}
 	if needSHA2 && !haveSHA2 {
 		if !s.hasRole(catalog.RoleSSUBeforeSHA2) {
 			addRole(catalog.RoleSSUBeforeSHA2, "servicing stack of April 2019: Microsoft requires it before SHA-2 support; newer SSUs are SHA-2 signed and cannot install yet")
@@ -474,7 +490,13 @@ func (s *state) base() *baseList {
 			continue
 		}
 		switch u.Kind {
-		case catalog.Standalone, catalog.IE, catalog.DotNet:
+		case catalog.Standalone, catalog.IE:
+		case catalog.DotNet:
+			// .NET follows the strategy too: its rollups are cumulative,
+			// its security-only updates are not.
+			if u.Family == catalog.FamilyDotNetRollup && s.o.Strategy == SecurityOnlyStrategy {
+				continue
+			}
 		case catalog.Rollup:
 			if s.o.Strategy != RollupStrategy {
 				continue
@@ -541,6 +563,9 @@ func (s *state) why(u *catalog.Update) string {
 }
 
 func explain(u *catalog.Update) string {
+	if u.Family == catalog.FamilyDotNetRollup {
+		return fmt.Sprintf("newest .NET Framework 2.0 SP2/3.0 SP2 Security and Quality Rollup the host can get (%s): cumulative, it replaces every earlier .NET rollup and security-only update it carries", u.Released.YearMonth())
+	}
 	switch u.Kind {
 	case catalog.Rollup:
 		return fmt.Sprintf("newest monthly rollup the host can get (%s): cumulative, it carries every monthly fix since September 2018", u.Released.YearMonth())

@@ -90,12 +90,12 @@ func TestPlanRules(t *testing.T) {
 	}{
 		{"bare 6002: SSU of April 2019, SHA-2 and its restart, newest SSU, standalone updates not superseded, newest public rollup",
 			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"},
 			[]string{"KB4474419", "KB4534303"},
 			[]string{"sha2-missing", "ssu-missing", "no-esu", "end-of-support", "unconfirmed-updates"}},
 		{"build 6001: Service Pack 2 first",
 			testHost(server, "Standard", "x86", 6001), Options{AsOf: end2026},
-			[]string{"KB948465", "KB4493730", "KB4474419", "KB4536953", "KB2604094", "KB3205638", "KB4534303"}, // KB2506014 is x64 only
+			[]string{"KB948465", "KB4493730", "KB4474419", "KB4536953", "KB2604094", "KB3205638", "KB4507423", "KB4534303"}, // KB2506014 is x64 only
 			[]string{"KB948465", "KB4474419", "KB4534303"}, nil},
 		{"Vista RTM: SP1, then SP2, then updates up to Vista's end of support",
 			testHost("Windows Vista", "Enterprise", "x64", 6000), Options{AsOf: end2026},
@@ -105,39 +105,39 @@ func TestPlanRules(t *testing.T) {
 			[]string{"KB936330", "KB948465", "KB4012598"}, []string{"end-of-support"}},
 		{"an installed superseder covers the older update (KB4018466 over KB4012598)",
 			testHost(server, "Standard", "x64", 6002, "KB4018466"), Options{AsOf: end2026},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"}, []string{"KB4474419", "KB4534303"}, nil},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"}, []string{"KB4474419", "KB4534303"}, nil},
 		{"the analysis date leaves later updates out: no SHA-2 before July 2019",
 			testHost(server, "Standard", "x64", 6002), Options{AsOf: day("2019-06-30")},
-			[]string{"KB4493730", "KB2506014", "KB2604094", "KB3205638", "KB4503273"},
+			[]string{"KB4493730", "KB2506014", "KB2604094", "KB3205638", "KB4457043", "KB4503273"},
 			[]string{"KB4503273"}, nil},
 		{"current on the public channel: nothing to install",
-			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026},
+			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303", "KB4507423"), Options{AsOf: end2026},
 			[]string{}, nil, nil},
 		{"ESU: the newest preparation package before the first ESU update, newest ESU-year SSU and rollup",
-			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026, ESU: ESU},
+			testHost(server, "Standard", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303", "KB4507423"), Options{AsOf: end2026, ESU: ESU},
 			[]string{"KB5016129", "KB5016891", "KB5022340"},
 			[]string{"KB5022340"}, []string{"esu-not-prepared", "no-azure-esu"}},
 		{"Azure ESU: the fourth year's rollup",
-			testHost(server, "Datacenter", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303", "KB5016891"), Options{AsOf: end2026, ESU: AzureESU},
+			testHost(server, "Datacenter", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303", "KB4507423", "KB5016891"), Options{AsOf: end2026, ESU: AzureESU},
 			[]string{"KB5016129", "KB5034173"},
 			[]string{"KB5034173"}, []string{"custom-agreement-only"}},
 		{"ESU is not sold for the Web edition: public updates only",
-			testHost(server, "Web", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026, ESU: ESU},
+			testHost(server, "Web", "x64", 6003, "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303", "KB4507423"), Options{AsOf: end2026, ESU: ESU},
 			[]string{}, nil, []string{"esu-not-eligible"}},
 		{"security-only: every missing month, oldest first, February 2019 too (MSRC's edge from March is not followed); no rollup, so MSRC-only updates are planned",
 			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026, Strategy: SecurityOnlyStrategy},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3124275", "KB3205638", "KB4018466", "KB4457984", "KB4463104", "KB4487019", "KB4489876", "KB4503287", "KB4507461", "KB4534312"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3124275", "KB3205638", "KB4018466", "KB4457054", "KB4507414", "KB4457984", "KB4463104", "KB4487019", "KB4489876", "KB4503287", "KB4507461", "KB4534312"},
 			[]string{"KB4474419", "KB4534312"}, nil},
 		{"security-only after a rollup: only the months after it",
 			testHost(server, "Standard", "x64", 6003, "KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4503273"), Options{AsOf: end2026, Strategy: SecurityOnlyStrategy},
-			[]string{"KB4507461", "KB4534312"},
+			[]string{"KB4457054", "KB4507414", "KB4507461", "KB4534312"},
 			[]string{"KB4534312"}, nil},
 		{"a 6003-raising update on a 6002 build is a missed restart",
-			testHost(server, "Standard", "x64", 6002, "KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303"), Options{AsOf: end2026},
+			testHost(server, "Standard", "x64", 6002, "KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303", "KB4507423"), Options{AsOf: end2026},
 			[]string{}, nil, []string{"build-6002-with-6003-update"}},
 		{"Itanium: no monthly rollup in the sources, said in a finding",
 			testHost(server, "Enterprise", "ia64", 6002), Options{AsOf: end2026},
-			[]string{"KB4012598"}, []string{"KB4012598"}, []string{"ia64-monthly-unknown"}}, // MSRC lists KB3205638 and KB4018466 for x86 and x64 only
+			[]string{"KB4012598"}, []string{"KB4012598"}, []string{"ia64-monthly-unknown", "sha2-unavailable"}}, // MSRC lists KB3205638 and KB4018466 for x86 and x64 only
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -294,15 +294,15 @@ func TestComponents(t *testing.T) {
 	}{
 		{"bare host: the in-box components only; IE 9 and .NET 4 updates are conditional; MSRC-only pre-rollup updates unconfirmed",
 			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"},
 			[]string{"KB3134814", "KB4040957"}, []string{"KB3124275", "KB4018466"}, []string{"dotnet20", "ie7", "os"}},
 		{"--assume ie9,dotnet4: IE 9 replaces IE 7 (its chain no longer applies); the .NET 4 update, MSRC-only, is unconfirmed",
 			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026, Assume: []catalog.Component{catalog.IE9, catalog.DotNet4}},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"},
 			nil, []string{"KB3134814", "KB4018466", "KB4040957"}, []string{"dotnet20", "dotnet4", "ie9", "os"}},
 		{"the collector's IE version and .NET keys are evidence",
 			withFacts(testHost(server, "Standard", "x64", 6002), "9.0.8112.16421", "2.0.50727.4927", "4.6.01590"), Options{AsOf: end2026},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"},
 			nil, []string{"KB3134814", "KB4018466", "KB4040957"}, []string{"dotnet20", "dotnet4", "ie9", "os"}},
 		{"Programs and Features is evidence (collector reg-uninstall.txt)",
 			func() inventory.Host {
@@ -310,15 +310,15 @@ func TestComponents(t *testing.T) {
 				h.Facts = &inventory.Facts{Programs: []string{"Microsoft .NET Framework 4.6.2", "HP Smart Update Manager"}}
 				return h
 			}(), Options{AsOf: end2026},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"},
 			[]string{"KB3134814"}, []string{"KB3124275", "KB4018466", "KB4040957"}, []string{"dotnet20", "dotnet4", "ie7", "os"}},
 		{"an installed IE 9 update is evidence of IE 9",
 			testHost(server, "Standard", "x64", 6002, "KB3134814"), Options{AsOf: end2026},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4534303"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"},
 			[]string{"KB4040957"}, []string{"KB4018466"}, []string{"dotnet20", "ie9", "os"}},
 		{"--unconfirmed plans the MSRC-only updates",
 			testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026, Unconfirmed: true},
-			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3124275", "KB3205638", "KB4018466", "KB4534303"},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3124275", "KB3205638", "KB4018466", "KB4507423", "KB4534303"},
 			[]string{"KB3134814", "KB4040957"}, nil, []string{"dotnet20", "ie7", "os"}},
 	}
 	for _, tc := range tests {
@@ -466,7 +466,7 @@ func TestExplain(t *testing.T) {
 	c := frozen(t)
 	a := Assess(testHost(server, "Standard", "x64", 6002, "KB4018466"), c, Options{AsOf: day("2026-11-25")})
 	for _, tc := range []struct{ kb, status, line string }{
-		{"KB4534303", "planned", "planned as step 7"},
+		{"KB4534303", "planned", "planned as step 8"},
 		{"KB4018466", "installed", "installed"},
 		{"KB4012598", "replaced", "the installed KB4018466 replaces it (KB4018466 supersedes KB4012598)"},
 		{"KB4458010", "replaced", "the planned KB4534303 replaces it (KB4534303 supersedes KB4507452 supersedes KB4503273 supersedes KB4489880 supersedes KB4463097 supersedes KB4458010)"},

@@ -42,7 +42,12 @@ func (c *Catalog) Role(r Role) *Update { return c.byRole[r] }
 // updateVista install only the newest).
 const FamilyIECumulative = "ie-cumulative"
 
-var families = []string{FamilyIECumulative}
+// FamilyDotNetRollup is the family of .NET Framework 2.0 SP2/3.0 SP2
+// Security and Quality Rollups (monthly since October 2016): each carries
+// every earlier rollup's fixes and its month's security-only update's.
+const FamilyDotNetRollup = "dotnet-rollup"
+
+var families = []string{FamilyIECumulative, FamilyDotNetRollup}
 
 // Component is something an update may apply to besides the OS itself.
 type Component string

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -116,4 +117,112 @@ func familyOf(kind, title string) string {
 		return "ie-cumulative"
 	}
 	return ""
+}
+
+// dotnetRollups finds the .NET Framework 2.0 SP2/3.0 SP2 Security and
+// Quality Rollups and their security-only partners. Since October 2016
+// Microsoft ships .NET fixes for Server 2008 SP2 as a monthly pair: a
+// cumulative Security and Quality Rollup and a Security Only update (the
+// updateVista titles "Security and Quality Rollup for NET2.0SP2"; WSUS
+// Offline ESR's StaticUpdateIds-w60-seconly.txt lists the security-only
+// member of each month). MSRC lists both members of a pair with the same
+// CVEs and no word on which is which, but only the rollup carries
+// Supersedes entries, and only a rollup is superseded by a later one. So:
+// of two .NET 2.0 SP2 updates of the monthly era with the same CVE set,
+// the rollup is the one that is not in WSUS Offline's security-only list,
+// else the one a later .NET update supersedes, else the one that lists
+// superseded updates, and the other is its security-only partner. The rollup joins the dotnet-rollup family (chainFamilies
+// links the members) and supersedes its partner; a pair the rule cannot
+// decide is left as two updates, with a note.
+func dotnetRollups(rows map[string]row, msrc map[string]*msrcKB, seconly map[string]bool) {
+	groups := map[string][]string{}
+	partners := map[string]bool{}
+	for kb, r := range rows {
+		m := msrc[kb]
+		if m == nil || r["kind"] != "dotnet" || !slices.Contains(strings.Split(r["components"], ";"), "dotnet20") || r["released"] < "2016-10" {
+			continue
+		}
+		key := strings.Join(sortedKeys(m.cves), ";")
+		groups[key] = append(groups[key], kb)
+	}
+	for _, kbs := range groups {
+		if len(kbs) != 2 {
+			continue
+		}
+		sort.Strings(kbs)
+		a, b := kbs[0], kbs[1]
+		roll, only := "", ""
+		supA, supB := supersededByDotNet(rows, a), supersededByDotNet(rows, b)
+		switch {
+		case seconly[a] && !seconly[b]:
+			roll, only = b, a
+		case seconly[b] && !seconly[a]:
+			roll, only = a, b
+		case supA && !supB:
+			roll, only = a, b
+		case supB && !supA:
+			roll, only = b, a
+		case len(msrc[a].sup) > 0 && len(msrc[b].sup) == 0:
+			roll, only = a, b
+		case len(msrc[b].sup) > 0 && len(msrc[a].sup) == 0:
+			roll, only = b, a
+		default:
+			for _, kb := range kbs {
+				rows[kb]["notes"] = note(rows[kb]["notes"], "MSRC lists "+a+" and "+b+" for the same CVEs; which is the .NET rollup and which the security-only update is not known from the sources here, so both are planned")
+			}
+			continue
+		}
+		r := rows[roll]
+		r["family"] = "dotnet-rollup"
+		why := "the .NET Framework 2.0 SP2/3.0 SP2 Security and Quality Rollup of " + r["released"][:7] + " (same CVEs as " + only + "; MSRC lists superseded updates only for the rollup"
+		if seconly[only] {
+			why += "; WSUS Offline ESR StaticUpdateIds-w60-seconly.txt lists " + only + " as the month's security-only update"
+		}
+		why += ")"
+		r["notes"] = note(r["notes"], why)
+		addEdge(r, only, "dotnet-rollup: the rollup carries the fixes of its security-only partner "+only)
+		rows[only]["notes"] = note(rows[only]["notes"], ".NET security-only update: its month's rollup "+roll+" carries the same fixes")
+		partners[only] = true
+	}
+	// Security-only updates are not cumulative: an MSRC edge between two
+	// of them does not make the older one unnecessary.
+	for kb := range partners {
+		r := rows[kb]
+		var keep []string
+		for _, s := range kbs(r["supersedes"]) {
+			if partners[s] {
+				r["notes"] = note(r["notes"], "MSRC's edge to "+s+" dropped: .NET security-only updates are not cumulative")
+				continue
+			}
+			keep = append(keep, s)
+		}
+		r["supersedes"] = strings.Join(keep, ";")
+	}
+	for _, r := range rows {
+		if strings.Contains(r["title"], "Security and Quality Rollup for NET2.0SP2") && r["family"] == "" {
+			r["family"] = "dotnet-rollup"
+		}
+	}
+}
+
+// dotnetSecurityOnly is the set of .NET security-only updates WSUS Offline
+// ESR's security-only list names.
+func dotnetSecurityOnly(lists []map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range lists {
+		if strings.Contains(l["list"], "seconly") && strings.Contains(l["title"], ".NET Framework") {
+			out[l["kb"]] = true
+		}
+	}
+	return out
+}
+
+// supersededByDotNet says whether another .NET update's row supersedes kb.
+func supersededByDotNet(rows map[string]row, kb string) bool {
+	for _, r := range rows {
+		if r["kind"] == "dotnet" && r["kb"] != kb && slices.Contains(kbs(r["supersedes"]), kb) {
+			return true
+		}
+	}
+	return false
 }

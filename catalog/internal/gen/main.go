@@ -60,10 +60,16 @@ func main() {
 	}
 	uv := readTable(*data + "/updatevista.csv")
 	addUpdateVista(rows, uv)
-	addWSUSOffline(rows, readTable(*data+"/wsusoffline-w60.csv"), uv)
+	wo := readTable(*data + "/wsusoffline-w60.csv")
+	addWSUSOffline(rows, wo, uv)
 	fixDates(rows, uv)
+	// MSRC's own edges settle the dates first, so that the family chains
+	// below link members in their real order; a second pass checks the
+	// edges those chains add.
+	orderDates(rows, msrc)
 	chainSSUs(rows)
 	chainESUPrep(rows)
+	dotnetRollups(rows, msrc, dotnetSecurityOnly(wo))
 	chainFamilies(rows)
 	securityOnlyNotCumulative(rows)
 	assignRoles(rows)
@@ -383,6 +389,12 @@ func addMSRC(rows map[string]row, msrc map[string]*msrcKB) {
 // that is not before any superseded update is used instead. When no date
 // fits, MSRC's edges contradict its own dates and the offending edges are
 // dropped, with a note.
+// msrcOnlyDate says whether a row's release date comes from MSRC alone
+// (no curated date, no package folder month).
+func msrcOnlyDate(r row) bool {
+	return strings.HasPrefix(r["source"], "MSRC") && strings.Contains(r["notes"], "title and date from MSRC") && !strings.Contains(r["notes"], "released is")
+}
+
 func orderDates(rows map[string]row, msrc map[string]*msrcKB) {
 	for pass := 0; pass < 5; pass++ {
 		changed := false
@@ -400,6 +412,21 @@ func orderDates(rows map[string]row, msrc map[string]*msrcKB) {
 			if floor == "" || r["released"] >= floor {
 				continue
 			}
+			// An update cannot be replaced before it exists. When the
+			// superseded update's date comes from MSRC alone, it is taken
+			// as a revision date and capped at this KB's first posting,
+			// which is likelier its release than any later DatePosted.
+			capped := false
+			for _, s := range kbs(r["supersedes"]) {
+				if o, ok := rows[s]; ok && o["released"] > r["released"] && msrcOnlyDate(o) {
+					redate(o, r["released"], "released is at most "+r["released"]+", the release of "+kb+" that supersedes it (MSRC); MSRC's DatePosted "+o["released"]+" is a revision date")
+					capped = true
+				}
+			}
+			if capped {
+				changed = true
+				continue
+			}
 			best := ""
 			for _, d := range sortedKeys(m.dates) {
 				if d >= floor {
@@ -415,14 +442,18 @@ func orderDates(rows map[string]row, msrc map[string]*msrcKB) {
 			}
 			var keep, dropped []string
 			for _, s := range kbs(r["supersedes"]) {
-				if o, ok := rows[s]; ok && o["released"] > r["released"] {
+				o, ok := rows[s]
+				switch {
+				case ok && o["released"] > r["released"]:
 					dropped = append(dropped, s)
-				} else {
+				default:
 					keep = append(keep, s)
 				}
 			}
 			r["supersedes"] = strings.Join(keep, ";")
-			r["notes"] += "; MSRC says it supersedes " + strings.Join(dropped, ", ") + ", released later than every date MSRC gives this KB: edge dropped"
+			if len(dropped) > 0 {
+				r["notes"] += "; MSRC says it supersedes " + strings.Join(dropped, ", ") + ", released later than every date MSRC gives this KB: edge dropped"
+			}
 			changed = true
 		}
 		if !changed {

@@ -242,12 +242,18 @@ func fixDates(rows map[string]row, uv []map[string]string) {
 		if !fromMSRC || d == "" || r["released"] == "" || months(d, r["released"][:7]) <= gap {
 			continue
 		}
-		r["notes"] = note(r["notes"], "MSRC dates it "+r["released"]+" (a revision date); its package folder is "+d+", which is used")
-		r["released"], r["channel"] = d, channel(d)
-		if d < sha2From && strings.Contains(r["notes"], "SHA-2 rule of KB4472027") {
-			r["sha2_only"], r["prerequisites"] = "", ""
-			r["notes"] = note(r["notes"], "released before July 2019, so the SHA-2 rule does not apply")
-		}
+		redate(r, d, "MSRC dates it "+r["released"]+" (a revision date); its package folder is "+d+", which is used")
+	}
+}
+
+// redate moves a row's release date to d, saying why; an update that moves
+// before July 2019 no longer falls under the SHA-2 rule.
+func redate(r row, d, why string) {
+	r["notes"] = note(r["notes"], why)
+	r["released"], r["channel"] = d, channel(d)
+	if d < sha2From && strings.Contains(r["notes"], "SHA-2 rule of KB4472027") {
+		r["sha2_only"], r["prerequisites"] = "", ""
+		r["notes"] = note(r["notes"], "released before July 2019, so the SHA-2 rule does not apply")
 	}
 }
 
@@ -367,7 +373,10 @@ func chainFamilies(rows map[string]row) {
 		for _, m := range ms {
 			comps := strings.Split(m["components"], ";")
 			for _, c := range comps {
-				if prev := last[c]; prev != "" && prev != m["kb"] && rows[prev]["released"] < m["released"] {
+				// A release date can be an MSRC revision date; an edge that
+				// MSRC's own chain contradicts (prev already replaces m)
+				// is not added.
+				if prev := last[c]; prev != "" && prev != m["kb"] && rows[prev]["released"] < m["released"] && !reaches(rows, prev, m["kb"]) {
 					if !slices.Contains(kbs(m["supersedes"]), prev) {
 						addEdge(m, prev, fam+": replaces the previous member for "+c)
 					}
@@ -386,4 +395,24 @@ func months(a, b string) int {
 	fmt.Sscanf(a, "%d-%d", &ay, &am)
 	fmt.Sscanf(b, "%d-%d", &by, &bm)
 	return (by-ay)*12 + bm - am
+}
+
+// reaches says whether from supersedes to, directly or through others.
+func reaches(rows map[string]row, from, to string) bool {
+	seen := map[string]bool{from: true}
+	todo := []string{from}
+	for len(todo) > 0 {
+		kb := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		for _, s := range kbs(rows[kb]["supersedes"]) {
+			if s == to {
+				return true
+			}
+			if !seen[s] {
+				seen[s] = true
+				todo = append(todo, s)
+			}
+		}
+	}
+	return false
 }
