@@ -199,6 +199,9 @@ type Step struct {
 	// the Windows-Update-derived lists, Microsoft's pages (catalog source
 	// column), shortest name first.
 	Evidence []string
+	// File is Microsoft's package for the host's architecture, newest
+	// revision; nil when no source names it.
+	File *catalog.File
 }
 
 // Plan is the ordered install list.

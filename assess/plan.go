@@ -215,7 +215,9 @@ func (s *state) plan() {
 		if s.planned[u.Index] {
 			return
 		}
-		p.Steps = append(p.Steps, stepOf(u, why))
+		st := stepOf(u, why)
+		st.File = u.FileFor(s.arch())
+		p.Steps = append(p.Steps, st)
 		s.planned[u.Index] = true
 	}
 	addRole := func(r catalog.Role, why string) bool {

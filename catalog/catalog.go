@@ -9,7 +9,7 @@
 // curated table and MSRC data in internal/gen/data plus manual.csv; see README.md.
 package catalog
 
-//go:generate go run ./internal/gen -data internal/gen/data -out updates.csv
+//go:generate go run ./internal/gen -data internal/gen/data -out updates.csv -files files.csv
 
 import (
 	_ "embed"
@@ -96,8 +96,10 @@ type Update struct {
 	// sources are listed beside it.
 	Sources []string
 	Notes   string
-	Line    int // line in the catalog file, for messages
-	Index   int // position in Catalog.Updates
+	// Files are Microsoft's package files of the update (files.csv).
+	Files []File
+	Line  int // line in the catalog file, for messages
+	Index int // position in Catalog.Updates
 }
 
 // ForOS reports whether the update is for the OS itself rather than for a

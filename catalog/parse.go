@@ -135,6 +135,9 @@ func Parse(name string, updates, lifecycle io.Reader) (*Catalog, error) {
 	}
 	c.Lifecycle = ms
 	c.index()
+	if err := c.attachFiles(); err != nil {
+		return nil, err
+	}
 	if err := c.buildClosure(); err != nil {
 		return nil, &ParseError{Name: name, Line: 0, Err: err}
 	}

@@ -38,7 +38,9 @@ var requiredMilestones = [][2]string{
 // security-only update superseding another, a source on every row, supersedence that is acyclic and in
 // date order, every prerequisite present, a rollup and a security-only
 // update for x86 and x64 in every month from September 2018 to the newest
-// month, and channels that match the lifecycle dates.
+// month, channels that match the lifecycle dates, and package files for
+// architectures the row lists (each file's name, digest and URL are
+// checked when files.csv is parsed).
 func (c *Catalog) Validate() []Problem {
 	var ps []Problem
 	add := func(u *Update, rule, format string, args ...any) {
@@ -54,6 +56,11 @@ func (c *Catalog) Validate() []Problem {
 		}
 	}
 	for _, u := range c.Updates {
+		for _, f := range u.Files {
+			if len(u.Architectures) > 0 && !slices.Contains(u.Architectures, f.Arch) {
+				add(u, "file-arch", "files.csv line %d: %s is for %s, which the row does not list (%v)", f.Line, f.Name, f.Arch, u.Architectures)
+			}
+		}
 		if u.Source == "" {
 			add(u, "source", "no source: name the Microsoft KB page or the public repository path the row comes from")
 		}

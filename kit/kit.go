@@ -64,11 +64,16 @@ type Step struct {
 
 // Missing is a plan step the kit cannot cover.
 type Missing struct {
-	KB         string   `json:"kb"`
-	Kind       string   `json:"kind"`
-	Title      string   `json:"title"`
-	CatalogURL string   `json:"catalogUrl"`
-	Rejected   []string `json:"rejected"` // packages for this KB that were not usable, and why
+	KB         string `json:"kb"`
+	Kind       string `json:"kind"`
+	Title      string `json:"title"`
+	CatalogURL string `json:"catalogUrl"`
+	// File, URL and SHA1 name Microsoft's package for the host, when a
+	// source gives it (catalog files.csv): `kbplan download` fetches it.
+	File     string   `json:"file,omitempty"`
+	URL      string   `json:"url,omitempty"`
+	SHA1     string   `json:"sha1,omitempty"`
+	Rejected []string `json:"rejected"` // packages for this KB that were not usable, and why
 }
 
 // Host is what install.cmd checks before it starts.
@@ -140,7 +145,11 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 		if chosen == nil {
 			// Later steps are judged without it: a missing SHA-2 update
 			// makes the SHA-2-only packages after it fail too.
-			m.Missing = append(m.Missing, Missing{KB: s.KB, Kind: string(s.Kind), Title: s.Title, CatalogURL: CatalogURL(s.KB), Rejected: nonNil(rejected)})
+			miss := Missing{KB: s.KB, Kind: string(s.Kind), Title: s.Title, CatalogURL: CatalogURL(s.KB), Rejected: nonNil(rejected)}
+			if f := s.File; f != nil {
+				miss.File, miss.URL, miss.SHA1 = f.Name, f.URL, f.SHA1
+			}
+			m.Missing = append(m.Missing, miss)
 			continue
 		}
 		installer := "wusa"
@@ -236,7 +245,11 @@ func (m Manifest) Summary() string {
 	if len(m.Missing) > 0 {
 		fmt.Fprintf(&b, "Missing %d packages (the kit is incomplete):\n", len(m.Missing))
 		for _, x := range m.Missing {
-			fmt.Fprintf(&b, "  %-10s %-14s %s\n             %s\n", x.KB, x.Kind, x.Title, x.CatalogURL)
+			where := x.CatalogURL
+			if x.URL != "" {
+				where = x.URL
+			}
+			fmt.Fprintf(&b, "  %-10s %-14s %s\n             %s\n", x.KB, x.Kind, x.Title, where)
 			for _, r := range x.Rejected {
 				fmt.Fprintf(&b, "             rejected %s\n", r)
 			}

@@ -102,6 +102,17 @@ type StepJSON struct {
 	Restart     string   `json:"restart"`
 	Why         string   `json:"why"`
 	Evidence    []string `json:"evidence"`
+	// File is Microsoft's package for the host's architecture, or null
+	// when no source names it (plan steps only).
+	File *StepFileJSON `json:"file,omitempty"`
+}
+
+// StepFileJSON is the package file of a step.
+type StepFileJSON struct {
+	Name     string  `json:"name"`
+	Revision *string `json:"revision"`
+	URL      string  `json:"url"`
+	SHA1     string  `json:"sha1"`
 }
 
 // PlanJSON is the plan.
@@ -161,7 +172,7 @@ func steps(ss []assess.Step, numbered bool) []StepJSON {
 			restart = "unknown"
 		}
 		out = append(out, StepJSON{N: n, KB: s.KB, Kind: string(s.Kind), Title: s.Title, Released: str(s.Released.String()),
-			RebootAfter: s.RebootAfter, Restart: restart, Why: s.Why, Evidence: nonNil(s.Evidence)})
+			RebootAfter: s.RebootAfter, Restart: restart, Why: s.Why, Evidence: nonNil(s.Evidence), File: stepFile(s.File)})
 	}
 	return out
 }
@@ -399,4 +410,11 @@ func monthRange(steps []assess.Step) (from, to string) {
 		}
 	}
 	return from, to
+}
+
+func stepFile(f *catalog.File) *StepFileJSON {
+	if f == nil {
+		return nil
+	}
+	return &StepFileJSON{Name: f.Name, Revision: str(f.Revision), URL: f.URL, SHA1: f.SHA1}
 }

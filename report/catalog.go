@@ -12,26 +12,50 @@ import (
 
 // UpdateJSON is the stable JSON form of a catalog update (docs/json.md).
 type UpdateJSON struct {
-	KB             string   `json:"kb"`
-	Title          string   `json:"title"`
-	Kind           string   `json:"kind"`
-	Released       *string  `json:"released"`
-	Channel        string   `json:"channel"`
-	Products       []string `json:"products"`
-	Architectures  []string `json:"architectures"`
-	Build          *int     `json:"build"`
-	Revision       *string  `json:"revision"`
-	RaisesBuildTo  *int     `json:"raisesBuildTo"`
-	Supersedes     []string `json:"supersedes"`
-	SupersededBy   []string `json:"supersededBy"`
-	Prerequisites  []string `json:"prerequisites"`
-	RebootRequired *bool    `json:"rebootRequired"`
-	SHA2Only       *bool    `json:"sha2Only"`
-	Components     []string `json:"components"`
-	Family         *string  `json:"family"`
-	Roles          []string `json:"roles"`
-	Source         string   `json:"source"`
-	Notes          string   `json:"notes,omitempty"`
+	KB             string     `json:"kb"`
+	Title          string     `json:"title"`
+	Kind           string     `json:"kind"`
+	Released       *string    `json:"released"`
+	Channel        string     `json:"channel"`
+	Products       []string   `json:"products"`
+	Architectures  []string   `json:"architectures"`
+	Build          *int       `json:"build"`
+	Revision       *string    `json:"revision"`
+	RaisesBuildTo  *int       `json:"raisesBuildTo"`
+	Supersedes     []string   `json:"supersedes"`
+	SupersededBy   []string   `json:"supersededBy"`
+	Prerequisites  []string   `json:"prerequisites"`
+	RebootRequired *bool      `json:"rebootRequired"`
+	SHA2Only       *bool      `json:"sha2Only"`
+	Components     []string   `json:"components"`
+	Family         *string    `json:"family"`
+	Roles          []string   `json:"roles"`
+	Files          []FileJSON `json:"files"`
+	Source         string     `json:"source"`
+	Notes          string     `json:"notes,omitempty"`
+}
+
+// FileJSON is one Microsoft package file of an update.
+type FileJSON struct {
+	Arch     string  `json:"arch"`
+	Revision *string `json:"revision"`
+	Name     string  `json:"name"`
+	URL      string  `json:"url"`
+	SHA1     string  `json:"sha1"`
+	Size     *int64  `json:"size"`
+	Source   string  `json:"source"`
+}
+
+func filesJSON(u *catalog.Update) []FileJSON {
+	out := []FileJSON{}
+	for _, f := range u.Files {
+		j := FileJSON{Arch: f.Arch, Revision: str(f.Revision), Name: f.Name, URL: f.URL, SHA1: f.SHA1, Source: f.Source}
+		if f.Size > 0 {
+			j.Size = &f.Size
+		}
+		out = append(out, j)
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -56,7 +80,7 @@ func Update(c *catalog.Catalog, u *catalog.Update) UpdateJSON {
 		Revision: str(u.Revision), RaisesBuildTo: intPtr(u.RaisesBuild), Supersedes: nonNil(u.Supersedes),
 		SupersededBy: nonNil(c.SupersededBy(u.KB)), Prerequisites: nonNil(u.Prerequisites),
 		RebootRequired: u.Reboot, SHA2Only: u.SHA2Only, Components: componentIDs(u), Family: str(u.Family),
-		Roles: roleNames(u), Source: u.Source, Notes: u.Notes,
+		Roles: roleNames(u), Files: filesJSON(u), Source: u.Source, Notes: u.Notes,
 	}
 }
 
@@ -156,6 +180,18 @@ func WriteUpdateText(w io.Writer, c *catalog.Catalog, u *catalog.Update) error {
 		sha2 = r.KB
 	}
 	row("SHA-2 only", triText(u.SHA2Only, "yes: needs "+sha2+" and a restart first", "no"))
+	if len(u.Files) == 0 {
+		row("Files", "unknown (no source here names the package files; search the Microsoft Update Catalog for "+u.KB+")")
+	}
+	for i, f := range u.Files {
+		k := ""
+		if i == 0 {
+			k = "Files"
+		}
+		row(k, f.Arch+"  "+f.Name)
+		row("", "  "+f.URL)
+		row("", "  SHA-1 "+f.SHA1+", from "+f.Source)
+	}
 	row("Source", u.Source)
 	if u.Notes != "" {
 		row("Notes", u.Notes)

@@ -48,6 +48,7 @@ var kbRe = regexp.MustCompile(`KB(\d{6,7})`)
 func main() {
 	data := flag.String("data", "internal/gen/data", "the folder of curated inputs")
 	out := flag.String("out", "updates.csv", "output file")
+	files := flag.String("files", "files.csv", "output file of the updates' package files")
 	flag.Parse()
 	rows := map[string]row{}
 	for _, r := range readCSV(*data + "/ws2008sp2-updates.csv") {
@@ -76,6 +77,7 @@ func main() {
 	addLatestSSU(rows)
 	orderDates(rows, msrc)
 	write(*out, rows)
+	writeFiles(*files, rows, uv)
 }
 
 func readCSV(path string) []row {
