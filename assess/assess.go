@@ -117,6 +117,7 @@ const (
 	FindingProductUnknown          FindingID = "product-unknown"
 	FindingRebootPending           FindingID = "reboot-pending"
 	FindingRevisionBehindInstalled FindingID = "revision-behind-installed"
+	FindingRevisionUnknown         FindingID = "revision-unknown"
 	FindingServicePack             FindingID = "service-pack"
 	FindingServicingStack          FindingID = "servicing-stack"
 	FindingSHA2                    FindingID = "sha2"
@@ -160,6 +161,7 @@ var FindingIDs = []FindingID{
 	FindingProductUnknown,
 	FindingRebootPending,
 	FindingRevisionBehindInstalled,
+	FindingRevisionUnknown,
 	FindingServicePack,
 	FindingServicingStack,
 	FindingSHA2,

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kbplan/kbplan/authenticode"
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/msu"
 	"github.com/kbplan/kbplan/winver"
 )
 
@@ -19,6 +21,34 @@ type PackageFacts struct {
 	SHA2Signed    bool     // carries a valid SHA-256 (or stronger) signature
 	IsUpdate      bool     // an .msu or update cabinet (it has update.mum or pkgProperties)
 	Genuine       bool     // signed, every signature valid and chained to a trusted root
+	// Version is the CBS identity version of the package's update
+	// (update.mum assemblyIdentity), "" when it has none: a re-released
+	// update carries a higher one.
+	Version string
+}
+
+// FactsOf gathers what JudgePackage needs from a read package and its
+// verified signatures.
+func FactsOf(p *msu.Package, sigs []authenticode.Signature, sigErr error) PackageFacts {
+	f := PackageFacts{KB: p.KB, Architecture: p.Architecture, Applicability: p.Applicability,
+		IsUpdate: p.Format == "msu" || len(p.Updates) > 0, Genuine: authenticode.Genuine(sigs, sigErr)}
+	for _, s := range sigs {
+		if !s.Valid {
+			continue
+		}
+		if s.DigestAlgorithm == "sha1" {
+			f.SHA1Signed = true
+		} else {
+			f.SHA2Signed = true
+		}
+	}
+	for _, u := range p.Updates {
+		if u.KB == p.KB || u.KB == "" {
+			f.Version = u.Identity.Version
+			break
+		}
+	}
+	return f
 }
 
 // Verdict values: whether a package will install on a host.
@@ -74,6 +104,10 @@ func JudgePackage(h inventory.Host, c *catalog.Catalog, p PackageFacts) PackageV
 	}
 	if p.KB != "" {
 		if by, ok := c.Covers(installed, p.KB); ok {
+			if newer, have := newerRevision(h, p); by == p.KB && newer {
+				return v(WillInstall, "the CBS package name on the host (servicing\\Packages Package_for_KB…~VERSION.mum, collector) against the package's update.mum assemblyIdentity version",
+					"will install: %s is on the host as package version %s, and this file is the newer %s (Microsoft re-released the update)", p.KB, have, p.Version)
+			}
 			if by == p.KB {
 				return v(InstalledOrSuperseded, "wusa.exe exits 2359302 (0x240006) for an installed update",
 					"already installed: %s is on the host", p.KB)
@@ -158,4 +192,20 @@ func JudgeAfter(h inventory.Host, c *catalog.Catalog, p PackageFacts, before []s
 		h.Facts = &f
 	}
 	return JudgePackage(h, c, p)
+}
+
+// newerRevision reports whether p is a newer revision of an update the
+// host has: the collector's CBS package version for its KB is lower than
+// p's. It returns the host's version.
+func newerRevision(h inventory.Host, p PackageFacts) (bool, string) {
+	if h.Facts == nil || p.Version == "" {
+		return false, ""
+	}
+	have := h.Facts.CBSVersions[p.KB]
+	hv, err1 := winver.Parse(have)
+	pv, err2 := winver.Parse(p.Version)
+	if have == "" || err1 != nil || err2 != nil {
+		return false, have
+	}
+	return pv.Compare(hv) > 0, have
 }

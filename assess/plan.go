@@ -316,6 +316,7 @@ func (s *state) plan() {
 	}
 	s.unavailable()
 	s.conditional()
+	s.revisions()
 	if n := len(p.Unconfirmed); n > 0 {
 		s.find(Warning, FindingUnconfirmedUpdates, "MSRC's supersedence data and the Windows-Update-derived lists (updateVista, WSUS Offline ESR) disagree about these updates; catalog/README.md says how kbplan reconciles them",
 			"%d updates from before the monthly rollups are not planned: MSRC names nothing that replaces them, but no Windows-Update-derived list of NT 6.0 updates carries them, so the rollup most likely replaces them (e.g. %s); --unconfirmed plans them, --exposure shows the CVEs they fix",
@@ -787,4 +788,26 @@ func (s *state) revisionBehind() {
 	s.find(Warning, FindingRevisionBehindInstalled, "the revision each monthly update produces: catalog revision column (Tenable, vuls)",
 		"the OS revision is %s but the installed %s (%s) brings %s: it waits for a restart or its install failed; restart, then check the revision again before installing more",
 		v, newest.KB, newest.Released.YearMonth(), want)
+}
+
+// revisions notes installed updates that Microsoft re-released (the
+// catalog's newest file for the host carries a revision, "-v4"), where the
+// collector shows the installed CBS package version: which version each
+// revision installs has no source here, so kbplan says how to check rather
+// than guess.
+func (s *state) revisions() {
+	f := s.a.Host.Facts
+	if f == nil || len(f.CBSVersions) == 0 {
+		return
+	}
+	for _, u := range s.installedUpdates() {
+		file := u.FileFor(s.arch())
+		have := f.CBSVersions[u.KB]
+		if file == nil || file.Revision == "" || have == "" {
+			continue
+		}
+		s.find(Info, FindingRevisionUnknown, "re-released updates carry -vN in their Windows Update file name ("+file.Source+"); the collector's servicing-packages.txt gives the installed package version",
+			"%s is installed as package version %s; Microsoft's current file is revision %s (%s), whose package version no source here gives: kbplan verify --host with that file says whether it is newer (and kbplan kit then installs it)",
+			u.KB, have, file.Revision, file.Name)
+	}
 }

@@ -487,3 +487,17 @@ func digestHashes(psd *pkcs7.ContentInfoSignedData) []crypto.Hash {
 	}
 	return hs
 }
+
+// Genuine reports whether a file's verification found it genuine: signed,
+// and every signature valid and chained to a trusted root.
+func Genuine(sigs []Signature, err error) bool {
+	if len(sigs) == 0 || err != nil {
+		return false
+	}
+	for _, s := range sigs {
+		if !s.Valid {
+			return false
+		}
+	}
+	return true
+}

@@ -73,6 +73,10 @@ type Facts struct {
 	ServicingStack string
 	// CBSPackages are the KBs named by Package_for_KB*.mum files.
 	CBSPackages []string
+	// CBSVersions maps a KB to the highest package version among its
+	// Package_for_KB…~VERSION.mum files: a re-released update installs a
+	// higher one.
+	CBSVersions map[string]string
 	// Files maps a file name (ntoskrnl.exe, wuaueng.dll, mshtml.dll,
 	// srv.sys) to its version.
 	Files map[string]string

@@ -32,6 +32,7 @@ type FactsJSON struct {
 	SHA2Active     *bool             `json:"sha2Active"`
 	ServicingStack *string           `json:"servicingStack"`
 	CBSPackages    []string          `json:"cbsPackages"`
+	CBSVersions    map[string]string `json:"cbsVersions"`
 	Files          map[string]string `json:"files"`
 	ESULicensed    []int             `json:"esuLicensed"`
 	ESUKnown       bool              `json:"esuKnown"`
@@ -79,7 +80,7 @@ func Host(h inventory.Host) HostJSON {
 	}
 	if f := h.Facts; f != nil {
 		j.Facts = &FactsJSON{PendingReboot: nonNil(f.PendingReboot), PendingKnown: f.PendingKnown, SHA2Active: f.SHA2Active,
-			ServicingStack: str(f.ServicingStack), CBSPackages: nonNil(f.CBSPackages), Files: f.Files,
+			ServicingStack: str(f.ServicingStack), CBSPackages: nonNil(f.CBSPackages), CBSVersions: nonNilMap(f.CBSVersions), Files: f.Files,
 			ESULicensed: f.ESULicensed, ESUKnown: f.ESUKnown, IEVersion: str(f.IEVersion), DotNet: nonNil(f.DotNet),
 			Programs: nonNil(f.Programs)}
 		if j.Facts.ESULicensed == nil {
@@ -261,4 +262,11 @@ func factsText(f *inventory.Facts) string {
 		parts = append(parts, "IE "+f.IEVersion)
 	}
 	return strings.Join(parts, "; ")
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }

@@ -62,10 +62,7 @@ func Package(file string, size int64, sha string, p *msu.Package, sigs []authent
 		j.Updates = append(j.Updates, PackageUpdateJSON{Name: u.Name, Identity: u.Identity, KB: str(u.KB), ReleaseType: u.ReleaseType, Restart: u.Restart, Files: files})
 	}
 	j.Signed = len(sigs) > 0
-	j.Genuine = j.Signed && sigErr == nil
-	for _, s := range sigs {
-		j.Genuine = j.Genuine && s.Valid
-	}
+	j.Genuine = authenticode.Genuine(sigs, sigErr)
 	if sigErr != nil {
 		j.SignatureErr = sigErr.Error()
 	}

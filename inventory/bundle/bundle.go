@@ -165,7 +165,9 @@ func readText(fsys fs.FS, name, path string) (string, error) {
 
 var (
 	dwordRe   = regexp.MustCompile(`(?m)^\s+(SHA2-(?:Core-)?Codesigning-Support)\s+REG_DWORD\s+0x([0-9a-fA-F]+)`)
-	packageRe = regexp.MustCompile(`(?i)Package_(?:\d+_)?for_KB(\d{4,8})~`)
+	// Package_for_KB4474419~31bf3856ad364e35~amd64~~6.0.1.0.mum: name,
+	// public key token, architecture, language (empty), version.
+	packageRe = regexp.MustCompile(`(?i)Package_(?:\d+_)?for_KB(\d{4,8})~(?:[0-9a-f]*~[a-z0-9]*~[a-z-]*~(\d+(?:\.\d+){3})\b)?`)
 	versionRe = regexp.MustCompile(`(?m)Version=(\d+\.\d+\.\d+\.\d+)`)
 	ieRe      = regexp.MustCompile(`(?m)^\s+(svcVersion|Version)\s+REG_SZ\s+(\S+)`)
 	netRe     = regexp.MustCompile(`(?m)^\s+Version\s+REG_SZ\s+(\d+\.\d+\S*)`)
@@ -215,9 +217,21 @@ func facts(fsys fs.FS, dir string, h *inventory.Host) {
 	}
 	if s, ok := read("servicing-packages.txt"); ok {
 		for _, m := range packageRe.FindAllStringSubmatch(s, -1) {
-			if kb, ok := inventory.NormalizeKB(m[1]); ok && !slices.Contains(f.CBSPackages, kb) {
+			kb, ok := inventory.NormalizeKB(m[1])
+			if !ok {
+				continue
+			}
+			if !slices.Contains(f.CBSPackages, kb) {
 				f.CBSPackages = append(f.CBSPackages, kb)
 				h.AddHotfix(kb)
+			}
+			if v, err := winver.Parse(m[2]); err == nil {
+				if old, err := winver.Parse(f.CBSVersions[kb]); err != nil || v.Compare(old) > 0 {
+					if f.CBSVersions == nil {
+						f.CBSVersions = map[string]string{}
+					}
+					f.CBSVersions[kb] = m[2]
+				}
 			}
 		}
 	}

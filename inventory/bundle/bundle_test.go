@@ -216,3 +216,30 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+// TestCBSVersions: each KB's highest package version is kept (a
+// re-released update leaves its older package beside the new one), and
+// language-specific or numbered packages count too.
+func TestCBSVersions(t *testing.T) {
+	dir := write(t, map[string]string{
+		Manifest:  "kbplan-bundle 1\r\ncollector: cmd 1\r\n",
+		"ver.txt": ver,
+		"servicing-packages.txt": "Package_for_KB4474419~31bf3856ad364e35~amd64~~6.0.1.0.mum\r\n" +
+			"Package_for_KB4474419~31bf3856ad364e35~amd64~~6.0.4.1.mum\r\n" +
+			"Package_for_KB4474419~31bf3856ad364e35~amd64~~6.0.2.0.mum\r\n" +
+			"Package_1_for_KB2506014~31bf3856ad364e35~amd64~~6.0.1.10.mum\r\n" +
+			"Package_for_KB955430~31bf3856ad364e35~amd64~en-US~6.0.1.0.mum\r\n" +
+			"Package_for_KB999999~31bf3856ad364e35~amd64~~.mum\r\n",
+	})
+	h, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"KB4474419": "6.0.4.1", "KB2506014": "6.0.1.10", "KB955430": "6.0.1.0"}
+	if !maps.Equal(h.Facts.CBSVersions, want) {
+		t.Errorf("versions %v, want %v", h.Facts.CBSVersions, want)
+	}
+	if !slices.Contains(h.Hotfixes, "KB999999") {
+		t.Errorf("a package without a version lost its KB: %v", h.Hotfixes)
+	}
+}

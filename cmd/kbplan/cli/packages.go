@@ -20,11 +20,12 @@ import (
 	"github.com/kbplan/kbplan/report"
 )
 
-// inspectFile reads a package: its hash, its metadata, its signatures.
-func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, error) {
+// inspectFile reads a package: its hash, its metadata, its signatures, and
+// the facts assess judges it by.
+func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, assess.PackageFacts, error) {
 	f, size, err := openRegular(name)
 	if err != nil {
-		return report.PackageJSON{}, err
+		return report.PackageJSON{}, assess.PackageFacts{}, err
 	}
 	defer f.Close()
 	// The file's SHA-256, the package metadata and the signatures (whose
@@ -44,7 +45,7 @@ func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, er
 	p, err := msu.Read(f, size)
 	if err != nil {
 		<-done
-		return report.PackageJSON{}, fmt.Errorf("%s: %w", name, err)
+		return report.PackageJSON{}, assess.PackageFacts{}, fmt.Errorf("%s: %w", name, err)
 	}
 	sigs, sigErr := authenticode.VerifyCab(f, size, authenticode.Options{Roots: roots})
 	if errors.Is(sigErr, authenticode.ErrNotSigned) {
@@ -52,9 +53,9 @@ func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, er
 	}
 	<-done
 	if sumErr != nil {
-		return report.PackageJSON{}, fmt.Errorf("%s: %w", name, sumErr)
+		return report.PackageJSON{}, assess.PackageFacts{}, fmt.Errorf("%s: %w", name, sumErr)
 	}
-	return report.Package(name, size, sum, p, sigs, sigErr), nil
+	return report.Package(name, size, sum, p, sigs, sigErr), assess.FactsOf(p, sigs, sigErr), nil
 }
 
 func loadRoots(file string) ([]*x509.Certificate, error) {
@@ -95,7 +96,7 @@ With --json the schema is in docs/json.md. Exit codes: 0 read; 2 not readable.`,
 				fmt.Fprintln(stderr, "kbplan:", err)
 				return &ExitError{Code: ExitUsage}
 			}
-			j, err := inspectFile(args[0], roots)
+			j, _, err := inspectFile(args[0], roots)
 			if err != nil {
 				fmt.Fprintln(stderr, "kbplan:", err)
 				return &ExitError{Code: ExitUsage}
@@ -158,7 +159,7 @@ usage or a file that cannot be read.`,
 			code := ExitOK
 			var out []report.PackageJSON
 			for _, name := range args {
-				j, err := inspectFile(name, roots)
+				j, facts, err := inspectFile(name, roots)
 				if err != nil {
 					fmt.Fprintln(stderr, "kbplan:", err)
 					code = worse(code, ExitUsage)
@@ -168,7 +169,7 @@ usage or a file that cannot be read.`,
 					code = worse(code, ExitFindings)
 				}
 				if host != nil {
-					v := assess.JudgePackage(*host, cat, packageFacts(j))
+					v := assess.JudgePackage(*host, cat, facts)
 					j.Host, j.Verdict = &host.Hostname, &v
 					if v.Verdict != assess.WillInstall {
 						code = worse(code, ExitFindings)
@@ -192,24 +193,3 @@ usage or a file that cannot be read.`,
 	return cmd
 }
 
-// packageFacts is what assess needs from an inspected package.
-func packageFacts(j report.PackageJSON) assess.PackageFacts {
-	p := assess.PackageFacts{Applicability: j.Applicability, Genuine: j.Genuine, IsUpdate: j.Format == "msu" || len(j.Updates) > 0}
-	if j.KB != nil {
-		p.KB = *j.KB
-	}
-	if j.Architecture != nil {
-		p.Architecture = *j.Architecture
-	}
-	for _, s := range j.Signatures {
-		if !s.Valid {
-			continue
-		}
-		if s.DigestAlgorithm == "sha1" {
-			p.SHA1Signed = true
-		} else {
-			p.SHA2Signed = true
-		}
-	}
-	return p
-}
