@@ -53,6 +53,11 @@ func (s *state) components() []HostComponent {
 				add(c, "Programs and Features lists "+strconv.Quote(p))
 			}
 		}
+		for _, r := range f.Roles {
+			if c, ok := programComponent(r); ok {
+				add(c, "servermanagercmd -query marks "+strconv.Quote(r)+" installed")
+			}
+		}
 	}
 	for _, c := range s.o.Assume {
 		add(c, "assumed (--assume)")
@@ -92,9 +97,13 @@ func dotNetComponent(v string) (catalog.Component, bool) {
 	return "", false
 }
 
-// programs maps Programs and Features display names to components: the
-// product names Microsoft's installers register (matched case-insensitively,
-// as a prefix or substring where versions and service packs follow).
+// programs maps Programs and Features display names, and Server Manager
+// role names, to components: the product names Microsoft's installers
+// register (matched case-insensitively, as a prefix or substring where
+// versions and service packs follow). Roles that ship with the OS (IIS,
+// DNS, Hyper-V...) map to nothing: their binaries are in every NT 6.0
+// component store, and Windows Update services them whether the role is
+// on or not.
 var programs = []struct {
 	match string
 	c     catalog.Component
@@ -107,6 +116,7 @@ var programs = []struct {
 	{"microsoft ftp service", catalog.FTP7},
 	{"microsoft ftp publishing service for iis 7", catalog.FTP7},
 	{"windows media services", catalog.WMS},
+	{"streaming media services", catalog.WMS}, // the Server Manager role Windows Media Services 2008 adds
 	{"windows media encoder", catalog.WME},
 	{"windows live mail", catalog.WLM},
 	{"microsoft office", catalog.Office},

@@ -312,6 +312,14 @@ func TestComponents(t *testing.T) {
 			}(), Options{AsOf: end2026},
 			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"},
 			[]string{"KB3134814"}, []string{"KB3124275", "KB4018466", "KB4040957"}, []string{"dotnet20", "dotnet4", "ie7", "os"}},
+		{"Server Manager roles are evidence (collector roles.txt); in-box roles map to nothing",
+			func() inventory.Host {
+				h := testHost(server, "Standard", "x64", 6002)
+				h.Facts = &inventory.Facts{RolesKnown: true, Roles: []string{"Active Directory Federation Services [ADFS]", "Web Server (IIS) [Web-Server]", "Hyper-V [Hyper-V]"}}
+				return h
+			}(), Options{AsOf: end2026},
+			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"},
+			[]string{"KB3134814", "KB4040957"}, []string{"KB3124275", "KB4018466"}, []string{"adfs", "dotnet20", "ie7", "os"}},
 		{"an installed IE 9 update is evidence of IE 9",
 			testHost(server, "Standard", "x64", 6002, "KB3134814"), Options{AsOf: end2026},
 			[]string{"KB4493730", "KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4507423", "KB4534303"},

@@ -62,6 +62,9 @@ rem products (.NET 3.5/4, MSXML 4, AD FS 2.0, FTP 7.5, Media Services ...) the
 rem host has, so that their updates are planned.
 reg query "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall" /s /v DisplayName > "%OUT%\reg-uninstall.txt" 2>&1
 reg query "HKLM\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall" /s /v DisplayName >> "%OUT%\reg-uninstall.txt" 2>&1
+rem Installed roles and features (Server only; the [Command-ID] is not
+rem translated). Windows Media Services 2008 shows as a role here.
+servermanagercmd -query > "%OUT%\roles.txt" 2>&1
 
 dir /b /ad "%SystemRoot%\servicing\Version" > "%OUT%\servicing-version.txt" 2>&1
 dir /b "%SystemRoot%\servicing\Packages\Package_*for_KB*.mum" > "%OUT%\servicing-packages.txt" 2>&1

@@ -59,6 +59,7 @@ Save-Native "reg-ie.txt" "reg query `"HKLM\SOFTWARE\Microsoft\Internet Explorer`
 Save-Native "reg-dotnet.txt" "reg query `"HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP`" /s"
 # Programs and Features, 64- and 32-bit views: the separately installed products.
 Save-Native "reg-uninstall.txt" "reg query `"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`" /s /v DisplayName & reg query `"HKLM\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall`" /s /v DisplayName"
+Save-Native "roles.txt" "servermanagercmd -query"
 
 $servicing = Join-Path $env:SystemRoot "servicing"
 $versions = @()

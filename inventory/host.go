@@ -89,6 +89,11 @@ type Facts struct {
 	// Programs are the DisplayName values under the Uninstall keys
 	// (Programs and Features): separately installed products.
 	Programs []string
+	// Roles are the installed roles, role services and features that
+	// servermanagercmd -query marks [X], as "Display Name [Command-ID]";
+	// RolesKnown is false when the bundle has no readable list.
+	Roles      []string
+	RolesKnown bool
 }
 
 // InScope reports whether the host is Windows NT 6.0 (Vista or Server 2008),

@@ -39,6 +39,8 @@ type FactsJSON struct {
 	IEVersion      *string           `json:"ieVersion"`
 	DotNet         []string          `json:"dotNet"`
 	Programs       []string          `json:"programs"`
+	Roles          []string          `json:"roles"`
+	RolesKnown     bool              `json:"rolesKnown"`
 }
 
 // OSJSON is the "os" object of HostJSON.
@@ -82,7 +84,7 @@ func Host(h inventory.Host) HostJSON {
 		j.Facts = &FactsJSON{PendingReboot: nonNil(f.PendingReboot), PendingKnown: f.PendingKnown, SHA2Active: f.SHA2Active,
 			ServicingStack: str(f.ServicingStack), CBSPackages: nonNil(f.CBSPackages), CBSVersions: nonNilMap(f.CBSVersions), Files: f.Files,
 			ESULicensed: f.ESULicensed, ESUKnown: f.ESUKnown, IEVersion: str(f.IEVersion), DotNet: nonNil(f.DotNet),
-			Programs: nonNil(f.Programs)}
+			Programs: nonNil(f.Programs), Roles: nonNil(f.Roles), RolesKnown: f.RolesKnown}
 		if j.Facts.ESULicensed == nil {
 			j.Facts.ESULicensed = []int{}
 		}

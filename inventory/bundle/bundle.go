@@ -57,7 +57,7 @@ var inventories = []string{"systeminfo.csv", "wmic-os.txt", "reg-currentversion.
 
 // Files are every file of bundle format 1 besides the manifest: the
 // inventories, then the collector-only facts (docs/bundle.md).
-var Files = append(slices.Clone(inventories), "reg-sha2.txt", "reg-ie.txt", "reg-dotnet.txt", "reg-uninstall.txt",
+var Files = append(slices.Clone(inventories), "reg-sha2.txt", "reg-ie.txt", "reg-dotnet.txt", "reg-uninstall.txt", "roles.txt",
 	"servicing-version.txt", "servicing-packages.txt", "pending.txt",
 	"file-ntoskrnl.txt", "file-wuaueng.txt", "file-mshtml.txt", "file-srv.txt", "esu.txt")
 
@@ -171,6 +171,9 @@ var (
 	versionRe = regexp.MustCompile(`(?m)Version=(\d+\.\d+\.\d+\.\d+)`)
 	ieRe      = regexp.MustCompile(`(?m)^\s+(svcVersion|Version)\s+REG_SZ\s+(\S+)`)
 	netRe     = regexp.MustCompile(`(?m)^\s+Version\s+REG_SZ\s+(\d+\.\d+\S*)`)
+	// servermanagercmd -query: "[X] Web Server (IIS)  [Web-Server]",
+	// indented for role services; the command IDs are not translated.
+	roleRe    = regexp.MustCompile(`(?m)^\s*\[X\]\s+(\S.*?)\s+\[([A-Za-z0-9-]+)\]\s*$`)
 	programRe = regexp.MustCompile(`(?m)^\s+DisplayName\s+REG_SZ\s+(\S.*?)\s*$`)
 	pendRe    = regexp.MustCompile(`(?m)^(\w+)=(present|absent)\s*$`)
 	esuRe     = regexp.MustCompile(`(?m)^esu-year\d+\s+([0-9a-f-]{36})\s+LicenseStatus=(\S+)`)
@@ -279,6 +282,18 @@ func facts(fsys fs.FS, dir string, h *inventory.Host) {
 			}
 		}
 		slices.Sort(f.Programs)
+	}
+	if s, ok := read("roles.txt"); ok {
+		for _, m := range roleRe.FindAllStringSubmatch(s, -1) {
+			f.RolesKnown = true
+			if r := m[1] + " [" + m[2] + "]"; !slices.Contains(f.Roles, r) && len(f.Roles) < inventory.MaxRecords {
+				f.Roles = append(f.Roles, r)
+			}
+		}
+		// An empty list still counts when servermanagercmd ran: it prints
+		// its section headers with nothing marked.
+		f.RolesKnown = f.RolesKnown || strings.Contains(s, "[ ]")
+		slices.Sort(f.Roles)
 	}
 	kernel(f, h)
 	h.Facts = f

@@ -243,3 +243,34 @@ func TestCBSVersions(t *testing.T) {
 		t.Errorf("a package without a version lost its KB: %v", h.Hotfixes)
 	}
 }
+
+// TestRoles: servermanagercmd -query's [X] lines, role services included;
+// an unmarked list is known and empty; an error message is not known.
+func TestRoles(t *testing.T) {
+	query := "Server Manager Command Line Tool\r\n\r\n----- Roles -----\r\n\r\n" +
+		"[ ] Certification Authority Web Enrollment  [ADCS-Web-Enrollment]\r\n" +
+		"[X] Web Server (IIS)  [Web-Server]\r\n" +
+		"    [X] Web Server  [Web-WebServer]\r\n" +
+		"        [ ] HTTP Redirection  [Web-Http-Redirect]\r\n" +
+		"            [X] Default Document  [Web-Default-Doc]\r\n"
+	tests := []struct {
+		name, text string
+		known      bool
+		roles      []string
+	}{
+		{"query", query, true, []string{"Default Document [Web-Default-Doc]", "Web Server (IIS) [Web-Server]", "Web Server [Web-WebServer]"}},
+		{"nothing installed", "----- Roles -----\r\n[ ] Web Server (IIS)  [Web-Server]\r\n", true, nil},
+		{"not a server", "'servermanagercmd' is not recognized as an internal or external command,\r\n", false, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := Read(write(t, map[string]string{Manifest: "kbplan-bundle 1\r\ncollector: cmd 1\r\n", "ver.txt": ver, "roles.txt": tc.text}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Facts.RolesKnown != tc.known || !slices.Equal(h.Facts.Roles, tc.roles) {
+				t.Errorf("known %v roles %q, want %v %q", h.Facts.RolesKnown, h.Facts.Roles, tc.known, tc.roles)
+			}
+		})
+	}
+}
