@@ -25,6 +25,9 @@ type PackageFacts struct {
 	// (update.mum assemblyIdentity), "" when it has none: a re-released
 	// update carries a higher one.
 	Version string
+	// Restart is update.mum's restart requirement: "required", "possible",
+	// or "" when it does not say.
+	Restart string
 }
 
 // FactsOf gathers what JudgePackage needs from a read package and its
@@ -44,7 +47,7 @@ func FactsOf(p *msu.Package, sigs []authenticode.Signature, sigErr error) Packag
 	}
 	for _, u := range p.Updates {
 		if u.KB == p.KB || u.KB == "" {
-			f.Version = u.Identity.Version
+			f.Version, f.Restart = u.Identity.Version, u.Restart
 			break
 		}
 	}

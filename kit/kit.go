@@ -161,7 +161,7 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 		m.Steps = append(m.Steps, Step{
 			Order: order, KB: s.KB, Kind: string(s.Kind), Title: s.Title,
 			File: "packages/" + name, Source: chosen.Name, Size: chosen.Size, SHA256: chosen.SHA256, Installer: installer,
-			Signatures: chosen.Signatures, RebootAfter: s.RebootAfter, Verdict: verdict.Verdict, Why: s.Why, source: chosen.Path, planIndex: planIndex,
+			Signatures: chosen.Signatures, RebootAfter: s.RebootAfter || chosen.Facts.Restart == "required", Verdict: verdict.Verdict, Why: s.Why, source: chosen.Path, planIndex: planIndex,
 		})
 		before = append(before, s.KB)
 	}
@@ -171,6 +171,7 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 		if !s.RebootAfter {
 			continue
 		}
+		// (A package whose update.mum requires a restart has one already.)
 		for j := len(m.Steps) - 1; j >= 0; j-- {
 			if m.Steps[j].planIndex <= i {
 				m.Steps[j].RebootAfter = true

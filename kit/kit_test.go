@@ -84,3 +84,27 @@ func TestBuild(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildPackageRestart: a package whose update.mum requires a restart
+// gets one after its step even when the plan does not know it.
+func TestBuildPackageRestart(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []assess.Step{{KB: "KB4536953", Kind: catalog.SSU, MayReboot: true}, {KB: "KB2506014", Kind: catalog.Standalone, MayReboot: true}, {KB: "KB4534303", Kind: catalog.Rollup, RebootAfter: true}}
+	a := assess.Assessment{Host: host(t), InScope: true, Plan: assess.Plan{Strategy: assess.RollupStrategy, Channel: catalog.Public, Steps: steps}}
+	a.Host.AddHotfix("KB4474419")
+	loader := pkg("l.msu", "KB2506014", "x64", "msu", true, true)
+	loader.Facts.Restart = "required"
+	ssu := pkg("ssu.msu", "KB4536953", "x64", "msu", true, false)
+	ssu.Facts.Restart = "possible"
+	m := Build(a, c, []Package{ssu, loader, pkg("r.msu", "KB4534303", "x64", "msu", true, false)}, time.Now())
+	var got []bool
+	for _, s := range m.Steps {
+		got = append(got, s.RebootAfter)
+	}
+	if len(got) != 3 || got[0] || !got[1] || !got[2] || m.Reboots != 2 {
+		t.Errorf("restarts after each step %v, %d in all; want [false true true], 2", got, m.Reboots)
+	}
+}
