@@ -76,3 +76,27 @@ func TestEmbeddedFiles(t *testing.T) {
 		t.Errorf("FileFor(ia64) = %+v, want none", got)
 	}
 }
+
+// FuzzParseFiles: any files list is parsed or refused with a line, never a
+// panic, and what is accepted keeps the rules.
+func FuzzParseFiles(f *testing.F) {
+	head := strings.Join(FileColumns, ",") + "\n"
+	f.Add(head + goodFile + "\n")
+	f.Add(filesCSV)
+	f.Add(head + strings.Replace(goodFile, ",x64,", ",x86,", 1) + "\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		fs, err := ParseFiles("fuzz.csv", strings.NewReader(s))
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("not a ParseError: %v", err)
+			}
+			return
+		}
+		for _, f := range fs {
+			if !strings.Contains(f.Name, f.SHA1) || len(f.SHA1) != 40 || !strings.HasSuffix(f.URL, f.Name) {
+				t.Fatalf("accepted %+v", f)
+			}
+		}
+	})
+}
