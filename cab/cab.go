@@ -21,6 +21,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kbplan/kbplan/budget"
 )
 
 // FormatError reports a malformed cabinet, with the byte offset where the
@@ -105,9 +107,14 @@ type Reader struct {
 	Size int64
 	// SetID and Index identify the cabinet in a set.
 	SetID, Index uint16
-	r            io.ReaderAt
-	size         int64
-	dataReserve  int // cbCFData
+	// Budget, when set, bounds what reading the cabinet may inflate: every
+	// data block decoded counts its uncompressed size, skipped or not, and
+	// its context stops the decoders when cancelled.
+	Budget      *budget.Budget
+	r           io.ReaderAt
+	size        int64
+	dataReserve int // cbCFData
+	fs          fsState
 }
 
 // MaxFiles and MaxFolders are what the 16-bit counts allow; they bound
@@ -323,8 +330,8 @@ func (f *File) Path() string {
 }
 
 // Open returns a reader of the file's content. Each call decompresses the
-// folder from its start up to the file; to read every file, Walk is
-// cheaper.
+// folder from its start up to the file (counted against Budget); to read
+// every file, Walk, or the cabinet as an fs.FS, decodes each folder once.
 func (f *File) Open() (io.ReadCloser, error) {
 	d, err := f.r.folderReader(f.Folder)
 	if err != nil {
@@ -461,13 +468,12 @@ func (c *Reader) walkFolder(fo *Folder, fn func(f *File, r io.Reader) error) err
 		return err
 	}
 	pos := int64(0)
+	var prev *File
 	for _, f := range files {
 		if f.Offset < pos {
-			// Overlapping files: start the folder again.
-			if d, err = c.folderReader(fo); err != nil {
-				return err
-			}
-			pos = 0
+			// Overlapping files would mean decoding the folder again for
+			// each: a folder is decoded once, so they are refused.
+			return formatErr(f.entryAt, "%s (bytes %d to %d of folder %d) overlaps %s (to %d): kbplan decodes each folder once and refuses overlapping files; cabextract reads them", f.Name, f.Offset, f.Offset+f.Size, fo.index, prev.Name, pos)
 		}
 		if err := skip(d, f.Offset-pos); err != nil {
 			return c.dataErr(f, err)
@@ -480,7 +486,7 @@ func (c *Reader) walkFolder(fo *Folder, fn func(f *File, r io.Reader) error) err
 		if err := skip(d, f.Size-fr.n); err != nil {
 			return c.dataErr(f, err)
 		}
-		pos = f.Offset + f.Size
+		pos, prev = f.Offset+f.Size, f
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package cab
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
+	"github.com/kbplan/kbplan/budget"
 	"github.com/kbplan/kbplan/internal/pkgtest"
 )
 
@@ -286,6 +289,22 @@ func TestGcab(t *testing.T) {
 			}
 			sameTree(t, got, ref)
 			sameTree(t, got, want)
+			// The cabinet as an fs.FS holds the same tree.
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := open(t, b)
+			var names []string
+			for p, data := range want {
+				names = append(names, p)
+				if got, err := fs.ReadFile(c, p); err != nil || !bytes.Equal(got, data) {
+					t.Errorf("fs.ReadFile(%s): %d bytes, %v", p, len(got), err)
+				}
+			}
+			if err := fstest.TestFS(c, names...); err != nil {
+				t.Error(err)
+			}
 		})
 	}
 }
@@ -458,5 +477,56 @@ func BenchmarkHostileDirectory(b *testing.B) {
 		if _, err := NewReader(bytes.NewReader(data), int64(len(data))); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestBombs: the work a cabinet causes is bounded by its budget, skipped
+// bytes included, and overlapping files do not make a folder decode again.
+func TestBombs(t *testing.T) {
+	const last = 65535*32768 - 1
+	tests := []struct {
+		name  string
+		data  []byte
+		limit int64
+		want  string
+	}{
+		{"one byte at the end of 2 GiB of zeros", pkgtest.CabBomb(65535, []pkgtest.BombFile{{"a", last, 1}}, nil), 64 << 20, "inflates to more than 64 MiB"},
+		{"64 files at the same last byte", pkgtest.CabBomb(4096, func() []pkgtest.BombFile {
+			var fs []pkgtest.BombFile
+			for i := range 64 {
+				fs = append(fs, pkgtest.BombFile{Name: fmt.Sprint("f", i), Offset: 4096*32768 - 1, Size: 1})
+			}
+			return fs
+		}(), nil), 1 << 30, "overlaps"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := open(t, tc.data)
+			c.Budget = budget.New(nil, "bomb.cab", tc.limit)
+			err := c.Walk(func(*File, io.Reader) error { return nil })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error with %q", err, tc.want)
+			}
+			if spent := tc.limit - c.Budget.Left(); spent > tc.limit+32768 {
+				t.Errorf("spent %d of %d", spent, tc.limit)
+			}
+		})
+	}
+	// The same through the file system view, and through File.Open.
+	c := open(t, tests[0].data)
+	c.Budget = budget.New(nil, "bomb.cab", 64<<20)
+	if _, err := fs.ReadFile(c, "a"); err == nil {
+		t.Error("fs.ReadFile read the bomb")
+	}
+	c.Budget = budget.New(nil, "bomb.cab", 64<<20)
+	if rc, err := c.Files[0].Open(); err == nil {
+		t.Error("File.Open skipped 2 GiB")
+		rc.Close()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c.Budget = budget.New(ctx, "bomb.cab", 1<<40)
+	if err := c.Walk(func(*File, io.Reader) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled context did not stop the decoder: %v", err)
 	}
 }

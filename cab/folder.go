@@ -52,6 +52,12 @@ func (b *blocks) read() ([]byte, int, error) {
 			return nil, 0, formatErr(at, "data block %d of folder %d: checksum %08x, want %08x: the cabinet is damaged or was altered", b.next, b.f.index, got, sum)
 		}
 	}
+	// Every block decoded costs its uncompressed size, whether its bytes
+	// reach a file or are skipped: the budget bounds the work, not the
+	// output.
+	if err := b.c.Budget.Spend(un); err != nil {
+		return nil, 0, err
+	}
 	b.next++
 	b.off = start + int64(n)
 	return b.payload, un, nil

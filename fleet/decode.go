@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/kbplan/kbplan/inventory"
@@ -21,8 +22,8 @@ func uploadErr(format string, args ...any) error { return &UploadError{fmt.Error
 // Decode reads an upload the way every kbplan command reads an input
 // (input.ReadBytes): a bundle packed as a cabinet or a zip, or any single
 // inventory. name labels messages.
-func Decode(name string, body []byte) (inventory.Host, error) {
-	h, err := input.ReadBytes(name, body)
+func Decode(ctx context.Context, name string, body []byte) (inventory.Host, error) {
+	h, err := input.ReadBytes(ctx, name, body)
 	if err != nil {
 		return h, &UploadError{err}
 	}

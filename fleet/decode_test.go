@@ -3,6 +3,7 @@ package fleet
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -31,7 +32,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("MSCF\x00\x00\x00\x00"))
 	f.Add([]byte("PK\x03\x04"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		h, err := Decode("fuzz", body)
+		h, err := Decode(context.Background(), "fuzz", body)
 		if err != nil {
 			var ue *UploadError
 			if !errors.As(err, &ue) {

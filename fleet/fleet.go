@@ -117,7 +117,7 @@ type Ingested struct {
 // Ingest reads, assesses and stores one upload. An upload kbplan cannot
 // read is an *UploadError.
 func (f *Fleet) Ingest(ctx context.Context, name string, body []byte) (Ingested, error) {
-	h, err := Decode(name, body)
+	h, err := Decode(ctx, name, body)
 	if err != nil {
 		return Ingested{}, err
 	}
@@ -192,7 +192,7 @@ func (f *Fleet) whole(ctx context.Context, key string, extra *inventory.Host) (i
 		if err != nil {
 			return inventory.Host{}, newest, err
 		}
-		h, err := Decode(fmt.Sprintf("snapshot %d", sn.ID), full.Body)
+		h, err := Decode(ctx, fmt.Sprintf("snapshot %d", sn.ID), full.Body)
 		if err != nil {
 			if f.Log != nil {
 				f.Log.Warn("snapshot no longer reads; left out of the host's state", "host", key, "snapshot", sn.ID, "err", err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -14,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -123,6 +125,35 @@ func zipBomb(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
+// overlapping is n one-byte files at the last byte of a bomb of blocks
+// blocks.
+func overlapping(name string, n, blocks int) []pkgtest.BombFile {
+	var fs []pkgtest.BombFile
+	for i := range n {
+		fs = append(fs, pkgtest.BombFile{Name: fmt.Sprintf("%s%d", name, i), Offset: uint32(blocks*32768 - 1), Size: 1})
+	}
+	fs[0].Name = name
+	return fs
+}
+
+// dirFiles reads a folder's files.
+func dirFiles(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, e := range es {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = b
+	}
+	return out
+}
+
 func TestIngest(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) {
@@ -148,10 +179,17 @@ func TestIngest(t *testing.T) {
 				{"empty body", ts.enroll, nil, http.StatusBadRequest, "empty upload", ""},
 				{"garbage", ts.enroll, bytes.Repeat([]byte{0x00, 0xff, 0x13}, 1000), http.StatusUnprocessableEntity, "upload", ""},
 				{"an inventory without a host name", ts.enroll, []byte("Microsoft Windows [Version 6.0.6002]\r\n"), http.StatusUnprocessableEntity, "names no host", ""},
-				{"zip bomb", ts.enroll, zipBomb(t), http.StatusUnprocessableEntity, "unpacks to more than 64 MiB", ""},
+				{"zip bomb", ts.enroll, zipBomb(t), http.StatusUnprocessableEntity, "inflates to more than 64 MiB", ""},
 				{"zip without a bundle", ts.enroll, pkgtest.ZipDir(t, "testdata/notabundle", ""), http.StatusUnprocessableEntity, "without kbplan-bundle.txt", ""},
 				{"zip slip", ts.enroll, pkgtest.ZipDir(t, bundleDir, "../../"), http.StatusUnprocessableEntity, "leaves the archive", ""},
 				{"broken cabinet", ts.enroll, append([]byte("MSCF"), make([]byte, 100)...), http.StatusUnprocessableEntity, "upload", ""},
+				// 3.6 MB of MSZIP blocks that inflate to 2 GiB: a bundle
+				// file at its end is refused by the budget, 64 files at its
+				// last byte by the overlap rule; a bomb nobody reads, beside
+				// a valid bundle, costs nothing (its folder is never decoded).
+				{"cab bomb read as a bundle file", ts.enroll, pkgtest.CabBomb(65535, []pkgtest.BombFile{{Name: "kbplan-bundle.txt", Offset: 65535*32768 - 1, Size: 1}}, nil), http.StatusUnprocessableEntity, "inflates to more than 64 MiB", ""},
+				{"cab bomb of overlapping files", ts.enroll, pkgtest.CabBomb(1024, overlapping("wmic-qfe.txt", 8, 1024), dirFiles(t, bundleDir)), http.StatusUnprocessableEntity, "overlaps", ""},
+				{"cab bomb beside a valid bundle, never read", ts.enroll, pkgtest.CabBomb(65535, overlapping("junk.bin", 8, 65535), dirFiles(t, bundles+"ws2008-6003-sha2-inactive")), http.StatusCreated, `"created": true`, ""},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {

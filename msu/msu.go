@@ -18,6 +18,7 @@ package msu
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kbplan/kbplan/budget"
 	"github.com/kbplan/kbplan/cab"
 	"github.com/kbplan/kbplan/inventory"
 )
@@ -97,12 +99,23 @@ const (
 
 var kbName = regexp.MustCompile(`(?i)KB(\d{6,8})`)
 
-// Read reads a package from r (size bytes).
-func Read(r io.ReaderAt, size int64) (*Package, error) {
+// Limit is the default budget of a package of size bytes: what reading
+// it may inflate, in both cabinet layers. An .msu's outer cabinet stores
+// its update cabinet almost as is, and LZX rarely packs update files more
+// than tenfold; a bomb inflates a thousandfold.
+func Limit(size int64) int64 { return 64<<20 + 32*size }
+
+// Read reads a package from r (size bytes). b bounds the decompression;
+// nil means Limit(size).
+func Read(r io.ReaderAt, size int64, b *budget.Budget) (*Package, error) {
+	if b == nil {
+		b = budget.New(nil, "the package", Limit(size))
+	}
 	c, err := cab.NewReader(r, size)
 	if err != nil {
 		return nil, err
 	}
+	c.Budget = b
 	p := &Package{Format: "cab", Properties: map[string]string{}}
 	for _, f := range c.Files {
 		p.Files = append(p.Files, File{Name: f.Name, Size: f.Size})
@@ -142,7 +155,7 @@ func Read(r io.ReaderAt, size int64) (*Package, error) {
 				}
 				p.Properties = parseProperties(b)
 			case "update":
-				u, err := readInner(f, r)
+				u, err := readInner(f, r, b)
 				if err != nil {
 					return fmt.Errorf("%s: %w", f.Name, err)
 				}
@@ -193,15 +206,28 @@ func small(f *cab.File, r io.Reader) ([]byte, error) {
 }
 
 // readInner reads an update cabinet inside an .msu from rc: in memory when
-// small, else through a temporary file that is removed afterwards.
-func readInner(f *cab.File, rc io.Reader) (*Update, error) {
+// small, else through a temporary file that is removed afterwards. Its
+// header is checked first (a cabinet no larger than the member),
+// so nothing that is not one reaches the disk; what is spilled was already
+// counted against b by the outer cabinet's decoder.
+func readInner(f *cab.File, rc io.Reader, b *budget.Budget) (*Update, error) {
+	var head [36]byte
+	if _, err := io.ReadFull(rc, head[:]); err != nil {
+		return nil, fmt.Errorf("not an update cabinet: %w", err)
+	}
+	// A signed cabinet's signature follows the cbCabinet bytes, so the
+	// header may claim less than the member holds, never more.
+	if claim := int64(binary.LittleEndian.Uint32(head[8:])); string(head[:4]) != "MSCF" || claim > f.Size || claim < 36 {
+		return nil, fmt.Errorf("not an update cabinet of %d bytes (it starts %q and claims %d bytes)", f.Size, head[:4], claim)
+	}
+	rest := io.MultiReader(bytes.NewReader(head[:]), rc)
 	var ra io.ReaderAt
 	if f.Size <= maxInnerMem {
-		b, err := io.ReadAll(rc)
+		data, err := io.ReadAll(rest)
 		if err != nil {
 			return nil, err
 		}
-		ra = bytes.NewReader(b)
+		ra = bytes.NewReader(data)
 	} else {
 		tmp, err := os.CreateTemp("", "kbplan-msu-*.cab")
 		if err != nil {
@@ -209,7 +235,7 @@ func readInner(f *cab.File, rc io.Reader) (*Update, error) {
 		}
 		defer os.Remove(tmp.Name())
 		defer tmp.Close()
-		if _, err := io.Copy(tmp, rc); err != nil {
+		if _, err := io.Copy(tmp, rest); err != nil {
 			return nil, err
 		}
 		ra = tmp
@@ -218,6 +244,7 @@ func readInner(f *cab.File, rc io.Reader) (*Update, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.Budget = b
 	return readUpdate(f.Name, c)
 }
 

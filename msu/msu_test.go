@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kbplan/kbplan/internal/pkgtest"
@@ -15,7 +16,7 @@ func read(t *testing.T, path string) *Package {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Read(bytes.NewReader(b), int64(len(b)))
+	p, err := Read(bytes.NewReader(b), int64(len(b)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +65,11 @@ func TestNotAPackage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Read(bytes.NewReader(b), int64(len(b)))
+	p, err := Read(bytes.NewReader(b), int64(len(b)), nil)
 	if err != nil || p.Format != "cab" || p.KB != "" || len(p.Files) != 2 {
 		t.Errorf("%+v %v", p, err)
 	}
-	if _, err := Read(bytes.NewReader([]byte("not a cabinet at all")), 20); err == nil {
+	if _, err := Read(bytes.NewReader([]byte("not a cabinet at all")), 20, nil); err == nil {
 		t.Error("no error for a non-cabinet")
 	}
 }
@@ -80,6 +81,35 @@ func FuzzRead(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		Read(bytes.NewReader(data), int64(len(data)))
+		Read(bytes.NewReader(data), int64(len(data)), nil)
 	})
+}
+
+// TestBombs: an .msu whose "update cabinet" is gigabytes of zeros writes
+// nothing to the temporary folder, and a real one costs no more than its
+// budget.
+func TestBombs(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	const n = 65535
+	tests := []struct {
+		name  string
+		files []pkgtest.BombFile
+		want  string
+	}{
+		{"2 GiB of zeros as the update cabinet", []pkgtest.BombFile{{Name: "Windows6.0-KB4474419-x64.cab", Offset: 0, Size: n*32768 - 1}}, "not an update cabinet"},
+		{"properties at the end of 2 GiB", []pkgtest.BombFile{{Name: "Windows6.0-KB4474419-x64-pkgProperties.txt", Offset: n*32768 - 10, Size: 10}}, "inflates to more than"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b := pkgtest.CabBomb(n, tc.files, nil)
+			_, err := Read(bytes.NewReader(b), int64(len(b)), nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error with %q", err, tc.want)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Errorf("left in the temporary folder: %v", left)
+			}
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"strings"
 	"testing/fstest"
 
+	"github.com/kbplan/kbplan/budget"
 	"github.com/kbplan/kbplan/cab"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/bundle"
@@ -46,28 +48,46 @@ func IsArchive(head []byte) bool {
 // ReadBytes reads one input held in memory: a collector bundle packed as a
 // cabinet (makecab, what kbplan-collect.cmd --upload sends) or a zip (the
 // PowerShell collector), or any single inventory kbplan reads (systeminfo,
-// wmic, reg, ver, Get-HotFix ...). name labels messages.
-func ReadBytes(name string, body []byte) (inventory.Host, error) {
-	var fsys fstest.MapFS
-	var err error
+// wmic, reg, ver, Get-HotFix ...). name labels messages. Unpacking is
+// bounded by MaxUnpacked inflated bytes, whatever the archive claims, and
+// stops when ctx is done.
+func ReadBytes(ctx context.Context, name string, body []byte) (inventory.Host, error) {
+	b := budget.New(ctx, name, MaxUnpacked)
+	var fsys fs.FS
 	switch {
 	case bytes.HasPrefix(body, []byte("MSCF")):
-		fsys, err = unpackCab(name, body)
+		c, err := cab.NewReader(bytes.NewReader(body), int64(len(body)))
+		if err != nil {
+			return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
+		}
+		if len(c.Files) > maxFiles {
+			return inventory.Host{}, inputErr("%s: %d files, more than a bundle's %d", name, len(c.Files), maxFiles)
+		}
+		c.Budget = b
+		fsys = c
 	case bytes.HasPrefix(body, []byte("PK\x03\x04")):
-		fsys, err = unpackZip(name, body)
+		z, err := unpackZip(name, body, b)
+		if err != nil {
+			return inventory.Host{}, err
+		}
+		fsys = z
 	default:
 		return detect.Read(name, bytes.NewReader(body))
-	}
-	if err != nil {
-		return inventory.Host{}, err
 	}
 	// A bundle packed with its folder keeps the files one level down; of
 	// several manifests, the shallowest (then the first by name) counts.
 	var manifests []string
-	for p := range fsys {
-		if path.Base(p) == bundle.Manifest {
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && d.Name() == bundle.Manifest {
 			manifests = append(manifests, p)
 		}
+		return nil
+	})
+	if err != nil {
+		return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(manifests) == 0 {
 		return inventory.Host{}, inputErr("%s: an archive without %s: pack the folder kbplan-collect writes", name, bundle.Manifest)
@@ -75,30 +95,44 @@ func ReadBytes(name string, body []byte) (inventory.Host, error) {
 	slices.SortFunc(manifests, func(a, b string) int {
 		return cmp.Or(cmp.Compare(strings.Count(a, "/"), strings.Count(b, "/")), cmp.Compare(a, b))
 	})
-	root := path.Dir(manifests[0])
-	sub, err := fs.Sub(fsys, root)
+	sub, err := fs.Sub(fsys, path.Dir(manifests[0]))
 	if err != nil {
 		return inventory.Host{}, err
 	}
-	return bundle.ReadFS(sub, name)
+	// A member that cannot be decoded (over the budget, damaged, files
+	// overlapping) makes the whole archive unreadable: the bundle reader
+	// would only warn and go on with the rest.
+	watch := &watchFS{FS: sub}
+	h, err := bundle.ReadFS(watch, name)
+	if watch.err != nil {
+		return inventory.Host{}, fmt.Errorf("%s: %w", name, watch.err)
+	}
+	return h, err
 }
 
-// budget hands out the unpacked bytes an upload may take.
-type budget struct {
-	name string
-	left int64
+// watchFS keeps the first error other than "does not exist" that opening
+// or reading a member met.
+type watchFS struct {
+	fs.FS
+	err error
 }
 
-func (b *budget) read(member string, r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, b.left+1))
-	if err != nil {
-		return nil, inputErr("%s: %s: %v", b.name, member, err)
+func (w *watchFS) note(err error) {
+	if err != nil && err != io.EOF && !errors.Is(err, fs.ErrNotExist) && w.err == nil {
+		w.err = err
 	}
-	if int64(len(data)) > b.left {
-		return nil, inputErr("%s: unpacks to more than %d MiB: not a collector bundle", b.name, MaxUnpacked>>20)
-	}
-	b.left -= int64(len(data))
-	return data, nil
+}
+
+func (w *watchFS) Open(name string) (fs.File, error) {
+	f, err := w.FS.Open(name)
+	w.note(err)
+	return f, err
+}
+
+func (w *watchFS) ReadFile(name string) ([]byte, error) {
+	b, err := fs.ReadFile(w.FS, name)
+	w.note(err)
+	return b, err
 }
 
 func cleanMember(name, member string) (string, error) {
@@ -109,39 +143,9 @@ func cleanMember(name, member string) (string, error) {
 	return p, nil
 }
 
-func unpackCab(name string, body []byte) (fstest.MapFS, error) {
-	r, err := cab.NewReader(bytes.NewReader(body), int64(len(body)))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(r.Files) > maxFiles {
-		return nil, inputErr("%s: %d files, more than a bundle's %d", name, len(r.Files), maxFiles)
-	}
-	fsys := fstest.MapFS{}
-	b := &budget{name: name, left: MaxUnpacked}
-	err = r.Walk(func(f *cab.File, rd io.Reader) error {
-		p, err := cleanMember(name, f.Path())
-		if err != nil {
-			return &memberError{err}
-		}
-		data, err := b.read(p, rd)
-		if err != nil {
-			return &memberError{err}
-		}
-		fsys[p] = &fstest.MapFile{Data: data}
-		return nil
-	})
-	if err != nil {
-		var ce *memberError
-		if errors.As(err, &ce) {
-			return nil, ce.err
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return fsys, nil
-}
-
-func unpackZip(name string, body []byte) (fstest.MapFS, error) {
+// unpackZip reads a zip's members into memory, every inflated byte
+// counted against b (a member's declared size is not trusted).
+func unpackZip(name string, body []byte, b *budget.Budget) (fstest.MapFS, error) {
 	r, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		return nil, inputErr("%s: %v", name, err)
@@ -150,7 +154,6 @@ func unpackZip(name string, body []byte) (fstest.MapFS, error) {
 		return nil, inputErr("%s: %d files, more than a bundle's %d", name, len(r.File), maxFiles)
 	}
 	fsys := fstest.MapFS{}
-	b := &budget{name: name, left: MaxUnpacked}
 	for _, f := range r.File {
 		if f.FileInfo().IsDir() {
 			continue
@@ -159,25 +162,27 @@ func unpackZip(name string, body []byte) (fstest.MapFS, error) {
 		if err != nil {
 			return nil, err
 		}
+		if f.UncompressedSize64 > uint64(b.Left()) {
+			return nil, &budget.ExceededError{Name: name, Limit: MaxUnpacked}
+		}
 		rc, err := f.Open()
 		if err != nil {
 			return nil, inputErr("%s: %s: %v", name, f.Name, err)
 		}
-		// The declared size is not trusted: the budget counts real bytes.
-		data, err := b.read(p, rc)
+		data, err := io.ReadAll(b.Reader(rc))
 		rc.Close()
 		if err != nil {
-			return nil, err
+			var ee *budget.ExceededError
+			if errors.As(err, &ee) {
+				return nil, err
+			}
+			return nil, inputErr("%s: %s: %v", name, f.Name, err)
 		}
 		fsys[p] = &fstest.MapFile{Data: data}
 	}
 	return fsys, nil
 }
 
-// memberError is an error about one member that already names the input.
-type memberError struct{ err error }
-
-func (e *memberError) Error() string { return e.err.Error() }
 
 // ReadFile reads the input at path: "-" is stdin; a collector bundle
 // folder is read as one host; a file is a packed bundle (cabinet or zip, by
@@ -217,7 +222,7 @@ func ReadFile(path string, stdin io.Reader) (inventory.Host, error) {
 	if len(body) > MaxArchive {
 		return inventory.Host{}, fmt.Errorf("%s: an archive larger than %d MiB: not a collector bundle", path, MaxArchive>>20)
 	}
-	return ReadBytes(path, body)
+	return ReadBytes(context.Background(), path, body)
 }
 
 // Job is one unit of a batch: the inputs given together on the command line,

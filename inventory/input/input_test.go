@@ -2,6 +2,7 @@ package input
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,7 @@ func TestSameHost(t *testing.T) {
 			t.Errorf("%s reads as %s %v %v, the folder as %s %v %v", p, got.Hostname, got.OS.Version, got.Hotfixes, want.Hostname, want.OS.Version, want.Hotfixes)
 		}
 		body, _ := os.ReadFile(p)
-		up, err := ReadBytes("upload", body)
+		up, err := ReadBytes(context.Background(), "upload", body)
 		if err != nil || up.Hostname != want.Hostname {
 			t.Errorf("%s uploaded: %s %v", p, up.Hostname, err)
 		}
@@ -83,7 +84,7 @@ func FuzzReadBytes(f *testing.F) {
 	f.Add(pkgtest.ZipDir(f, bundleDir, "bundle/"))
 	inventorytest.AddSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h, err := ReadBytes("fuzz", data)
+		h, err := ReadBytes(context.Background(), "fuzz", data)
 		if err != nil {
 			if !strings.Contains(err.Error(), "fuzz") {
 				t.Fatalf("error does not name the input: %v", err)

@@ -106,7 +106,7 @@ func TestKit(t *testing.T) {
 
 	// Complete: the SHA-2-only packages judged after SHA-2 support and its
 	// restart.
-	build(pkgtest.Spec{KB: "KB4536953", Arch: "amd64", Applicability: applies, Sign: "sha256"}, "ssu.msu")
+	build(pkgtest.Spec{KB: "KB4536953", Arch: "amd64", Applicability: applies, Sign: "sha256", Restart: "possible"}, "ssu.msu")
 	build(pkgtest.Spec{KB: "KB4534303", Arch: "amd64", Applicability: applies, Sign: "sha256"}, "rollup.msu")
 	m = run(ExitOK)
 	var got []string

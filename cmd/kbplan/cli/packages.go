@@ -14,6 +14,7 @@ import (
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/authenticode"
+	"github.com/kbplan/kbplan/budget"
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/msu"
@@ -42,7 +43,7 @@ func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, as
 		}
 		sum = hex.EncodeToString(h.Sum(nil))
 	}()
-	p, err := msu.Read(f, size)
+	p, err := msu.Read(f, size, budget.New(nil, name, msu.Limit(size)))
 	if err != nil {
 		<-done
 		return report.PackageJSON{}, assess.PackageFacts{}, fmt.Errorf("%s: %w", name, err)

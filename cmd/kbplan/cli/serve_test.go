@@ -543,7 +543,7 @@ func TestSameHostsEverywhere(t *testing.T) {
 		t.Errorf("fleet import: %v, want %v", got, want)
 	}
 	for name, body := range map[string][]byte{"APP-PENDING": zipBody, "DB-SHA2-OFF": cabBody} {
-		h, err := fleet.Decode("upload", body)
+		h, err := fleet.Decode(context.Background(), "upload", body)
 		if err != nil || strings.ToUpper(h.Hostname) != name || h.OS.Version.Build != want[name] {
 			t.Errorf("upload of %s: %s %v %v", name, h.Hostname, h.OS.Version, err)
 		}
