@@ -9,10 +9,10 @@ import (
 	"strings"
 )
 
-// MaxDefinitions bounds the uncompressed size of the CVE table inside a
-// wesng definitions.zip (the real one is about 150 MiB), so that a zip
-// bomb is refused before it is read.
-const MaxDefinitions = 2 << 30
+// MaxDefinitions bounds the CVE table, as read (decompressed, whatever a
+// zip member or gzip stream claims): the real one is about 150 MiB. A zip
+// member that claims more is refused before it is read.
+const MaxDefinitions = 1 << 30
 
 // Import builds an index from a wesng definitions.zip (its CVEs_*.csv), or
 // from a CVE table as CSV or gzip-compressed CSV.
@@ -47,7 +47,7 @@ func Import(file string) (*Index, error) {
 			return nil, fmt.Errorf("%s: %s: %w", file, e.Name, err)
 		}
 		defer rc.Close()
-		return FromWesng(file+":"+e.Name, io.LimitReader(rc, int64(e.UncompressedSize64)))
+		return FromWesng(file+":"+e.Name, rc)
 	}
 	return nil, fmt.Errorf("%s: no CVEs_*.csv inside; expected wesng's definitions.zip", file)
 }

@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/kbplan/kbplan/budget"
 )
 
 //go:embed cves.tsv.gz
@@ -135,7 +137,10 @@ func FromWesng(name string, r io.Reader) (*Index, error) {
 		defer gz.Close()
 		br = bufio.NewReader(gz)
 	}
-	cr := csv.NewReader(br)
+	// Whatever the container claims, the table read is bounded, and so is
+	// one record: csv would otherwise hold a field of any size in memory.
+	rr := &recordLimit{r: budget.New(nil, "the CVE table", MaxDefinitions).Reader(br)}
+	cr := csv.NewReader(rr)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	head, err := cr.Read()
@@ -171,6 +176,7 @@ func FromWesng(name string, r io.Reader) (*Index, error) {
 			}
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
+		rr.n = 0
 		if rows++; rows > MaxRows {
 			return nil, fmt.Errorf("%s: more than %d rows; this is not a wesng definitions file", name, MaxRows)
 		}
@@ -341,4 +347,23 @@ func Read(name string, r io.Reader) (*Index, error) {
 	}
 	x.sortWorstFirst()
 	return x, nil
+}
+
+// MaxRecord bounds one row of a CVE table; wesng's are under 2 KiB.
+const MaxRecord = 1 << 20
+
+// recordLimit fails a read once more than MaxRecord bytes passed since the
+// last record (n is reset after each).
+type recordLimit struct {
+	r io.Reader
+	n int
+}
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	if l.n > MaxRecord {
+		return 0, fmt.Errorf("a row of more than %d KiB: not a wesng CVE table", MaxRecord>>10)
+	}
+	n, err := l.r.Read(p)
+	l.n += n
+	return n, err
 }

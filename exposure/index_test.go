@@ -120,12 +120,21 @@ func TestImportErrors(t *testing.T) {
 	zw = zip.NewWriter(&empty)
 	zw.Create("Custom_1.csv")
 	zw.Close()
+	// One field of 8 MiB in a .csv.gz of a few KiB: refused by the record
+	// bound, not held in memory.
+	var huge bytes.Buffer
+	gw := gzip.NewWriter(&huge)
+	io.WriteString(gw, "DatePosted,CVE,BulletinKB,Title,AffectedProduct,AffectedComponent,Severity,Impact,Supersedes,Exploits\n20200101,CVE-2020-0001,4534303,\"")
+	gw.Write(bytes.Repeat([]byte("A"), 8<<20))
+	io.WriteString(gw, "\",Windows Server 2008 for x64-based Systems Service Pack 2,,Critical,RCE,,\n")
+	gw.Close()
 	tests := []struct {
 		name string
 		file string
 		want string
 	}{
 		{"zip bomb", write("bomb.zip", bomb.Bytes()), "claims 4294967296 bytes"},
+		{"a row of 8 MiB", write("huge.csv.gz", huge.Bytes()), "a row of more than 1024 KiB"},
 		{"no table", write("empty.zip", empty.Bytes()), "no CVEs_*.csv inside"},
 		{"wrong csv", write("x.csv", []byte("a,b\n1,2\n")), "no DatePosted column"},
 		{"missing", filepath.Join(dir, "nope.zip"), "check the path"},
