@@ -12,9 +12,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -114,9 +118,28 @@ type Ingested struct {
 	Created bool   `json:"created"` // false: the same upload was there already
 }
 
-// Ingest reads, assesses and stores one upload. An upload kbplan cannot
-// read is an *UploadError.
+// Origin is who sent an upload: the token (its id and bounds; zero for
+// kbplan fleet import and the admin) and the client's address.
+type Origin struct {
+	Token  store.Token
+	Remote string
+}
+
+// ScopeError is an upload its token may not write: a 403.
+type ScopeError struct{ Err error }
+
+func (e *ScopeError) Error() string { return e.Err.Error() }
+
+// Ingest reads, assesses and stores one upload from the local machine
+// (kbplan fleet import): IngestFrom with no token.
 func (f *Fleet) Ingest(ctx context.Context, name string, body []byte) (Ingested, error) {
+	return f.IngestFrom(ctx, Origin{}, name, body)
+}
+
+// IngestFrom reads, assesses and stores one upload. An upload kbplan
+// cannot read is an *UploadError; one its token may not write a
+// *ScopeError.
+func (f *Fleet) IngestFrom(ctx context.Context, o Origin, name string, body []byte) (Ingested, error) {
 	h, err := Decode(ctx, name, body)
 	if err != nil {
 		return Ingested{}, err
@@ -127,6 +150,13 @@ func (f *Fleet) Ingest(ctx context.Context, name string, body []byte) (Ingested,
 	if len(h.Hostname) > 255 {
 		return Ingested{}, uploadErr("%s: host name of %d bytes: not a Windows computer name", name, len(h.Hostname))
 	}
+	if err := f.inScope(ctx, o.Token, h.Hostname); err != nil {
+		return Ingested{}, err
+	}
+	inv, err := json.Marshal(h)
+	if err != nil {
+		return Ingested{}, err
+	}
 	sum := sha256.Sum256(body)
 	received := f.Now().UTC()
 	// The host's state is this upload merged with its newest upload of
@@ -136,8 +166,11 @@ func (f *Fleet) Ingest(ctx context.Context, name string, body []byte) (Ingested,
 		return Ingested{}, err
 	}
 	a := f.Assess(whole, true)
-	snap := store.Snapshot{Host: Key(h.Hostname), Digest: hex.EncodeToString(sum[:]), Received: received, Format: h.Format, Size: int64(len(body)), Body: body}
-	id, created, err := f.Store.AddSnapshot(ctx, snap, f.Row(a, received))
+	snap := store.Snapshot{Host: Key(h.Hostname), Digest: hex.EncodeToString(sum[:]), Received: received, Format: h.Format, Size: int64(len(body)), Body: body,
+		Token: o.Token.ID, Remote: o.Remote, Inventory: inv, Readers: readers}
+	row := f.Row(a, received)
+	row.Site = o.Token.Site
+	id, created, err := f.Store.AddSnapshot(ctx, snap, row)
 	if err != nil {
 		return Ingested{}, err
 	}
@@ -188,11 +221,7 @@ func (f *Fleet) whole(ctx context.Context, key string, extra *inventory.Host) (i
 			continue
 		}
 		seen[sn.Format] = true
-		full, err := f.Store.Snapshot(ctx, sn.ID)
-		if err != nil {
-			return inventory.Host{}, newest, err
-		}
-		h, err := Decode(ctx, fmt.Sprintf("snapshot %d", sn.ID), full.Body)
+		h, err := f.snapshotHost(ctx, sn.ID)
 		if err != nil {
 			if f.Log != nil {
 				f.Log.Warn("snapshot no longer reads; left out of the host's state", "host", key, "snapshot", sn.ID, "err", err)
@@ -205,6 +234,64 @@ func (f *Fleet) whole(ctx context.Context, key string, extra *inventory.Host) (i
 		return inventory.Host{}, newest, fmt.Errorf("%s: no snapshot of this host reads any more", key)
 	}
 	return inventory.Merge(parts...), newest, nil
+}
+
+// readers is the version of the readers a stored inventory was read with.
+var readers = strconv.Itoa(inventory.ReadersVersion)
+
+// snapshotHost is a stored snapshot's host: as read at ingest, or, when
+// the readers changed since (or it predates schema 3), read from its body
+// again and stored so.
+func (f *Fleet) snapshotHost(ctx context.Context, id int64) (inventory.Host, error) {
+	inv, ver, err := f.Store.SnapshotInventory(ctx, id)
+	if err != nil {
+		return inventory.Host{}, err
+	}
+	var h inventory.Host
+	if ver == readers && len(inv) > 0 && json.Unmarshal(inv, &h) == nil {
+		return h, nil
+	}
+	full, err := f.Store.Snapshot(ctx, id)
+	if err != nil {
+		return inventory.Host{}, err
+	}
+	h, err = Decode(ctx, fmt.Sprintf("snapshot %d", id), full.Body)
+	if err != nil {
+		return h, err
+	}
+	if b, err := json.Marshal(h); err == nil {
+		if err := f.Store.SetSnapshotInventory(ctx, id, b, readers); err != nil && f.Log != nil {
+			f.Log.Warn("storing a snapshot's inventory", "snapshot", id, "err", err)
+		}
+	}
+	return h, nil
+}
+
+// inScope checks that tok may write the host: its name matches the
+// token's pattern, and an existing host belongs to the token's site.
+func (f *Fleet) inScope(ctx context.Context, tok store.Token, hostname string) error {
+	if tok.Hosts != "" {
+		if ok, _ := path.Match(strings.ToLower(tok.Hosts), strings.ToLower(hostname)); !ok {
+			return &ScopeError{fmt.Errorf("token %s may write hosts matching %q only, not %q", tok.ID, tok.Hosts, hostname)}
+		}
+	}
+	if tok.Site == "" {
+		return nil
+	}
+	old, err := f.Store.Host(ctx, hostname)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case old.Site != tok.Site:
+		site := old.Site
+		if site == "" {
+			site = "no site"
+		}
+		return &ScopeError{fmt.Errorf("token %s writes hosts of site %q; %s belongs to %s", tok.ID, tok.Site, hostname, site)}
+	}
+	return nil
 }
 
 // Reassess recomputes the rows assessed with other data than this

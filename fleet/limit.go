@@ -1,8 +1,6 @@
 package fleet
 
 import (
-	"net"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -10,7 +8,8 @@ import (
 // Failed logins: after loginFailures wrong passwords for one user name from
 // one address within loginWindow, that pair is refused (429) until the
 // window has passed. Keyed by both, so that nobody can lock a known user
-// out from elsewhere. Each server counts for itself: with N servers an
+// out from elsewhere (behind a proxy, the client address comes from
+// X-Forwarded-For: kbplan serve --trusted-proxy). Each server counts for itself: with N servers an
 // attacker gets N times the tries, still a handful per quarter hour.
 const (
 	loginFailures = 5
@@ -22,32 +21,23 @@ type loginLimiter struct {
 	fail map[string][]time.Time
 }
 
-func loginKey(r *http.Request, user string) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return host + "\x00" + user
-}
+func loginKey(client, user string) string { return client + "\x00" + user }
 
-// blocked reports whether the key has used up its tries, and until when.
-func (l *loginLimiter) blocked(key string, now time.Time) (bool, time.Time) {
+// reserve counts an attempt before the password is checked, so that
+// parallel guesses cannot all pass the check before any is counted; a
+// success takes it back (succeeded). It reports whether the key may try,
+// and else until when it may not.
+func (l *loginLimiter) reserve(key string, now time.Time) (bool, time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	recent := l.prune(key, now)
 	if len(recent) >= loginFailures {
-		return true, recent[0].Add(loginWindow)
+		return false, recent[0].Add(loginWindow)
 	}
-	return false, time.Time{}
-}
-
-func (l *loginLimiter) failed(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.fail == nil {
 		l.fail = map[string][]time.Time{}
 	}
-	l.fail[key] = append(l.prune(key, now), now)
+	l.fail[key] = append(recent, now)
 	// Bound the map: forget keys whose failures have all expired.
 	if len(l.fail) > 10000 {
 		for k := range l.fail {
@@ -56,6 +46,7 @@ func (l *loginLimiter) failed(key string, now time.Time) {
 			}
 		}
 	}
+	return true, time.Time{}
 }
 
 func (l *loginLimiter) succeeded(key string) {

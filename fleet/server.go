@@ -11,11 +11,16 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
+	"path"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/kbplan/kbplan/report"
 	"github.com/kbplan/kbplan/store"
@@ -28,12 +33,23 @@ const MaxUpload = 32 << 20
 type Server struct {
 	Fleet     *Fleet
 	MaxUpload int64
-	// Secure marks cookies Secure (TLS, or TLS in front of the server).
-	Secure  bool
-	metrics *metrics
-	mux     *http.ServeMux
-	tokens  tokenCache
-	logins  loginLimiter
+	// Secure marks cookies Secure and sends HSTS (TLS here, or TLS ending
+	// at a proxy in front: kbplan serve --tls-proxy).
+	Secure bool
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed
+	// (kbplan serve --trusted-proxy): the client is then the last address
+	// in it that is not a trusted proxy.
+	TrustedProxies []netip.Prefix
+	// ingests bounds the uploads read at once (each may hold MaxUpload of
+	// body and input.MaxUnpacked of unpacked bundle); bcrypts the password
+	// checks (each ~60 ms of one core).
+	ingests, bcrypts chan struct{}
+	// AdmitWait is how long a request waits for a slot before a 503.
+	AdmitWait time.Duration
+	metrics   *metrics
+	mux       *http.ServeMux
+	tokens    tokenCache
+	logins    loginLimiter
 }
 
 // tokenTTL is how long a server trusts a token it looked up: uploads
@@ -78,7 +94,8 @@ func (c *tokenCache) forget(id string) {
 
 // NewServer builds the routes.
 func NewServer(f *Fleet) *Server {
-	s := &Server{Fleet: f, MaxUpload: MaxUpload, metrics: newMetrics(f.Store), mux: http.NewServeMux()}
+	s := &Server{Fleet: f, MaxUpload: MaxUpload, metrics: newMetrics(f.Store), mux: http.NewServeMux(),
+		ingests: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), bcrypts: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)), AdmitWait: 2 * time.Second}
 	s.route("POST /api/v1/inventories", s.need(canWrite, s.postInventory))
 	s.route("GET /api/v1/hosts", s.need(canRead, s.getHosts))
 	s.route("GET /api/v1/hosts.csv", s.need(canRead, s.getHostsCSV))
@@ -141,6 +158,7 @@ func fail(w http.ResponseWriter, code int, format string, args ...any) {
 type caller struct {
 	role    string
 	name    string // token id or user name
+	token   store.Token
 	session *store.Session
 }
 
@@ -177,7 +195,7 @@ func (s *Server) authenticate(r *http.Request) (caller, bool) {
 			}
 			s.tokens.put(t, now)
 		}
-		return caller{role: t.Role, name: t.ID}, true
+		return caller{role: t.Role, name: t.ID, token: t}, true
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		se, role, err := s.Fleet.Store.Session(ctx, HashToken(c.Value), time.Now())
@@ -215,6 +233,16 @@ func (s *Server) need(allow func(string) bool, h http.HandlerFunc) http.HandlerF
 
 func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// Admission first: the body is read only with a slot, so waiting
+	// uploads hold a connection, not memory.
+	release, ok := s.admit(r.Context(), s.ingests)
+	if !ok {
+		s.metrics.ingest("busy", start)
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusServiceUnavailable, "the server is reading %d uploads already: retry after 5 s", cap(s.ingests))
+		return
+	}
+	defer release()
 	body, err := s.uploadBody(w, r)
 	var tooBig *http.MaxBytesError
 	switch {
@@ -235,9 +263,16 @@ func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
 	if n := r.URL.Query().Get("name"); n != "" && len(n) < 256 {
 		name = n
 	}
-	res, err := s.Fleet.Ingest(r.Context(), name, body)
+	c, _ := r.Context().Value(callerKey{}).(caller)
+	res, err := s.Fleet.IngestFrom(r.Context(), Origin{Token: c.token, Remote: s.clientIP(r)}, name, body)
 	var ue *UploadError
+	var se *ScopeError
 	switch {
+	case errors.As(err, &se):
+		s.metrics.ingest("forbidden", start)
+		s.Fleet.Log.Warn("ingest refused: out of the token's scope", "token", c.token.ID, "remote", s.clientIP(r), "err", se)
+		fail(w, http.StatusForbidden, "%v", se)
+		return
 	case errors.As(err, &ue):
 		s.metrics.ingest("unreadable", start)
 		fail(w, http.StatusUnprocessableEntity, "%v", ue)
@@ -284,6 +319,7 @@ func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) ([]byte, err
 // HostJSON is one row of GET /api/v1/hosts (docs/fleet.md).
 type HostJSON struct {
 	Name          string    `json:"hostname"`
+	Site          string    `json:"site"`
 	Product       string    `json:"product"`
 	Architecture  string    `json:"architecture"`
 	Build         int       `json:"build"`
@@ -306,7 +342,7 @@ type HostJSON struct {
 }
 
 func hostJSON(h store.Host) HostJSON {
-	j := HostJSON{Name: h.Display, Product: h.Product, Architecture: h.Architecture, Build: h.Build,
+	j := HostJSON{Name: h.Display, Site: h.Site, Product: h.Product, Architecture: h.Architecture, Build: h.Build,
 		Steps: h.Steps, Reboots: h.Reboots, Findings: h.Findings, Critical: h.Critical, SHA2: h.SHA2, SSUCurrent: h.SSUCurrent, ESUPrepared: h.ESUPrepared,
 		RebootPending: h.RebootPending, CVEsOpen: h.CVEsOpen, CVEsCritical: h.CVEsCritical, CVEsExploited: h.CVEsExploited, InScope: h.InScope,
 		Snapshot: h.Snapshot, Updated: h.Updated}
@@ -433,6 +469,10 @@ type SnapshotJSON struct {
 	Revision   *int    `json:"revision"`
 	PatchLevel *string `json:"patchLevel"`
 	Steps      *int    `json:"steps"`
+	// Who sent it (schema 3; "" before): the token's id ("" for kbplan
+	// fleet import) and the client's address.
+	Token  string `json:"token"`
+	Remote string `json:"remote"`
 }
 
 func (s *Server) hostDetail(ctx context.Context, name string, countsOnly bool) (HostDetailJSON, error) {
@@ -447,7 +487,7 @@ func (s *Server) hostDetail(ctx context.Context, name string, countsOnly bool) (
 	d := HostDetailJSON{Host: hostJSON(row), Assessment: report.Assessment(a), History: []SnapshotJSON{}}
 	for _, h := range hist {
 		d.History = append(d.History, SnapshotJSON{ID: h.ID, Received: h.Received, Format: h.Format, Size: h.Size, SHA256: h.Digest,
-			Build: h.Build, Revision: h.Revision, PatchLevel: h.PatchLevel, Steps: h.Steps})
+			Build: h.Build, Revision: h.Revision, PatchLevel: h.PatchLevel, Steps: h.Steps, Token: h.Token, Remote: h.Remote})
 	}
 	return d, nil
 }
@@ -536,7 +576,13 @@ type TokenJSON struct {
 	Role    string     `json:"role"`
 	Created time.Time  `json:"created"`
 	Revoked *time.Time `json:"revoked"`
+	Site    string     `json:"site"`  // "": any site
+	Hosts   string     `json:"hosts"` // host-name pattern; "": any
 	Token   string     `json:"token,omitempty"`
+}
+
+func tokenJSON(t store.Token, secret string) TokenJSON {
+	return TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, Revoked: t.Revoked, Site: t.Site, Hosts: t.Hosts, Token: secret}
 }
 
 func (s *Server) getTokens(w http.ResponseWriter, r *http.Request) {
@@ -547,18 +593,20 @@ func (s *Server) getTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	out := []TokenJSON{}
 	for _, t := range ts {
-		out = append(out, TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, Revoked: t.Revoked})
+		out = append(out, tokenJSON(t, ""))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Name string `json:"name"`
-		Role string `json:"role"`
+		Name  string `json:"name"`
+		Role  string `json:"role"`
+		Site  string `json:"site"`
+		Hosts string `json:"hosts"`
 	}
 	if err := jsonDecoder(w, r, 4096).Decode(&req); err != nil {
-		fail(w, http.StatusBadRequest, "expected {\"name\": \"...\", \"role\": \"enroll\"}: %v", err)
+		fail(w, http.StatusBadRequest, "expected {\"name\": \"...\", \"role\": \"enroll\", \"site\": \"...\", \"hosts\": \"PATTERN\"}: %v", err)
 		return
 	}
 	if req.Role == "" {
@@ -568,16 +616,35 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "role %q: tokens made through the API are enrollment tokens (role enroll); the admin token is set with KBPLAN_ADMIN_TOKEN", req.Role)
 		return
 	}
-	if err := checkTokenName(req.Name); err != nil {
+	scope := Scope{Site: req.Site, Hosts: req.Hosts}
+	if err := scope.check(req.Name); err != nil {
 		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	t, tok, err := AddEnrollToken(r.Context(), s.Fleet.Store, req.Name)
+	t, tok, err := AddEnrollToken(r.Context(), s.Fleet.Store, req.Name, scope)
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, Token: tok})
+	writeJSON(w, http.StatusCreated, tokenJSON(t, tok))
+}
+
+// Scope bounds what an enrollment token may write: the hosts of one site
+// (hosts it creates join the site), and host names matching a pattern
+// (path.Match syntax, case-insensitive: "PLANT-A-*"). Empty: no bound.
+type Scope struct{ Site, Hosts string }
+
+func (sc Scope) check(name string) error {
+	if err := checkTokenName(name); err != nil {
+		return err
+	}
+	if len(sc.Site) > 100 || strings.ContainsFunc(sc.Site, unicode.IsControl) {
+		return fmt.Errorf("site: at most 100 characters, no control characters")
+	}
+	if _, err := path.Match(sc.Hosts, ""); err != nil || len(sc.Hosts) > 255 || strings.Contains(sc.Hosts, "/") {
+		return fmt.Errorf("hosts: %q is not a host-name pattern (*, ?, [a-z]; no /)", sc.Hosts)
+	}
+	return nil
 }
 
 func checkTokenName(name string) error {
@@ -589,15 +656,15 @@ func checkTokenName(name string) error {
 
 // AddEnrollToken makes an enrollment token named name; it returns the row
 // and the token, which is never stored.
-func AddEnrollToken(ctx context.Context, st *store.Store, name string) (store.Token, string, error) {
-	if err := checkTokenName(name); err != nil {
+func AddEnrollToken(ctx context.Context, st *store.Store, name string, scope Scope) (store.Token, string, error) {
+	if err := scope.check(name); err != nil {
 		return store.Token{}, "", err
 	}
 	tok := NewToken()
 	// The id is random on its own: no part of the secret is ever shown.
 	id := make([]byte, 6)
 	rand.Read(id)
-	t := store.Token{ID: hex.EncodeToString(id), Name: name, Role: RoleEnroll, Hash: HashToken(tok), Created: time.Now().UTC()}
+	t := store.Token{ID: hex.EncodeToString(id), Name: name, Role: RoleEnroll, Hash: HashToken(tok), Created: time.Now().UTC(), Site: scope.Site, Hosts: scope.Hosts}
 	return t, tok, st.AddToken(ctx, t)
 }
 
@@ -628,4 +695,54 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": s.Fleet.Store.Dialect})
+}
+
+// SetMaxIngests bounds the uploads read at once (default: two per core).
+func (s *Server) SetMaxIngests(n int) { s.ingests = make(chan struct{}, max(1, n)) }
+
+// admit takes a slot of sem, waiting up to admitWait; release gives it back.
+func (s *Server) admit(ctx context.Context, sem chan struct{}) (release func(), ok bool) {
+	t := time.NewTimer(s.AdmitWait)
+	defer t.Stop()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
+}
+
+// clientIP is the request's client: the connection's address, or, from a
+// trusted proxy, the last X-Forwarded-For address that is not one.
+func (s *Server) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(addr) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: trust nothing before it
+		}
+		if !s.trusted(a) {
+			return a.String()
+		}
+	}
+	return host
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

@@ -539,7 +539,7 @@ func TestLoginLimit(t *testing.T) {
 	}
 	srv := ts.Config.Handler.(*Server)
 	later := time.Now().Add(loginWindow + time.Minute)
-	if blocked, _ := srv.logins.blocked("127.0.0.1\x00ann", later); blocked {
+	if ok, _ := srv.logins.reserve("127.0.0.1\x00ann", later); !ok {
 		t.Error("still blocked after the window")
 	}
 }

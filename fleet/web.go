@@ -165,11 +165,21 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, pass := r.PostForm.Get("user"), r.PostForm.Get("password")
-	key, now := loginKey(r, name), time.Now()
-	if blocked, until := s.logins.blocked(key, now); blocked {
+	client := s.clientIP(r)
+	key, now := loginKey(client, name), time.Now()
+	if ok, until := s.logins.reserve(key, now); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(until.Sub(now).Seconds())+1))
-		s.Fleet.Log.Warn("login refused: too many failures", "user", name, "remote", r.RemoteAddr)
+		s.Fleet.Log.Warn("login refused: too many failures", "user", name, "remote", client)
 		s.loginForm(w, http.StatusTooManyRequests, fmt.Sprintf("Too many wrong passwords: try again after %s.", until.UTC().Format("15:04 UTC")))
+		return
+	}
+	// bcrypt costs ~60 ms of a core: at most half the cores check
+	// passwords at once, whoever asks.
+	release, ok := s.admit(r.Context(), s.bcrypts)
+	if !ok {
+		s.logins.succeeded(key) // not an attempt: give the try back
+		w.Header().Set("Retry-After", "2")
+		s.loginForm(w, http.StatusServiceUnavailable, "The server is busy checking other logins: try again in a moment.")
 		return
 	}
 	u, err := s.Fleet.Store.User(r.Context(), name)
@@ -177,9 +187,10 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		hash = []byte(u.Password)
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil || err != nil {
-		s.logins.failed(key, now)
-		s.Fleet.Log.Warn("login failed", "user", name, "remote", r.RemoteAddr)
+	wrong := bcrypt.CompareHashAndPassword(hash, []byte(pass)) != nil || err != nil
+	release()
+	if wrong {
+		s.Fleet.Log.Warn("login failed", "user", name, "remote", client)
 		s.loginForm(w, http.StatusUnauthorized, "Wrong user name or password.")
 		return
 	}
@@ -195,12 +206,8 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, s.cookie(sessionCookie, tok, int(sessionTTL.Seconds())))
 	http.SetCookie(w, s.cookie(loginCookie, "", -1))
-	s.Fleet.Log.Info("login", "user", u.Name, "remote", r.RemoteAddr)
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	s.Fleet.Log.Info("login", "user", u.Name, "remote", client)
+	http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 }
 
 func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
@@ -411,4 +418,19 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"name": req.Name, "role": req.Role})
+}
+
+// safeNext is where a login goes on: next when it is a path on this site
+// (one leading slash, no backslash, no control character, no scheme or
+// host), else "/".
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	return next
 }

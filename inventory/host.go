@@ -153,7 +153,7 @@ func (h *Host) AddHotfix(id string) bool {
 // with any change to what they make of an input: the fleet stores uploads as
 // they came and, when this changes, reads every host's snapshots again in
 // the background (as it does for a new catalog).
-const ReadersVersion = 2
+const ReadersVersion = 3
 
 // MaxHotfixes bounds the hotfix list of one host, so that a hostile input
 // costs bounded memory. Real hosts have a few hundred.

@@ -15,12 +15,16 @@ type Token struct {
 	Hash    string
 	Created time.Time
 	Revoked *time.Time
+	// Site and Hosts bound what an enrollment token may write: hosts of
+	// that site only (new hosts join it), and only host names matching the
+	// pattern (path.Match, case-insensitive). Empty: no bound.
+	Site, Hosts string
 }
 
 // AddToken stores a token.
 func (s *Store) AddToken(ctx context.Context, t Token) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (id, name, role, hash, created) VALUES ($1, $2, $3, $4, $5)`,
-		t.ID, t.Name, t.Role, t.Hash, ms(t.Created))
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens (id, name, role, hash, created, site, hosts) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		t.ID, t.Name, t.Role, t.Hash, ms(t.Created), t.Site, t.Hosts)
 	return err
 }
 
@@ -37,7 +41,7 @@ func scanToken(r scanner) (Token, error) {
 	var t Token
 	var created int64
 	var revoked sql.NullInt64
-	err := r.Scan(&t.ID, &t.Name, &t.Role, &t.Hash, &created, &revoked)
+	err := r.Scan(&t.ID, &t.Name, &t.Role, &t.Hash, &created, &revoked, &t.Site, &t.Hosts)
 	t.Created = fromMS(created)
 	if revoked.Valid {
 		r := fromMS(revoked.Int64)
@@ -48,7 +52,7 @@ func scanToken(r scanner) (Token, error) {
 
 // TokenByHash finds a valid (unrevoked) token.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT id, name, role, hash, created, revoked FROM tokens WHERE hash = $1 AND revoked IS NULL`, hash))
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT id, name, role, hash, created, revoked, site, hosts FROM tokens WHERE hash = $1 AND revoked IS NULL`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, ErrNotFound
 	}
@@ -57,7 +61,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (Token, error) {
 
 // Tokens lists every token, revoked ones too.
 func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
-	return collect(ctx, s.db, scanToken, `SELECT id, name, role, hash, created, revoked FROM tokens ORDER BY created, id`)
+	return collect(ctx, s.db, scanToken, `SELECT id, name, role, hash, created, revoked, site, hosts FROM tokens ORDER BY created, id`)
 }
 
 // RevokeToken revokes a token by id.
@@ -80,11 +84,34 @@ type User struct {
 	Created  time.Time
 }
 
-// PutUser creates or replaces a user.
+// PutUser creates or replaces a user. Replacing one (a new password or
+// role) ends the user's sessions.
 func (s *Store) PutUser(ctx context.Context, u User) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users (name, role, password, created) VALUES ($1, $2, $3, $4)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE username = $1`, u.Name); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, password, created) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (name) DO UPDATE SET role = excluded.role, password = excluded.password`, u.Name, u.Role, u.Password, ms(u.Created))
-	return err
+		return err
+	})
+}
+
+// DeleteUser removes a user and ends the user's sessions.
+func (s *Store) DeleteUser(ctx context.Context, name string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE username = $1`, name); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = $1`, name)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 }
 
 // User finds a user.

@@ -23,6 +23,15 @@ type Snapshot struct {
 	// snapshots.
 	Build, Revision, Steps *int
 	PatchLevel             *string
+	// Who sent it (schema 3): the token's id and the client's address;
+	// "" for older snapshots.
+	Token, Remote string
+	// Inventory is the host as read at ingest (JSON), and Readers the
+	// inventory.ReadersVersion that read it: reading the body again is
+	// needed only when the readers changed. Only AddSnapshot and
+	// SnapshotInventory use them.
+	Inventory []byte
+	Readers   string
 }
 
 // Host is one host's current row: its newest snapshot, assessed.
@@ -50,15 +59,18 @@ type Host struct {
 	CVEsCritical  int
 	CVEsExploited int
 	InScope       bool
+	// Site is set by the first enrollment token that wrote the host
+	// (schema 3); "" when none was bound to one.
+	Site string
 }
 
 const hostColumns = `name, display, snapshot, updated, assessed, catalog, product, architecture, build, revision, patch_level,
-	steps, reboots, findings, critical, sha2, ssu_current, esu_prepared, reboot_pending, cves_open, cves_critical, cves_exploited, in_scope`
+	steps, reboots, findings, critical, sha2, ssu_current, esu_prepared, reboot_pending, cves_open, cves_critical, cves_exploited, in_scope, site`
 
 func hostArgs(h Host) []any {
 	return []any{h.Name, h.Display, h.Snapshot, ms(h.Updated), ms(h.Assessed), h.Catalog, h.Product, h.Architecture, h.Build, h.Revision, h.PatchLevel,
 		h.Steps, h.Reboots, h.Findings, h.Critical, b2i(h.SHA2), b2i(h.SSUCurrent), b2i(h.ESUPrepared), b2i(h.RebootPending),
-		h.CVEsOpen, h.CVEsCritical, h.CVEsExploited, b2i(h.InScope)}
+		h.CVEsOpen, h.CVEsCritical, h.CVEsExploited, b2i(h.InScope), h.Site}
 }
 
 type scanner interface{ Scan(...any) error }
@@ -68,7 +80,7 @@ func scanHost(r scanner) (Host, error) {
 	var updated, assessed int64
 	var sha2, ssu, esu, pending, scope int
 	err := r.Scan(&h.Name, &h.Display, &h.Snapshot, &updated, &assessed, &h.Catalog, &h.Product, &h.Architecture, &h.Build, &h.Revision, &h.PatchLevel,
-		&h.Steps, &h.Reboots, &h.Findings, &h.Critical, &sha2, &ssu, &esu, &pending, &h.CVEsOpen, &h.CVEsCritical, &h.CVEsExploited, &scope)
+		&h.Steps, &h.Reboots, &h.Findings, &h.Critical, &sha2, &ssu, &esu, &pending, &h.CVEsOpen, &h.CVEsCritical, &h.CVEsExploited, &scope, &h.Site)
 	h.Updated, h.Assessed = fromMS(updated), fromMS(assessed)
 	h.SHA2, h.SSUCurrent, h.ESUPrepared, h.RebootPending, h.InScope = sha2 == 1, ssu == 1, esu == 1, pending == 1, scope == 1
 	return h, err
@@ -76,24 +88,25 @@ func scanHost(r scanner) (Host, error) {
 
 // upsertHostSQL writes h unless the row holds a newer snapshot already
 // (uploads may commit out of order on several servers).
-const upsertHostSQL = `INSERT INTO hosts (` + hostColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+const upsertHostSQL = `INSERT INTO hosts (` + hostColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 ON CONFLICT (name) DO UPDATE SET display = excluded.display, snapshot = excluded.snapshot, updated = excluded.updated, assessed = excluded.assessed,
 	catalog = excluded.catalog, product = excluded.product, architecture = excluded.architecture, build = excluded.build, revision = excluded.revision,
 	patch_level = excluded.patch_level, steps = excluded.steps, reboots = excluded.reboots, findings = excluded.findings, critical = excluded.critical,
 	sha2 = excluded.sha2, ssu_current = excluded.ssu_current, esu_prepared = excluded.esu_prepared, reboot_pending = excluded.reboot_pending,
-	cves_open = excluded.cves_open, cves_critical = excluded.cves_critical, cves_exploited = excluded.cves_exploited, in_scope = excluded.in_scope
+	cves_open = excluded.cves_open, cves_critical = excluded.cves_critical, cves_exploited = excluded.cves_exploited, in_scope = excluded.in_scope,
+	site = CASE WHEN hosts.site = '' THEN excluded.site ELSE hosts.site END
 WHERE hosts.snapshot <= excluded.snapshot`
 
 const (
-	insertSnapshotSQL = `INSERT INTO snapshots (host, digest, received, format, size, body, build, revision, patch_level, steps)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (digest) DO NOTHING RETURNING id`
+	insertSnapshotSQL = `INSERT INTO snapshots (host, digest, received, format, size, body, build, revision, patch_level, steps, token, remote, inventory, readers)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (digest) DO NOTHING RETURNING id`
 	findSnapshotSQL = `SELECT id FROM snapshots WHERE digest = $1`
 )
 
 // pgHostTypes are the hosts columns' PostgreSQL types, for the casts
 // addSnapshotPGSQL needs (INSERT ... SELECT does not type its parameters).
 var pgHostTypes = map[string]string{"name": "text", "display": "text", "updated": "bigint", "assessed": "bigint", "catalog": "text",
-	"product": "text", "architecture": "text", "patch_level": "text"}
+	"product": "text", "architecture": "text", "patch_level": "text", "site": "text"}
 
 // addSnapshotPGSQL is AddSnapshot in one PostgreSQL statement, one round
 // trip instead of four (begin, insert, upsert, commit): the snapshot
@@ -102,7 +115,7 @@ var pgHostTypes = map[string]string{"name": "text", "display": "text", "updated"
 var addSnapshotPGSQL = func() string {
 	cols := strings.Split(strings.Join(strings.Fields(hostColumns), ""), ",")
 	var vals []string
-	n := 10
+	n := 14 // insertSnapshotSQL's parameters
 	for _, c := range cols {
 		if c == "snapshot" {
 			vals = append(vals, "snap.id")
@@ -166,7 +179,36 @@ func snapshotArgs(snap Snapshot, h Host) []any {
 	if h.PatchLevel != "" {
 		level = h.PatchLevel
 	}
-	return []any{snap.Host, snap.Digest, ms(snap.Received), snap.Format, snap.Size, snap.Body, h.Build, rev, level, h.Steps}
+	var tok, remote, readers any
+	if snap.Token != "" {
+		tok = snap.Token
+	}
+	if snap.Remote != "" {
+		remote = snap.Remote
+	}
+	if snap.Readers != "" {
+		readers = snap.Readers
+	}
+	return []any{snap.Host, snap.Digest, ms(snap.Received), snap.Format, snap.Size, snap.Body, h.Build, rev, level, h.Steps, tok, remote, snap.Inventory, readers}
+}
+
+// SnapshotInventory returns a snapshot's inventory as read at ingest and
+// the readers' version; nil when it was stored without one.
+func (s *Store) SnapshotInventory(ctx context.Context, id int64) ([]byte, string, error) {
+	var inv []byte
+	var readers sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT inventory, readers FROM snapshots WHERE id = $1`, id).Scan(&inv, &readers)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", ErrNotFound
+	}
+	return inv, readers.String, err
+}
+
+// SetSnapshotInventory stores a snapshot's inventory as read again (new
+// readers).
+func (s *Store) SetSnapshotInventory(ctx context.Context, id int64, inv []byte, readers string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE snapshots SET inventory = $1, readers = $2 WHERE id = $3`, inv, readers, id)
+	return err
 }
 
 // SetHost rewrites a host's row (a new assessment of the same snapshot,
@@ -340,7 +382,7 @@ func (s *Store) Snapshot(ctx context.Context, id int64) (Snapshot, error) {
 
 // History lists a host's snapshots, newest first, without bodies.
 func (s *Store) History(ctx context.Context, host string, limit int) ([]Snapshot, error) {
-	return collect(ctx, s.db, scanHistory, `SELECT id, host, digest, received, format, size, build, revision, patch_level, steps
+	return collect(ctx, s.db, scanHistory, `SELECT id, host, digest, received, format, size, build, revision, patch_level, steps, token, remote
 		FROM snapshots WHERE host = $1 ORDER BY id DESC LIMIT $2`, strings.ToLower(host), limit)
 }
 
@@ -348,9 +390,10 @@ func scanHistory(r scanner) (Snapshot, error) {
 	var sn Snapshot
 	var received int64
 	var build, rev, steps sql.NullInt64
-	var level sql.NullString
-	err := r.Scan(&sn.ID, &sn.Host, &sn.Digest, &received, &sn.Format, &sn.Size, &build, &rev, &level, &steps)
+	var level, tok, remote sql.NullString
+	err := r.Scan(&sn.ID, &sn.Host, &sn.Digest, &received, &sn.Format, &sn.Size, &build, &rev, &level, &steps, &tok, &remote)
 	sn.Received = fromMS(received)
+	sn.Token, sn.Remote = tok.String, remote.String
 	sn.Build, sn.Revision, sn.Steps = nullInt(build), nullInt(rev), nullInt(steps)
 	if level.Valid {
 		sn.PatchLevel = &level.String

@@ -260,3 +260,6 @@ func collect[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, erro
 	}
 	return out, rows.Err()
 }
+
+// DB is the database handle, for tests and maintenance.
+func (s *Store) DB() *sql.DB { return s.db }

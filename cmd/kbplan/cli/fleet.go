@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -344,15 +345,22 @@ func importBody(p string, isDir bool) ([]byte, error) {
 
 func tokenCmd(stdout, stderr io.Writer) *cobra.Command {
 	var sf storeFlags
+	var scope fleet.Scope
 	cmd := &cobra.Command{
-		Use:   "token add NAME | token list | token revoke ID",
+		Use:   "token add NAME [--site SITE] [--hosts PATTERN] | token list | token revoke ID",
 		Short: "Make, list or revoke enrollment tokens in the fleet database, offline",
 		Long: `token works on the database directly, as POST/GET/DELETE /api/v1/tokens do
 through the server: "add" prints a new enrollment token (role enroll: it may
 upload inventories, nothing else) once; "list" shows every token without it;
 "revoke" stops one (servers that looked it up in the last 5 seconds accept it
-until then).`,
+until then).
+
+--site binds the token to a site: hosts it creates join that site, and it may
+not write a host of another site (or of none). --hosts binds it to host names
+matching a pattern (*, ?, [a-z]; case-insensitive). An upload outside either
+is refused with 403 and logged.`,
 		Example: `  kbplan fleet token add "plant A"
+  kbplan fleet token add "plant A collectors" --site plant-a --hosts 'PLA-*' 
   kbplan fleet token list
   kbplan fleet token revoke 3f2a9c01b7de`,
 		Args: cobra.RangeArgs(1, 2),
@@ -373,7 +381,7 @@ until then).`,
 			defer fl.Store.Close()
 			switch args[0] {
 			case "add":
-				tj, tok, err := fleet.AddEnrollToken(ctx, fl.Store, args[1])
+				tj, tok, err := fleet.AddEnrollToken(ctx, fl.Store, args[1], scope)
 				if err != nil {
 					fmt.Fprintln(stderr, "kbplan:", err)
 					return &ExitError{Code: ExitUsage}
@@ -391,7 +399,7 @@ until then).`,
 					if t.Revoked != nil {
 						state = "revoked " + t.Revoked.Format(time.RFC3339)
 					}
-					fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Name, t.Created.Format(time.RFC3339), state)
+					fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\tsite=%s\thosts=%s\n", t.ID, t.Role, t.Name, t.Created.Format(time.RFC3339), state, cmp.Or(t.Site, "*"), cmp.Or(t.Hosts, "*"))
 				}
 			case "revoke":
 				if args[1] == fleet.AdminTokenID {
@@ -410,5 +418,7 @@ until then).`,
 		},
 	}
 	sf.add(cmd)
+	cmd.Flags().StringVar(&scope.Site, "site", "", "add: bind the token to this site")
+	cmd.Flags().StringVar(&scope.Hosts, "hosts", "", "add: bind the token to host names matching this `PATTERN`")
 	return cmd
 }
