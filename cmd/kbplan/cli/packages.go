@@ -193,4 +193,3 @@ usage or a file that cannot be read.`,
 	cmd.Flags().StringVar(&hostFile, "host", "", "judge the packages for this host (an inventory `FILE` or bundle folder)")
 	return cmd
 }
-
