@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,22 +51,61 @@ func EnsureAdminToken(ctx context.Context, st *store.Store, dataDir, fromEnv str
 			return "", fmt.Errorf("reading the admin token: %w", err)
 		}
 	}
-	if len(tok) < 16 {
-		return "", fmt.Errorf("the admin token from %s has %d characters; use at least 16 (a fresh one: --reset-admin-token)", source, len(tok))
+	if err := strongToken(tok); err != nil {
+		return "", fmt.Errorf("the admin token from %s: %w (a fresh one: --reset-admin-token)", source, err)
+	}
+	// A token that differs from the database's replaces it only when
+	// asked: an old data folder, or a second server with a folder of its
+	// own, must not take the fleet's admin token away from the others.
+	if old, ok := adminToken(ctx, st); ok && old.Hash != HashToken(tok) && !reset {
+		return "", fmt.Errorf("the admin token from %s differs from the one in the database (set by another server or an earlier data folder): start with KBPLAN_ADMIN_TOKEN set to the database's token, or with --reset-admin-token to replace it", source)
 	}
 	err := st.PutToken(ctx, store.Token{ID: AdminTokenID, Name: "admin", Role: RoleAdmin, Hash: HashToken(tok), Created: time.Now().UTC()})
 	return source, err
 }
 
-func adminTokenSet(ctx context.Context, st *store.Store) bool {
+// MinTokenBits is the least estimated entropy an admin token may have.
+const MinTokenBits = 96
+
+// strongToken refuses a token that is short or guessable: at least 24
+// characters and MinTokenBits by the Shannon estimate of its characters
+// (a token from kbplan has 256 bits; "password1234password1234" has 79).
+func strongToken(tok string) error {
+	if len(tok) < 24 {
+		return fmt.Errorf("%d characters; use at least 24", len(tok))
+	}
+	count := map[rune]int{}
+	n := 0
+	for _, r := range tok {
+		count[r]++
+		n++
+	}
+	bits := 0.0
+	for _, c := range count {
+		p := float64(c) / float64(n)
+		bits -= float64(n) * p * math.Log2(p)
+	}
+	if bits < MinTokenBits {
+		return fmt.Errorf("about %.0f bits of entropy, fewer than %d: it can be guessed; use a random one (kbplan makes one)", bits, MinTokenBits)
+	}
+	return nil
+}
+
+// adminToken is the database's valid admin token.
+func adminToken(ctx context.Context, st *store.Store) (store.Token, bool) {
 	ts, err := st.Tokens(ctx)
 	if err != nil {
-		return false
+		return store.Token{}, false
 	}
 	for _, t := range ts {
 		if t.ID == AdminTokenID && t.Revoked == nil {
-			return true
+			return t, true
 		}
 	}
-	return false
+	return store.Token{}, false
+}
+
+func adminTokenSet(ctx context.Context, st *store.Store) bool {
+	_, ok := adminToken(ctx, st)
+	return ok
 }

@@ -220,3 +220,35 @@ func jsonString(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
 }
+
+// TestAdminToken: weak tokens are refused; a token that differs from the
+// database's replaces it only with reset.
+func TestAdminToken(t *testing.T) {
+	for _, weak := range []string{"short", strings.Repeat("a", 40), "password1234password1234"} {
+		if err := strongToken(weak); err == nil {
+			t.Errorf("%q accepted", weak)
+		}
+	}
+	if err := strongToken(NewToken()); err != nil {
+		t.Errorf("a kbplan token refused: %v", err)
+	}
+	f := newTestFleet(t, "sqlite")
+	ctx := t.Context()
+	dir := t.TempDir()
+	if _, err := EnsureAdminToken(ctx, f.Store, dir, "", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := EnsureAdminToken(ctx, f.Store, dir, "", false); err != nil {
+		t.Errorf("the same folder again: %v", err)
+	}
+	other := NewToken()
+	if _, err := EnsureAdminToken(ctx, f.Store, t.TempDir(), other, false); err == nil || !strings.Contains(err.Error(), "differs from the one in the database") {
+		t.Errorf("another token without reset: %v", err)
+	}
+	if _, err := EnsureAdminToken(ctx, f.Store, dir, other, true); err != nil {
+		t.Errorf("with reset: %v", err)
+	}
+	if _, err := EnsureAdminToken(ctx, f.Store, dir, "", false); err == nil {
+		t.Error("the data folder's old token took the database's back")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -67,10 +68,12 @@ func (f *storeFlags) open(ctx context.Context, log *slog.Logger) (*fleet.Fleet, 
 func serveCmd(stdout, stderr io.Writer) *cobra.Command {
 	var sf storeFlags
 	var listen, certFile, keyFile string
-	var resetAdmin bool
+	var resetAdmin, tlsProxy bool
 	var maxUpload int64
+	var maxIngests int
+	var proxies []string
 	cmd := &cobra.Command{
-		Use:   "serve [--data DIR] [--listen ADDR] [--db postgres://...] [--tls-cert FILE --tls-key FILE]",
+		Use:   "serve [--data DIR] [--listen ADDR] [--db postgres://...] [--tls-cert FILE --tls-key FILE] [--trusted-proxy CIDR --tls-proxy]",
 		Short: "Run the fleet server: uploads, API, exports, metrics and the web dashboard",
 		Long: `serve runs the fleet server (docs/fleet.md). With no flags it keeps an
 embedded SQLite database in ./kbplan-data and listens on 127.0.0.1:8080.
@@ -87,13 +90,20 @@ enrollment token the admin makes:
 Web users (admin or viewer) are made with kbplan fleet user add.
 
 With --db postgres://... several servers share one database; they keep no
-state of their own. Logs are JSON lines on stderr. SIGINT or SIGTERM stops
+state of their own.
+
+Behind a reverse proxy, --trusted-proxy CIDR (repeatable) says whose
+X-Forwarded-For to believe: the login limiter and the snapshot records then
+see each client, not the proxy. --tls-proxy says TLS ends at that proxy:
+cookies are Secure and HSTS is sent. --max-ingests bounds the uploads read at
+once (default two per core); beyond it uploads get 503 with Retry-After. Logs are JSON lines on stderr. SIGINT or SIGTERM stops
 the server after the requests in flight.
 
 Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`,
 		Example: `  kbplan serve
   kbplan serve --listen 0.0.0.0:8443 --tls-cert server.crt --tls-key server.key
-  KBPLAN_ADMIN_TOKEN=... kbplan serve --db postgres://kbplan@db:5432/kbplan`,
+  KBPLAN_ADMIN_TOKEN=... kbplan serve --db postgres://kbplan@db:5432/kbplan
+  kbplan serve --listen 10.0.0.5:8080 --trusted-proxy 10.0.0.1/32 --tls-proxy`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			if maxUpload < 1 {
@@ -102,6 +112,24 @@ Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`
 			}
 			if (certFile == "") != (keyFile == "") {
 				fmt.Fprintln(stderr, "kbplan: --tls-cert and --tls-key go together")
+				return &ExitError{Code: ExitUsage}
+			}
+			var trusted []netip.Prefix
+			for _, p := range proxies {
+				pre, err := netip.ParsePrefix(p)
+				if err != nil {
+					if a, aerr := netip.ParseAddr(p); aerr == nil {
+						pre, err = a.Prefix(a.BitLen())
+					}
+				}
+				if err != nil {
+					fmt.Fprintf(stderr, "kbplan: --trusted-proxy %q: expected an address or CIDR (10.0.0.1, 10.0.0.0/24)\n", p)
+					return &ExitError{Code: ExitUsage}
+				}
+				trusted = append(trusted, pre.Masked())
+			}
+			if maxIngests < 0 {
+				fmt.Fprintf(stderr, "kbplan: --max-ingests %d: expected at least 1\n", maxIngests)
 				return &ExitError{Code: ExitUsage}
 			}
 			log := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -120,14 +148,18 @@ Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`
 			}
 			srv := fleet.NewServer(fl)
 			srv.MaxUpload = maxUpload << 20
-			srv.Secure = certFile != ""
+			srv.Secure = certFile != "" || tlsProxy
+			srv.TrustedProxies = trusted
+			if maxIngests > 0 {
+				srv.SetMaxIngests(maxIngests)
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				fmt.Fprintln(stderr, "kbplan:", err)
 				return &ExitError{Code: ExitUsage}
 			}
 			scheme := "http"
-			if srv.Secure {
+			if certFile != "" {
 				scheme = "https"
 			}
 			log.Info("kbplan fleet server", "url", scheme+"://"+ln.Addr().String(), "database", fl.Store.Where, "admin_token", source, "data", fl.DataVersion())
@@ -146,7 +178,7 @@ Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`
 				IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 			errc := make(chan error, 1)
 			go func() {
-				if srv.Secure {
+				if certFile != "" {
 					errc <- hs.ServeTLS(ln, certFile, keyFile)
 				} else {
 					errc <- hs.Serve(ln)
@@ -175,6 +207,9 @@ Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`
 	cmd.Flags().StringVar(&keyFile, "tls-key", "", "the TLS key `FILE` (PEM)")
 	cmd.Flags().Int64Var(&maxUpload, "max-upload", fleet.MaxUpload>>20, "the largest upload, in `MiB`")
 	cmd.Flags().BoolVar(&resetAdmin, "reset-admin-token", false, "make a new admin token in DIR/admin-token, replacing the one in the database")
+	cmd.Flags().StringSliceVar(&proxies, "trusted-proxy", nil, "believe X-Forwarded-For from this proxy `CIDR` (repeatable)")
+	cmd.Flags().BoolVar(&tlsProxy, "tls-proxy", false, "TLS ends at a proxy in front: Secure cookies and HSTS")
+	cmd.Flags().IntVar(&maxIngests, "max-ingests", 0, "uploads read at once (default two per core); more get 503")
 	return cmd
 }
 
