@@ -319,7 +319,7 @@ func WriteAssessmentText(w io.Writer, a assess.Assessment) error {
 	if e := a.Exposure; e != nil {
 		writeExposure(&b, e)
 	}
-	_, err := io.WriteString(w, b.String())
+	err := writeText(w, b.String())
 	return err
 }
 

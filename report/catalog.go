@@ -196,7 +196,7 @@ func WriteUpdateText(w io.Writer, c *catalog.Catalog, u *catalog.Update) error {
 	if u.Notes != "" {
 		row("Notes", u.Notes)
 	}
-	_, err := io.WriteString(w, b.String())
+	err := writeText(w, b.String())
 	return err
 }
 

@@ -51,7 +51,7 @@ func WriteRollback(w io.Writer, r assess.Rollback, asJSON bool) error {
 	if len(r.Dependents) > 0 {
 		fmt.Fprintf(&b, "  depends on it: %s\n", strings.Join(r.Dependents, " "))
 	}
-	_, err := io.WriteString(w, b.String())
+	err := writeText(w, b.String())
 	return err
 }
 
@@ -81,7 +81,7 @@ func WriteValidation(w io.Writer, c *catalog.Catalog, ps []catalog.Problem, asJS
 	} else {
 		fmt.Fprintf(&b, "catalog %s: %d problems\n", c.Name, len(ps))
 	}
-	_, err := io.WriteString(w, b.String())
+	err := writeText(w, b.String())
 	return err
 }
 

@@ -34,6 +34,6 @@ func WriteExplanation(w io.Writer, a assess.Assessment, e assess.Explanation, as
 	for _, l := range e.Lines {
 		fmt.Fprintf(&b, "  %s\n", l)
 	}
-	_, err := io.WriteString(w, b.String())
+	err := writeText(w, b.String())
 	return err
 }

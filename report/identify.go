@@ -193,7 +193,7 @@ func WriteText(w io.Writer, h inventory.Host) error {
 		}
 		row(k, "! "+warn)
 	}
-	_, err := io.WriteString(w, b.String())
+	err := writeText(w, b.String())
 	return err
 }
 

@@ -116,6 +116,6 @@ func WritePackageText(w io.Writer, j PackageJSON, listFiles bool) error {
 			}
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	err := writeText(w, b.String())
 	return err
 }
