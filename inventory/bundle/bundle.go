@@ -69,7 +69,34 @@ const (
 )
 
 // Read reads a bundle folder into one host.
-func Read(dir string) (inventory.Host, error) { return ReadFS(os.DirFS(dir), dir) }
+func Read(dir string) (inventory.Host, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return inventory.Host{}, err
+	}
+	defer root.Close()
+	return ReadFS(regularFS{root}, dir)
+}
+
+// regularFS opens only regular files of a folder: a symbolic link is not
+// followed (it could point anywhere), a FIFO not opened (it would block),
+// and nothing leaves the folder (os.Root).
+type regularFS struct{ root *os.Root }
+
+func (r regularFS) Open(name string) (fs.File, error) {
+	st, err := r.root.Lstat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		what := "a symbolic link: not followed"
+		if st.Mode()&fs.ModeSymlink == 0 {
+			what = "not a regular file (" + st.Mode().Type().String() + "): not read"
+		}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New(what)}
+	}
+	return r.root.Open(name)
+}
 
 // ReadFS reads a bundle from fsys (a folder, or an unpacked upload); dir is
 // the name messages and the host's source use.
@@ -91,8 +118,12 @@ func ReadFS(fsys fs.FS, dir string) (inventory.Host, error) {
 	for _, name := range inventories {
 		p := filepath.Join(dir, name)
 		f, err := fsys.Open(name)
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
 			notes = append(notes, name+": missing")
+			continue
+		}
+		if err != nil {
+			notes = append(notes, name+": "+err.Error())
 			continue
 		}
 		if st, err := f.Stat(); err == nil && st.Size() > maxInventory {

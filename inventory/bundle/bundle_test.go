@@ -274,3 +274,30 @@ func TestRoles(t *testing.T) {
 		})
 	}
 }
+
+// TestReadRefusesLinks: a bundle member that is a symbolic link is not
+// followed (its target is never read) and says so; the rest is read.
+func TestReadRefusesLinks(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret.txt")
+	if err := os.WriteFile(secret, []byte("Host Name: SECRET-HOST\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := write(t, map[string]string{Manifest: "kbplan-bundle 1\r\ncollector: cmd 1\r\n", "ver.txt": ver})
+	if err := os.Symlink(secret, filepath.Join(dir, "systeminfo.csv")); err != nil {
+		t.Skip(err)
+	}
+	if err := os.Symlink(secret, filepath.Join(dir, "pending.txt")); err != nil {
+		t.Skip(err)
+	}
+	h, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warn := strings.Join(h.Warnings, "\n")
+	if h.Hostname == "SECRET-HOST" || !strings.Contains(warn, "systeminfo.csv: open systeminfo.csv: a symbolic link: not followed") || !strings.Contains(warn, "pending.txt") {
+		t.Errorf("host %q, warnings:\n%s", h.Hostname, warn)
+	}
+	if h.OS.Version == nil {
+		t.Error("the regular files were not read")
+	}
+}

@@ -231,6 +231,22 @@ func ReadFile(path string, stdin io.Reader) (inventory.Host, error) {
 // merged.
 type Job struct {
 	Paths []string
+	// Err is set for an entry of a folder that kbplan will not read: a
+	// symbolic link, a FIFO, a device, a socket (a link inside a folder
+	// could point anywhere; a FIFO would block). Paths holds it.
+	Err error
+}
+
+// notRegular says why a folder entry is not read, or nil for a regular
+// file or a folder.
+func notRegular(p string, t fs.FileMode) error {
+	switch {
+	case t&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s: a symbolic link inside a folder: not followed (kbplan reads regular files there); name its target instead", p)
+	case t.IsDir(), t.IsRegular():
+		return nil
+	}
+	return fmt.Errorf("%s: not a regular file (%s): not read", p, t.Type())
 }
 
 // Collect turns command-line arguments into jobs, in order: the files (and
@@ -262,6 +278,10 @@ func Collect(args []string) ([]Job, error) {
 			if strings.HasPrefix(e.Name(), ".") {
 				continue
 			}
+			if err := notRegular(p, e.Type()); err != nil {
+				jobs = append(jobs, Job{Paths: []string{p}, Err: err})
+				continue
+			}
 			if !e.IsDir() || bundle.IsBundle(p) {
 				jobs = append(jobs, Job{Paths: []string{p}})
 				continue
@@ -272,9 +292,15 @@ func Collect(args []string) ([]Job, error) {
 			}
 			var j Job
 			for _, s := range sub {
-				if !s.IsDir() && !strings.HasPrefix(s.Name(), ".") {
-					j.Paths = append(j.Paths, filepath.Join(p, s.Name()))
+				sp := filepath.Join(p, s.Name())
+				if s.IsDir() || strings.HasPrefix(s.Name(), ".") {
+					continue
 				}
+				if err := notRegular(sp, s.Type()); err != nil {
+					jobs = append(jobs, Job{Paths: []string{sp}, Err: err})
+					continue
+				}
+				j.Paths = append(j.Paths, sp)
 			}
 			if len(j.Paths) > 0 {
 				jobs = append(jobs, j)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/kbplan/kbplan/internal/pkgtest"
@@ -93,4 +94,34 @@ func FuzzReadBytes(f *testing.F) {
 		}
 		inventorytest.Check(t, h)
 	})
+}
+
+// TestCollectRefusesLinksAndFIFOs: inside a folder, a symbolic link or a
+// FIFO becomes a job that says why it is not read; regular files are read.
+func TestCollectRefusesLinksAndFIFOs(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("Microsoft Windows [Version 6.0.6002]\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "link.txt")); err != nil {
+		t.Skip(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.txt"), 0o644); err != nil {
+		t.Skip(err)
+	}
+	jobs, err := Collect([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, j := range jobs {
+		msg := ""
+		if j.Err != nil {
+			msg = j.Err.Error()
+		}
+		got[filepath.Base(j.Paths[0])] = msg
+	}
+	if got["a.txt"] != "" || !strings.Contains(got["link.txt"], "symbolic link") || !strings.Contains(got["fifo.txt"], "not a regular file") {
+		t.Errorf("jobs %q", got)
+	}
 }

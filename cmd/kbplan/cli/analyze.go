@@ -321,6 +321,9 @@ func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.
 func analyzeJob(stdin io.Reader, j input.Job, p *assess.Planner, o assess.Options) ([]assess.Assessment, []error) {
 	var hosts []inventory.Host
 	var errs []error
+	if j.Err != nil {
+		return nil, []error{j.Err}
+	}
 	for _, name := range j.Paths {
 		h, err := readInput(stdin, name)
 		if err != nil {

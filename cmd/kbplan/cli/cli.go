@@ -213,6 +213,11 @@ func identifyFolder(stdin io.Reader, stderr io.Writer, dir string) ([]inventory.
 	var out []inventory.Host
 	ok := true
 	for _, j := range jobs {
+		if j.Err != nil {
+			fmt.Fprintln(stderr, "kbplan:", j.Err)
+			ok = false
+			continue
+		}
 		var hs []inventory.Host
 		for _, p := range j.Paths {
 			h, err := readInput(stdin, p)

@@ -252,6 +252,11 @@ are imported), bad usage or no database; 1 the import failed.`,
 			// Every job's inputs are uploaded one by one, as collectors upload
 			// them: the fleet merges a host's inputs of each kind.
 			for _, j := range jobs {
+				if j.Err != nil {
+					fmt.Fprintln(stderr, "kbplan:", j.Err)
+					bad++
+					continue
+				}
 				for _, p := range j.Paths {
 					st, err := os.Stat(p)
 					var body []byte
