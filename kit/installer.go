@@ -103,7 +103,31 @@ func cmdSafe(what, v string, path bool) error {
 			return fmt.Errorf("install.cmd: the %s %q holds %q, which cmd cannot compare safely", what, v, r)
 		}
 	}
+	for _, part := range strings.Split(v, "/") {
+		if reservedName(part) {
+			return fmt.Errorf("install.cmd: the %s %q is a reserved device name on Windows (%s): a file of that name cannot be made, and opening it opens the device", what, v, part)
+		}
+		if part == "" || strings.Trim(part, ".") == "" || strings.HasSuffix(part, ".") {
+			return fmt.Errorf("install.cmd: the %s %q has an empty, dot-only or dot-ended part, which Windows strips or refuses", what, v)
+		}
+	}
 	return nil
+}
+
+// reservedName reports whether a file name is a DOS device name, with any
+// extension (CON, CON.msu, nul.txt, COM1, LPT9, CONIN$...): Microsoft,
+// "Naming Files, Paths, and Namespaces".
+func reservedName(name string) bool {
+	base, _, _ := strings.Cut(strings.ToUpper(name), ".")
+	base = strings.TrimRight(base, " ")
+	switch base {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$":
+		return true
+	}
+	if len(base) == 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) && base[3] >= '0' && base[3] <= '9' {
+		return true
+	}
+	return false
 }
 
 // crlf gives b Windows line ends (cmd's label jumps misbehave on LF-only

@@ -63,6 +63,9 @@ func TestInstallerRefuses(t *testing.T) {
 		{"short SHA-256", func(m *Manifest) { m.Steps[1].SHA256 = "abc" }, `step 2 (KB4536953): SHA-256 "abc"`},
 		{"upper-case SHA-256", func(m *Manifest) { m.Steps[1].SHA256 = strings.ToUpper(m.Steps[1].SHA256) }, "not 64 lower-case hex digits"},
 		{"unknown installer", func(m *Manifest) { m.Steps[2].Installer = "dism" }, `installer "dism" is not wusa or pkgmgr`},
+		{"a device name", func(m *Manifest) { m.Steps[0].File = "packages/CON.msu" }, "reserved device name on Windows (CON.msu)"},
+		{"a device name with a number", func(m *Manifest) { m.Steps[0].File = "packages/lpt1.cab" }, "reserved device name"},
+		{"a dot-ended name", func(m *Manifest) { m.Steps[0].File = "packages/x.msu." }, "dot-ended"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +94,9 @@ func TestKitName(t *testing.T) {
 		{2, p("Windows6.0-KB4474419-v4-X64_09CB1C6F.msu", "x64", "msu"), "02-KB2-x64.msu"}, // same name to Windows
 		{3, p("rollup (1).msu", "x64", "msu"), "03-KB3-x64.msu"},
 		{4, p("100%&^!.cab", "", "cab"), "04-KB4-neutral.cab"},
+		{5, p("nul.msu", "x86", "msu"), "05-KB5-x86.msu"},
+		{6, p("COM9.cab", "x64", "cab"), "06-KB6-x64.cab"},
+		{7, p("console.msu", "x64", "msu"), "console.msu"}, // only the device names themselves
 	}
 	for _, tt := range tests {
 		if got := kitName(tt.order, "KB"+string(rune('0'+tt.order)), tt.p, taken); got != tt.want {

@@ -6,6 +6,15 @@
 //
 //   cscript //nologo //E:jscript kbplan-sha256.js FILE
 //
+//   cscript //nologo //E:jscript kbplan-sha256.js /state install.state
+//
+// checks install.state instead: every line must be one install.cmd writes
+// (kit=HEX, next=DIGITS, boots=DIGITS, done=DIGITS KBDIGITS and a short
+// outcome of letters, digits and " ,():_.-"). It prints "ok", or
+// "error: line N ..." and exits 1: cmd cannot look at untrusted text
+// safely (Wine's cmd parses what a for variable holds), a regular
+// expression can.
+//
 // Output: 64 lower-case hex digits, or a line starting with "error:" and
 // exit code 1. The bytes come from ADODB.Stream (with MSXML turning them
 // into hex), or, where ADODB cannot load the file, from a Unicode
@@ -160,8 +169,27 @@ function viaTextStream(path, size) {
   ts.Close();
 }
 
+function checkState(path) {
+  var fso = new ActiveXObject("Scripting.FileSystemObject");
+  if (!fso.FileExists(path)) fail(path + ": no such file");
+  if (fso.GetFile(path).Size > 1048576) fail(path + ": more than 1 MiB, not what install.cmd writes");
+  var ts = fso.OpenTextFile(path, 1, false, 0), n = 0, line;
+  var ok = /^(kit=[0-9a-f]{1,64}|next=[0-9]{1,4}|boots=[0-9]{1,4}|done=[0-9]{1,4} KB[0-9]{1,8}( [A-Za-z0-9 ,():_.-]{0,200})?)$/;
+  while (!ts.AtEndOfStream) {
+    line = ts.ReadLine();
+    n++;
+    if (!ok.test(line)) {
+      ts.Close();
+      fail("line " + n + " is not one install.cmd writes");
+    }
+  }
+  ts.Close();
+  WScript.Echo("ok");
+}
+
 function main() {
-  if (WScript.Arguments.length !== 1) fail("usage: cscript //nologo //E:jscript kbplan-sha256.js FILE");
+  if (WScript.Arguments.length === 2 && WScript.Arguments(0) === "/state") return checkState(WScript.Arguments(1));
+  if (WScript.Arguments.length !== 1) fail("usage: cscript //nologo //E:jscript kbplan-sha256.js FILE | /state install.state");
   var path = WScript.Arguments(0), fso = new ActiveXObject("Scripting.FileSystemObject"), size;
   if (!fso.FileExists(path)) fail(path + ": no such file");
   size = fso.GetFile(path).Size;

@@ -238,11 +238,13 @@ func TestWineInstaller(t *testing.T) {
 		runs   []wineRun
 		calls  []string // substrings of the stand-ins' calls, in order
 		nocall []string
+		after  func(t *testing.T, w *wineHost)
 	}{
 		{name: "success", steps: []wineStep{{kb: "KB1000001"}, {kb: "KB1000002"}},
-			wusa:   "kb1000001 0\nkb1000002 0\n",
-			runs:   []wineRun{{code: 0, log: []string{"host ok: ", "step 1/2: KB1000001 installed", "step 2/2: KB1000002 installed", "all 2 steps are done", "summary:", "step 2 KB1000002 0x00000000 installed"}}},
-			calls:  []string{`wusa "C:\windows\System32\wusa.exe" "C:\kit-success\packages\windows6.0-kb1000001-x64.msu" /quiet /norestart`, "kb1000002-x64.msu\" /quiet /norestart"},
+			wusa: "kb1000001 0\nkb1000002 0\n",
+			runs: []wineRun{{code: 0, log: []string{"host ok: ", "step 1/2: KB1000001 installed", "step 2/2: KB1000002 installed", "all 2 steps are done", "summary:", "step 2 KB1000002 0x00000000 installed"}}},
+			// The installed file is the copy hashed in a work folder.
+			calls:  []string{`wusa "C:\windows\System32\wusa.exe" "C:\kit-success\work-`, `\windows6.0-kb1000001-x64.msu" /quiet /norestart`, "kb1000002-x64.msu\" /quiet /norestart"},
 			nocall: []string{"shutdown"}},
 		{name: "restart-and-resume", steps: []wineStep{{kb: "KB2000001", restart: true}, {kb: "KB2000002"}, {kb: "KB2000003"}},
 			wusa: "kb2000001 0\nkb2000002 3010\nkb2000003 0\n",
@@ -251,7 +253,7 @@ func TestWineInstaller(t *testing.T) {
 				{args: resume, code: 4, shutdown: true, runOnce: true, log: []string{"resumed after a restart", "step 2/3: KB2000002 installed, restart required (3010 ERROR_SUCCESS_REBOOT_REQUIRED)"}},
 				{args: resume, code: 0, log: []string{"step 3/3: KB2000003 installed", "all 3 steps are done", "step 2 KB2000002 0x00000BC2 installed, restart required"}},
 			},
-			calls: []string{"kb2000001", "shutdown shutdown /r /t 60 /d p:2:17", "kb2000002", "shutdown", "kb2000003"}},
+			calls: []string{"kb2000001", `shutdown "C:\windows\System32\shutdown.exe" /r /t 60 /d p:2:17`, "kb2000002", "shutdown", "kb2000003"}},
 		{name: "already-installed", steps: []wineStep{{kb: "KB3000001", restart: true}, {kb: "KB3000002"}},
 			wusa:   "kb3000001 2359302\nkb3000002 0\n",
 			runs:   []wineRun{{code: 0, log: []string{"KB3000001 already installed (0x00240006 WU_S_ALREADY_INSTALLED): skipped", "KB3000002 installed"}}},
@@ -318,7 +320,7 @@ func TestWineInstaller(t *testing.T) {
 			// Wine's expand has no -F: the stand-in records the call.
 			setup: func(t *testing.T, w *wineHost, kit string, m Manifest) { w.Install(w.standin, "expand.exe") },
 			runs:  []wineRun{{code: 0, log: []string{"installing KB9500001 with pkgmgr", "KB9500001 installed"}}},
-			calls: []string{`expand expand -F:* "C:\kit-pkgmgr\packages\windows6.0-kb9500001-x64.cab" "C:\users\`, `pkgmgr "C:\windows\System32\pkgmgr.exe" /ip /m:"C:\users\`, `\kbplan-KB9500001" /quiet /norestart`}},
+			calls: []string{`expand "C:\windows\System32\expand.exe" -F:* "C:\kit-pkgmgr\work-`, `\windows6.0-kb9500001-x64.cab" "C:\kit-pkgmgr\work-`, `pkgmgr "C:\windows\System32\pkgmgr.exe" /ip /m:"C:\kit-pkgmgr\work-`, `\expanded" /quiet /norestart`}},
 		{name: "certutil", steps: []wineStep{{kb: "KB9600001"}},
 			setup: func(t *testing.T, w *wineHost, kit string, m Manifest) {
 				w.Install(w.standin, "certutil.exe")
@@ -338,6 +340,53 @@ func TestWineInstaller(t *testing.T) {
 				w.script(t, "certutil", "kb9700001 0 SHA1 hash of file x:\\n"+strings.Repeat("ab ", 19)+"ab\\nCertUtil: -hashfile command completed successfully.\n")
 			},
 			runs: []wineRun{{code: 0, log: []string{"SHA-256 ok (kbplan-sha256.js)"}}}},
+		{name: "planted-certutil", steps: []wineStep{{kb: "KB9810001"}},
+			// A certutil.bat in the current folder (and one beside the
+			// kit) is what a bare "certutil" would run, as the
+			// administrator: install.cmd runs System32's only.
+			setup: func(t *testing.T, w *wineHost, kit string, m Manifest) {
+				bat := "@echo off\r\necho planted> C:\\planted.txt\r\necho 0000000000000000000000000000000000000000000000000000000000000000\r\n"
+				for _, dir := range []string{w.Dir, filepath.Join(w.Drive, kit)} {
+					if err := os.WriteFile(filepath.Join(dir, "certutil.bat"), []byte(bat), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				os.Remove(filepath.Join(w.Drive, "planted.txt"))
+				t.Cleanup(func() { os.Remove(filepath.Join(w.Dir, "certutil.bat")) })
+			},
+			runs: []wineRun{{code: 0, log: []string{"KB9810001 installed"}}},
+			after: func(t *testing.T, w *wineHost) {
+				if _, err := os.Stat(filepath.Join(w.Drive, "planted.txt")); err == nil {
+					t.Error("the planted certutil.bat ran")
+				}
+			}},
+		{name: "poisoned-state", steps: []wineStep{{kb: "KB9820001"}, {kb: "KB9820002"}},
+			// A state line that would run a command where install.cmd
+			// uses the value: refused before any is used.
+			setup: func(t *testing.T, w *wineHost, kit string, m Manifest) {
+				state := "kit=" + m.ID + "\r\nnext=1 & echo pwned> C:\\pwned.txt & rem\r\n"
+				os.WriteFile(filepath.Join(w.Drive, kit, "install.state"), []byte(state), 0o644)
+				os.Remove(filepath.Join(w.Drive, "pwned.txt"))
+			},
+			runs:   []wineRun{{code: 2, log: []string{"refused: install.state holds lines install.cmd does not write (error: line 2 is not one install.cmd writes)"}}},
+			nocall: []string{"wusa"},
+			after: func(t *testing.T, w *wineHost) {
+				if _, err := os.Stat(filepath.Join(w.Drive, "pwned.txt")); err == nil {
+					t.Error("the poisoned install.state ran a command")
+				}
+			}},
+		{name: "poisoned-done-line", steps: []wineStep{{kb: "KB9830001"}},
+			setup: func(t *testing.T, w *wineHost, kit string, m Manifest) {
+				state := "kit=" + m.ID + "\r\ndone=1 KB9830001 \"&echo pwned> C:\\pwned.txt&\"\r\nnext=2\r\n"
+				os.WriteFile(filepath.Join(w.Drive, kit, "install.state"), []byte(state), 0o644)
+				os.Remove(filepath.Join(w.Drive, "pwned.txt"))
+			},
+			runs: []wineRun{{code: 2, log: []string{"refused: install.state holds lines"}}},
+			after: func(t *testing.T, w *wineHost) {
+				if _, err := os.Stat(filepath.Join(w.Drive, "pwned.txt")); err == nil {
+					t.Error("the poisoned install.state ran a command")
+				}
+			}},
 		{name: "restart-loop-guard", steps: []wineStep{{kb: "KB9800001"}, {kb: "KB9800002"}},
 			wusa: "kb9800001 3010\n",
 			// Step 1 asks for a restart, and the restart never clears: each
@@ -406,6 +455,12 @@ func TestWineInstaller(t *testing.T) {
 				if strings.Contains(calls, strings.ToLower(no)) {
 					t.Errorf("calls hold %q:\n%s", no, calls)
 				}
+			}
+			if c.after != nil {
+				c.after(t, w)
+			}
+			if left, _ := filepath.Glob(filepath.Join(w.Drive, kitDir, "work-*")); len(left) > 0 {
+				t.Errorf("work folders left in the kit: %v", left)
 			}
 			logText, err := os.ReadFile(filepath.Join(w.Drive, kitDir, "install.log"))
 			if err != nil || !strings.Contains(string(logText), "install.cmd ") {
