@@ -30,18 +30,22 @@ type RollbackJSON struct {
 	Notes       []FindingJSON `json:"notes"`
 }
 
-// WriteRollback writes what uninstalling an update would do, as text or JSON.
-func WriteRollback(w io.Writer, r assess.Rollback, asJSON bool) error {
+func rollbackJSON(r assess.Rollback) RollbackJSON {
+	out := RollbackJSON{KB: r.KB, Known: r.Known, Installed: r.Installed, Removable: r.Removable, Dependents: nonNil(r.Dependents),
+		PatchBefore: str(r.PatchBefore.YearMonth()), PatchAfter: str(r.PatchAfter.YearMonth()), Notes: []FindingJSON{}}
+	if r.BuildStays != 0 {
+		out.BuildStays = &r.BuildStays
+	}
+	for _, n := range r.Notes {
+		out.Notes = append(out.Notes, FindingJSON{ID: string(n.ID), Severity: string(n.Severity), Message: n.Message, Fact: n.Fact})
+	}
+	return out
+}
+
+// writeRollback writes what uninstalling an update would do, as text or JSON.
+func writeRollback(w io.Writer, r assess.Rollback, asJSON bool) error {
 	if asJSON {
-		out := RollbackJSON{KB: r.KB, Known: r.Known, Installed: r.Installed, Removable: r.Removable, Dependents: nonNil(r.Dependents),
-			PatchBefore: str(r.PatchBefore.YearMonth()), PatchAfter: str(r.PatchAfter.YearMonth()), Notes: []FindingJSON{}}
-		if r.BuildStays != 0 {
-			out.BuildStays = &r.BuildStays
-		}
-		for _, n := range r.Notes {
-			out.Notes = append(out.Notes, FindingJSON{ID: string(n.ID), Severity: string(n.Severity), Message: n.Message, Fact: n.Fact})
-		}
-		return writeIndented(w, out)
+		return writeIndented(w, rollbackJSON(r))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Uninstalling %s:\n", r.KB)
@@ -51,8 +55,7 @@ func WriteRollback(w io.Writer, r assess.Rollback, asJSON bool) error {
 	if len(r.Dependents) > 0 {
 		fmt.Fprintf(&b, "  depends on it: %s\n", strings.Join(r.Dependents, " "))
 	}
-	err := writeText(w, b.String())
-	return err
+	return writeText(w, b.String())
 }
 
 // ValidationJSON is kbplan catalog validate --json (docs/json.md).
@@ -63,14 +66,18 @@ type ValidationJSON struct {
 	Problems []catalog.Problem `json:"problems"`
 }
 
-// WriteValidation writes a catalog's problems, as text or JSON.
-func WriteValidation(w io.Writer, c *catalog.Catalog, ps []catalog.Problem, asJSON bool) error {
+func validationJSON(c *catalog.Catalog, ps []catalog.Problem) ValidationJSON {
+	out := ValidationJSON{c.Name, len(c.Updates), len(ps) == 0, ps}
+	if out.Problems == nil {
+		out.Problems = []catalog.Problem{}
+	}
+	return out
+}
+
+// writeValidation writes a catalog's problems, as text or JSON.
+func writeValidation(w io.Writer, c *catalog.Catalog, ps []catalog.Problem, asJSON bool) error {
 	if asJSON {
-		out := ValidationJSON{c.Name, len(c.Updates), len(ps) == 0, ps}
-		if out.Problems == nil {
-			out.Problems = []catalog.Problem{}
-		}
-		return writeIndented(w, out)
+		return writeIndented(w, validationJSON(c, ps))
 	}
 	var b strings.Builder
 	for _, p := range ps {
@@ -83,30 +90,4 @@ func WriteValidation(w io.Writer, c *catalog.Catalog, ps []catalog.Problem, asJS
 	}
 	err := writeText(w, b.String())
 	return err
-}
-
-// WritePackage writes one inspected package (kbplan inspect), as text (with
-// its files when listFiles) or JSON.
-func WritePackage(w io.Writer, j PackageJSON, listFiles, asJSON bool) error {
-	if asJSON {
-		return writeIndented(w, j)
-	}
-	return WritePackageText(w, j, listFiles)
-}
-
-// WritePackages writes verified packages (kbplan verify): one JSON array,
-// or each package's text.
-func WritePackages(w io.Writer, js []PackageJSON, asJSON bool) error {
-	if asJSON {
-		if js == nil {
-			js = []PackageJSON{}
-		}
-		return writeIndented(w, js)
-	}
-	for _, j := range js {
-		if err := WritePackageText(w, j, false); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -199,11 +199,24 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		// allocates fast; collecting less often trades a few MiB for speed.
 		defer debug.SetGCPercent(debug.SetGCPercent(300))
 	}
-	var out *report.Stream
-	if f.explain == "" && f.html != "-" {
-		out = report.NewStream(stdout, f.format())
-	} else {
-		out = report.NewStream(io.Discard, report.Text)
+	// out writes stdout's format; page, with --html, the report page (to
+	// stdout with --html -, which then carries nothing else).
+	var out, page report.Handler
+	if f.html != "-" {
+		out, _ = report.NewHandler(stdout, f.format(), report.Options{})
+	}
+	var pageFile *os.File
+	switch f.html {
+	case "":
+	case "-":
+		page, _ = report.NewHandler(stdout, report.HTML, report.Options{AsOf: o.AsOf.String()})
+	default:
+		if pageFile, err = os.Create(f.html); err != nil {
+			fmt.Fprintln(stderr, "kbplan: --html:", err)
+			return &ExitError{Code: ExitFailure}
+		}
+		defer pageFile.Close()
+		page, _ = report.NewHandler(pageFile, report.HTML, report.Options{AsOf: o.AsOf.String()})
 	}
 	progress := newProgress(stderr, len(jobs))
 	// unreadable: an input could not be read (exit 2); writeErr: the output
@@ -211,7 +224,6 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	// error); hosts: how many hosts were assessed.
 	unreadable, todo, hosts := false, false, 0
 	var writeErr error
-	var kept []assess.Assessment
 	analyzeAll(stdin, jobs, c, o, func(a assess.Assessment, errs []error) {
 		progress.step()
 		for _, e := range errs {
@@ -224,29 +236,30 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		}
 		hosts++
 		todo = todo || a.ToDo()
-		if f.html != "" {
-			kept = append(kept, a)
-		}
 		progress.clear()
-		if f.explain != "" {
-			writeErr = report.WriteExplanation(stdout, a, assess.Explain(a, c, f.explain), f.json || f.jsonl)
-			return
+		if page != nil {
+			writeErr = page.Assessment(a)
 		}
-		writeErr = out.Write(a)
+		switch {
+		case writeErr != nil || out == nil:
+		case f.explain != "":
+			writeErr = out.Explanation(a, assess.Explain(a, c, f.explain))
+		default:
+			writeErr = out.Assessment(a)
+		}
 	})
 	progress.clear()
-	if writeErr == nil {
-		writeErr = out.Close()
+	for _, h := range []report.Handler{out, page} {
+		if h != nil && writeErr == nil {
+			writeErr = h.Close()
+		}
+	}
+	if pageFile != nil && writeErr == nil {
+		writeErr = pageFile.Close()
 	}
 	if writeErr != nil {
 		fmt.Fprintln(stderr, "kbplan: writing the output:", writeErr)
 		return &ExitError{Code: ExitFailure}
-	}
-	if f.html != "" {
-		if err := writeHTML(f.html, kept, o, stdout); err != nil {
-			fmt.Fprintln(stderr, "kbplan:", err)
-			return &ExitError{Code: ExitFailure}
-		}
 	}
 	switch {
 	case hosts == 0 && !unreadable:

@@ -104,7 +104,11 @@ the newest month, and channels that match the lifecycle dates.`,
 				return fail(err)
 			}
 			ps := c.Validate()
-			if err := report.WriteValidation(stdout, c, ps, asJSON); err != nil {
+			h, _ := report.NewHandler(stdout, jsonOr(asJSON, report.Text), report.Options{One: true})
+			if err := h.Validation(c, ps); err != nil {
+				return err
+			}
+			if err := h.Close(); err != nil {
 				return err
 			}
 			if len(ps) > 0 {

@@ -242,3 +242,11 @@ func identifyFolder(stdin io.Reader, stderr io.Writer, dir string) ([]inventory.
 func readInput(stdin io.Reader, name string) (inventory.Host, error) {
 	return input.ReadFile(name, stdin)
 }
+
+// jsonOr is JSON when asJSON, else f.
+func jsonOr(asJSON bool, f report.Format) report.Format {
+	if asJSON {
+		return report.JSON
+	}
+	return f
+}

@@ -102,8 +102,8 @@ With --json the schema is in docs/json.md. Exit codes: 0 read; 2 not readable.`,
 				fmt.Fprintln(stderr, "kbplan:", err)
 				return &ExitError{Code: ExitUsage}
 			}
-			err = report.WritePackage(stdout, j, files, asJSON)
-			if err != nil {
+			h, _ := report.NewHandler(stdout, jsonOr(asJSON, report.Text), report.Options{One: true, ListFiles: files})
+			if err := h.Package(j); err != nil || h.Close() != nil {
 				return &ExitError{Code: ExitFailure}
 			}
 			return nil
@@ -158,7 +158,8 @@ usage or a file that cannot be read.`,
 				}
 			}
 			code := ExitOK
-			var out []report.PackageJSON
+			out, _ := report.NewHandler(stdout, jsonOr(asJSON, report.Text), report.Options{})
+			var writeErr error
 			for _, name := range args {
 				j, facts, err := inspectFile(name, roots)
 				if err != nil {
@@ -176,10 +177,15 @@ usage or a file that cannot be read.`,
 						code = worse(code, ExitFindings)
 					}
 				}
-				out = append(out, j)
+				if writeErr == nil {
+					writeErr = out.Package(j)
+				}
 			}
-			if err := report.WritePackages(stdout, out, asJSON); err != nil {
-				fmt.Fprintln(stderr, "kbplan: writing the output:", err)
+			if writeErr == nil {
+				writeErr = out.Close()
+			}
+			if writeErr != nil {
+				fmt.Fprintln(stderr, "kbplan: writing the output:", writeErr)
 				code = worse(code, ExitFailure)
 			}
 			if code != ExitOK {

@@ -50,7 +50,11 @@ supported way back (a restore from backup). It changes nothing.`,
 				hosts = append(hosts, h)
 			}
 			r := assess.Uninstall(inventory.Merge(hosts...), c, kb, o)
-			return report.WriteRollback(stdout, r, asJSON)
+			h, _ := report.NewHandler(stdout, jsonOr(asJSON, report.Text), report.Options{One: true})
+			if err := h.Rollback(r); err != nil {
+				return err
+			}
+			return h.Close()
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
