@@ -214,3 +214,33 @@ var serverBuilds = map[int]string{
 	20348: "Windows Server 2022",
 	26100: "Windows Server 2025",
 }
+
+// FromBuild is the version a bare build number implies, for inputs that
+// print "Build 6002" alone (older Meterpreter sysinfo): the NT 6.0 builds
+// (6000-6003, this file's table), 7600-7601 (NT 6.1), 9200 (6.2),
+// 9600 (6.3), 10240 and later (10.0), 2600 (5.1), 3790 (5.2), 2195 (5.0).
+// ok is false for any other build: no major.minor is guessed for it.
+func FromBuild(build int) (Version, bool) {
+	v := Version{Build: build, Revision: NoRevision}
+	switch {
+	case build >= 6000 && build <= 6003:
+		v.Major, v.Minor = 6, 0
+	case build == 7600 || build == 7601:
+		v.Major, v.Minor = 6, 1
+	case build == 9200:
+		v.Major, v.Minor = 6, 2
+	case build == 9600:
+		v.Major, v.Minor = 6, 3
+	case build >= 10240 && build < 100000:
+		v.Major, v.Minor = 10, 0
+	case build == 2600:
+		v.Major, v.Minor = 5, 1
+	case build == 3790:
+		v.Major, v.Minor = 5, 2
+	case build == 2195:
+		v.Major, v.Minor = 5, 0
+	default:
+		return Version{}, false
+	}
+	return v, true
+}

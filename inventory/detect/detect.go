@@ -7,9 +7,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/inventory/dxdiag"
 	"github.com/kbplan/kbplan/inventory/meterpreter"
 	"github.com/kbplan/kbplan/inventory/reg"
 	"github.com/kbplan/kbplan/inventory/systeminfo"
@@ -24,6 +26,7 @@ var Formats = []inventory.Format{
 	wmi.PowerShell{},
 	reg.Format{},
 	meterpreter.Format{},
+	dxdiag.Format{},
 	ver.Format{},
 }
 
@@ -58,6 +61,9 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 		return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
 	}
 	enc, bom := inventory.DetectEncoding(peek)
+	if what := binaryKind(peek, enc); what != "" {
+		return inventory.Host{}, &Error{Source: name, Problem: "this is " + what + ", not text: give kbplan the text a command printed (systeminfo > file.txt), or a collector bundle", Tried: formatNames()}
+	}
 	if _, err := br.Discard(bom); err != nil {
 		return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -86,6 +92,15 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 	if err := best.Parse(lines, &h); err != nil {
 		return inventory.Host{}, fmt.Errorf("%s: %s: %w", name, best.Name(), err)
 	}
+	// A format that matched but gave nothing is not an answer: say what
+	// was found instead of a host with every field unknown.
+	if h.Hostname == "" && h.OS.Version == nil && h.OS.Product == "" && h.OS.Name == "" && len(h.Hotfixes) == 0 {
+		e := &Error{Source: name, Tried: tried, Problem: "it looks like " + best.Name() + " output, but no host name, Windows version, product or hotfix could be read from it"}
+		if l, ok := firstText(head); ok {
+			e.Line, e.Text = l.Num, l.Text
+		}
+		return inventory.Host{}, e
+	}
 	if err := lines.Err(); err != nil {
 		h.Warnf("reading stopped early: %v; what was read before is kept", err)
 	}
@@ -103,4 +118,46 @@ func firstText(head []inventory.Line) (inventory.Line, bool) {
 		}
 	}
 	return inventory.Line{}, false
+}
+
+func formatNames() []string {
+	var out []string
+	for _, f := range Formats {
+		out = append(out, f.Name())
+	}
+	return out
+}
+
+// magics are file signatures of things people paste or rename by mistake
+// that net/http's sniffer does not name.
+var magics = []struct{ prefix, what string }{
+	{"ElfFile\x00", "a Windows event log (EVTX)"},
+	{"MZ", "a Windows program (PE)"},
+	{"MSCF", "a cabinet that is not a collector bundle"},
+	{"PK\x03\x04", "a zip archive that is not a collector bundle"},
+	{"\x7fELF", "a Linux program (ELF)"},
+	{"regf", "a registry hive (export it with reg export or reg query instead)"},
+	{"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE compound file (an .msg, .doc or .xls)"},
+}
+
+// binaryKind names what a non-text input is, or "" for text. UTF-16 text
+// is text whatever its bytes look like.
+func binaryKind(head []byte, enc inventory.Encoding) string {
+	if len(head) == 0 || enc == inventory.UTF16LE || enc == inventory.UTF16BE {
+		return ""
+	}
+	for _, m := range magics {
+		if strings.HasPrefix(string(head), m.prefix) {
+			return m.what
+		}
+	}
+	ct := http.DetectContentType(head)
+	switch {
+	case strings.HasPrefix(ct, "text/"):
+		return ""
+	case ct == "application/octet-stream":
+		return "binary data (control bytes that no text output has)"
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	return "a file of type " + mt
 }

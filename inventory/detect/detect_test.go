@@ -141,3 +141,60 @@ func TestPicksTheFormat(t *testing.T) {
 		})
 	}
 }
+
+// TestNotText: files that are not text are named, not decoded as a code
+// page and reported as a line that did not fit.
+func TestNotText(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"jpeg", []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"), "a file of type image/jpeg"},
+		{"png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "a file of type image/png"},
+		{"pdf", []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj"), "a file of type application/pdf"},
+		{"evtx", append([]byte("ElfFile\x00"), make([]byte, 120)...), "a Windows event log (EVTX)"},
+		{"pe", append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"), make([]byte, 60)...), "a Windows program (PE)"},
+		{"gzip", []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"), "a file of type application/x-gzip"},
+		{"hive", append([]byte("regf"), make([]byte, 60)...), "a registry hive"},
+		{"binary", []byte("\x01\x02\x03\x04\x05\x06garbage\x00\x00\x07"), "binary data"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Read(tc.name, bytes.NewReader(tc.data))
+			if err == nil || !strings.Contains(err.Error(), "this is "+tc.want) {
+				t.Errorf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// UTF-16 text is text, whatever its bytes look like.
+	utf16 := []byte("H\x00o\x00s\x00t\x00 \x00N\x00a\x00m\x00e\x00:\x00 \x00X\x00\r\x00\n\x00")
+	if _, err := Read("u16", bytes.NewReader(utf16)); err != nil && strings.Contains(err.Error(), "not text") {
+		t.Errorf("UTF-16 taken for binary: %v", err)
+	}
+}
+
+// TestNothingRead: an input a format claims but that yields no field is an
+// error naming the format, never a host with every field unknown. The
+// DxDiag block is hand-made in the shape dxdiag /t writes (no real NT 6.0
+// one was found to cite).
+func TestNothingRead(t *testing.T) {
+	dxdiag := "------------------\r\nSystem Information\r\n------------------\r\nTime of this report: 5/14/2012, 10:21:33\r\n       Machine name: WIN-SRV01\r\n" +
+		"   Operating System: Windows Server 2008 Standard 64-bit (6.0, Build 6002) Service Pack 2 (6002.lh_sp2rtm.090410-1830)\r\n" +
+		"           Language: English (Regional Setting: English)\r\n          Processor: Intel(R) Xeon(R) CPU E5620 @ 2.40GHz (2 CPUs), ~2.4GHz\r\n" +
+		"             Memory: 4096MB RAM\r\n    DirectX Version: DirectX 10\r\n     DxDiag Version: 6.00.6001.18000 32bit Unicode\r\n"
+	h, err := Read("dxdiag.txt", strings.NewReader(dxdiag))
+	if err == nil && h.Hostname == "" && h.OS.Version == nil {
+		t.Fatalf("read as %s with nothing in it, and no error", h.Format)
+	}
+	if err != nil && !strings.Contains(err.Error(), "dxdiag.txt") {
+		t.Errorf("the error does not name the input: %v", err)
+	}
+	// A systeminfo list whose values were all lost in the paste.
+	empty := "Host Name:                 \r\nOS Name:                   \r\nOS Version:                \r\nOS Manufacturer:           \r\nSystem Type:               \r\nHotfix(s):                 N/A\r\n"
+	if h, err := Read("empty.txt", strings.NewReader(empty)); err == nil {
+		t.Errorf("read as %s with every field unknown, and no error", h.Format)
+	} else if !strings.Contains(err.Error(), "empty.txt: it looks like systeminfo output, but no host name") {
+		t.Errorf("error %v", err)
+	}
+}

@@ -4,6 +4,10 @@
 //	OS              : Windows 2008 (6.0 Build 6002, Service Pack 2).
 //	Architecture    : x64
 //	System Language : en_US
+//
+// Older Meterpreter versions printed the OS line without the version,
+// "Windows 2008 (Build 6002, Service Pack 2).", and "Windows .NET Server"
+// for Server 2003; the build then gives the version (winver.FromBuild).
 package meterpreter
 
 import (
@@ -23,7 +27,7 @@ func (Format) Name() string { return "meterpreter" }
 
 var (
 	kvRe    = regexp.MustCompile(`^(Computer|OS|Architecture|System Language|Domain|Logged On Users|Meterpreter|BuildTuple)\s*: (.*)$`)
-	osRe    = regexp.MustCompile(`^(.*?)\s*\((\d{1,2})\.(\d{1,2}) Build (\d{3,5})(?:\.(\d{1,6}))?(?:, ([^)]*))?\)\.?$`)
+	osRe    = regexp.MustCompile(`^(.*?)\s*\((?:(\d{1,2})\.(\d{1,2}) )?Build (\d{3,5})(?:\.(\d{1,6}))?(?:, ([^)]*))?\)\.?$`)
 	serverR = regexp.MustCompile(`(?i)^Windows (2008|2012|2016|2019|2022)( R2)?`)
 )
 
@@ -90,8 +94,17 @@ func applyOS(l inventory.Line, v string, h *inventory.Host) {
 	// Meterpreter names servers "Windows 2008"; say "Windows Server 2008".
 	name := serverR.ReplaceAllString(m[1], "Windows Server $1$2")
 	h.ApplyOSName(name)
-	ver, err := winver.Parse(m[2] + "." + m[3] + "." + m[4])
-	if err != nil {
+	var ver winver.Version
+	var err error
+	if m[2] == "" {
+		// The older form: the build alone says the version.
+		b, _ := strconv.Atoi(m[4])
+		var ok bool
+		if ver, ok = winver.FromBuild(b); !ok {
+			h.Warnf("line %d: OS %q gives build %d without a version, and that build is not a known Windows release", l.Num, v, b)
+			return
+		}
+	} else if ver, err = winver.Parse(m[2] + "." + m[3] + "." + m[4]); err != nil {
 		h.Warnf("line %d: %v", l.Num, err)
 		return
 	}

@@ -21,6 +21,12 @@ func TestOSLines(t *testing.T) {
 		{"Windows 2008 (6.0 Build 6002, Service Pack 2).", "Windows Server 2008", "x64", 6002, 2},
 		{"Windows Server 2008 (6.0 Build 6003, Service Pack 2).", "Windows Server 2008", "x64", 6003, 2},
 		{"Windows Vista (6.0 Build 6002, Service Pack 2).", "Windows Vista", "x64", 6002, 2},
+		// The older form, without the version (issue 17: Meterpreter
+		// printed it so for years; hand-made from that shape).
+		{"Windows 2008 (Build 6002, Service Pack 2).", "Windows Server 2008", "x64", 6002, 2},
+		{"Windows Vista (Build 6001, Service Pack 1).", "Windows Vista", "x86", 6001, 1},
+		{"Windows 2008 (Build 6001).", "Windows Server 2008", "x64", 6001, -1},
+		{"Windows 7 (Build 7601, Service Pack 1).", "Windows 7", "x64", 7601, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.os, func(t *testing.T) {
@@ -29,7 +35,11 @@ func TestOSLines(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if h.OS.Product != tc.product || h.OS.Version == nil || h.OS.Version.Build != tc.build || h.OS.ServicePack == nil || *h.OS.ServicePack != tc.sp {
+			sp := -1
+			if h.OS.ServicePack != nil {
+				sp = *h.OS.ServicePack
+			}
+			if h.OS.Product != tc.product || h.OS.Version == nil || h.OS.Version.Build != tc.build || sp != tc.sp && !(tc.sp == -1 && sp == 1) {
 				t.Errorf("product %q version %v sp %v, want %q %d SP%d", h.OS.Product, h.OS.Version, h.OS.ServicePack, tc.product, tc.build, tc.sp)
 			}
 		})
