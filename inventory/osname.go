@@ -3,6 +3,7 @@ package inventory
 import (
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // marks are removed from product names: trademark signs, their ASCII
@@ -15,19 +16,41 @@ var marks = strings.NewReplacer("(R)", "", "(r)", "", "(TM)", "", "(tm)", "", "�
 // "Microsoftr Windows Serverr 2008" and "Vista™" "VistaT" (wesng PR #78,
 // bitsadmin/wesng wes.py's own replacements); Russian systems print "Майкрософт"
 // (real sample srv_2012r2_x64_standard_ru_systeminfo.txt).
-var mangled = map[string]string{"Microsoftr": "Microsoft", "Serverr": "Server", "Windowsr": "Windows", "VistaT": "Vista"}
+var mangled = map[string]string{"Microsoftr": "Microsoft", "Serverr": "Server", "Windowsr": "Windows", "VistaT": "Vista",
+	"MicrosoftR": "Microsoft", "ServerR": "Server", "WindowsR": "Windows", "Vistat": "Vista", "VistaR": "Vista", "Vistar": "Vista"}
 
-// CleanOSName removes trademark signs and their mangled forms, and
-// collapses blanks.
+// CleanOSName is the one normalisation of an OS name every reader uses. It
+// removes trademark signs and what they become on the way: the ® that a
+// console or a code page turned into U+FFFD, "?", a cp437 "«" (byte 0xAE
+// read under the OEM code page), or a stray letter ("Microsoftr",
+// "ServerR", "VistaT"); it collapses repeated blanks and puts back the blank
+// lost between a product word and its number or the next word
+// ("Server2008", "WindowsServer", "2008R2"). The forms, each seen in real
+// outputs or reports (issue 17, wesng PR #78), are in osname_test.go.
 func CleanOSName(s string) string {
-	words := strings.Fields(marks.Replace(s))
-	for i, w := range words {
-		if fixed, ok := mangled[w]; ok {
-			words[i] = fixed
+	s = gluedR2.ReplaceAllString(glued.ReplaceAllString(marks.Replace(s), "$1 $2"), "$1 $2")
+	words := strings.Fields(s)
+	out := words[:0]
+	for _, w := range words {
+		// Junk stuck to a word: anything that is not a letter or a digit,
+		// at either end ("Microsoft\ufffd", "«Windows", "Server»").
+		w = strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '.' })
+		if w == "" {
+			continue
 		}
+		if fixed, ok := mangled[w]; ok {
+			w = fixed
+		}
+		out = append(out, w)
 	}
-	return strings.Join(words, " ")
+	return strings.Join(out, " ")
 }
+
+var (
+	// glued finds a product word glued to a number or to the next word.
+	glued   = regexp.MustCompile(`(?i)(microsoft|windows|server|vista)(\d|windows|server|vista)`)
+	gluedR2 = regexp.MustCompile(`(?i)(2003|2008|2012)(r2\b)`)
+)
 
 // products maps an OS name to its product, most specific first. Editions
 // that name themselves differently ("Windows Web Server 2008") keep their
