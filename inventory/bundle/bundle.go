@@ -195,7 +195,7 @@ func readText(fsys fs.FS, name, path string) (string, error) {
 }
 
 var (
-	dwordRe   = regexp.MustCompile(`(?m)^\s+(SHA2-(?:Core-)?Codesigning-Support)\s+REG_DWORD\s+0x([0-9a-fA-F]+)`)
+	dwordRe = regexp.MustCompile(`(?m)^\s+(SHA2-(?:Core-)?Codesigning-Support)\s+REG_DWORD\s+0x([0-9a-fA-F]+)`)
 	// Package_for_KB4474419~31bf3856ad364e35~amd64~~6.0.1.0.mum: name,
 	// public key token, architecture, language (empty), version.
 	packageRe = regexp.MustCompile(`(?i)Package_(?:\d+_)?for_KB(\d{4,8})~(?:[0-9a-f]*~[a-z0-9]*~[a-z-]*~(\d+(?:\.\d+){3})\b)?`)

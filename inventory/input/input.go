@@ -183,7 +183,6 @@ func unpackZip(name string, body []byte, b *budget.Budget) (fstest.MapFS, error)
 	return fsys, nil
 }
 
-
 // ReadFile reads the input at path: "-" is stdin; a collector bundle
 // folder is read as one host; a file is a packed bundle (cabinet or zip, by
 // content) or an inventory, streamed. Only regular files are read: a FIFO,
