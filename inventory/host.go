@@ -30,7 +30,10 @@ type Host struct {
 	// listing none.
 	Hotfixes      []string
 	HotfixesKnown bool
-	Warnings      []string
+	// HotfixesAsListed are the ids as the input listed them where they
+	// differ from the KB they name ("KB925398_WMP64", "Q147222").
+	HotfixesAsListed []string
+	Warnings         []string
 	// Disagreements are the warnings where the inputs of one host (or the
 	// registry and the kernel file) contradict each other; assess turns
 	// each into a finding.
@@ -119,13 +122,18 @@ func (h *Host) Disagreef(format string, args ...any) {
 }
 
 // AddHotfix records one installed update. id may be "KB955430", "kb955430",
-// "Q147222" style ids are rejected; a bare number counts as a KB number
-// (systeminfo on Vista lists some updates as "943729"). It reports whether id
-// was a KB identifier.
+// a variant or revision ("KB925398_WMP64", "KB2894844-v2"), a Q number
+// ("Q147222"), or a bare number (systeminfo on Vista lists some updates as
+// "943729"); Hotfixes holds the KB it names, HotfixesAsListed the forms
+// that differ from it. It reports whether id named a KB.
 func (h *Host) AddHotfix(id string) bool {
 	kb, ok := NormalizeKB(id)
 	if !ok {
 		return false
+	}
+	if listed := strings.TrimSpace(id); !strings.EqualFold(listed, kb) && !isDigits(listed) && len(h.HotfixesAsListed) < MaxHotfixes &&
+		!slices.Contains(h.HotfixesAsListed, listed) {
+		h.HotfixesAsListed = append(h.HotfixesAsListed, listed)
 	}
 	h.HotfixesKnown = true
 	if h.seen == nil {
@@ -153,7 +161,7 @@ func (h *Host) AddHotfix(id string) bool {
 // with any change to what they make of an input: the fleet stores uploads as
 // they came and, when this changes, reads every host's snapshots again in
 // the background (as it does for a new catalog).
-const ReadersVersion = 3
+const ReadersVersion = 4
 
 // MaxHotfixes bounds the hotfix list of one host, so that a hostile input
 // costs bounded memory. Real hosts have a few hundred.
@@ -167,10 +175,20 @@ const MaxRecords = 100000
 const maxKBDigits = 8
 
 // NormalizeKB turns "kb955430", "KB955430" or "955430" into "KB955430".
+// A suffix after "_" or "-" names a variant or a revision of the same
+// update and is dropped: "KB925398_WMP64", "KB2894844-v2" are KB925398 and
+// KB2894844. "Q147222", the pre-Vista name of a Knowledge Base article
+// (Microsoft's Q numbers became KB numbers), is KB147222.
 func NormalizeKB(id string) (string, bool) {
 	s := strings.TrimSpace(id)
-	if len(s) >= 2 && (s[0] == 'K' || s[0] == 'k') && (s[1] == 'B' || s[1] == 'b') {
+	switch {
+	case len(s) >= 2 && (s[0] == 'K' || s[0] == 'k') && (s[1] == 'B' || s[1] == 'b'):
 		s = s[2:]
+	case len(s) >= 2 && (s[0] == 'Q' || s[0] == 'q') && s[1] >= '0' && s[1] <= '9':
+		s = s[1:]
+	}
+	if i := strings.IndexAny(s, "_-"); i > 0 && i < len(s)-1 && suffixOK(s[i+1:]) {
+		s = s[:i]
 	}
 	if s == "" || len(s) > maxKBDigits {
 		return "", false
@@ -198,7 +216,7 @@ func FindKB(s string) (string, bool) {
 		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 			j++
 		}
-		if j == i+2 || j < len(s) && isWordByte(s[j]) {
+		if j == i+2 || j < len(s) && isWordByte(s[j]) && s[j] != '_' {
 			continue
 		}
 		if kb, ok := NormalizeKB(s[i:j]); ok {
@@ -206,6 +224,20 @@ func FindKB(s string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// suffixOK: a variant or revision suffix is letters and digits, short.
+func suffixOK(s string) bool {
+	if len(s) > 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 func isWordByte(c byte) bool {
@@ -271,4 +303,13 @@ func (f *Facts) ESUYears() string {
 		return "year " + parts[0]
 	}
 	return "years " + strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

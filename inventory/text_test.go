@@ -118,12 +118,31 @@ func TestLongLineIsCut(t *testing.T) {
 
 func TestNormalizeKB(t *testing.T) {
 	tests := map[string]string{"KB955430": "KB955430", "kb955430": "KB955430", "955430": "KB955430",
-		" KB0123 ": "KB123", "Q147222": "", "File 1": "", "{7A068575-C5DB-43D9-BE20-3895D0C69B17}": "", "KB": "", "KB123456789": ""}
+		" KB0123 ": "KB123", "Q147222": "KB147222", "File 1": "", "{7A068575-C5DB-43D9-BE20-3895D0C69B17}": "", "KB": "", "KB123456789": "",
+		"KB925398_WMP64": "KB925398", "KB2894844-v2": "KB2894844", "KB123_": "", "KB12_3$": "", "7A068575-C5DB": "", "Q": "", "QFE": ""}
 	for in, want := range tests {
 		got, ok := NormalizeKB(in)
 		if got != want || ok != (want != "") {
 			t.Errorf("NormalizeKB(%q) = %q, %v; want %q", in, got, ok, want)
 		}
+	}
+}
+
+// TestHotfixesAsListed: the forms that differ from the KB they name are
+// kept as listed, once each; plain forms are not.
+func TestHotfixesAsListed(t *testing.T) {
+	var h Host
+	for _, id := range []string{"KB925398_WMP64", "kb925398", "KB2894844-v2", "Q147222", "955430", "KB955430", "KB925398_WMP64"} {
+		h.AddHotfix(id)
+	}
+	if got := strings.Join(h.Hotfixes, " "); got != "KB925398 KB2894844 KB147222 KB955430" {
+		t.Errorf("hotfixes %s", got)
+	}
+	if got := strings.Join(h.HotfixesAsListed, " "); got != "KB925398_WMP64 KB2894844-v2 Q147222" {
+		t.Errorf("as listed %s", got)
+	}
+	if kb, ok := FindKB("Update for Windows Media Player (KB925398_WMP64)"); !ok || kb != "KB925398" {
+		t.Errorf("FindKB: %s %v", kb, ok)
 	}
 }
 

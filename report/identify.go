@@ -15,14 +15,17 @@ import (
 // HostJSON is the stable JSON form of an identified host, documented in
 // docs/json.md. Fields the input did not carry are null.
 type HostJSON struct {
-	Source   string     `json:"source"`
-	Format   string     `json:"format"`
-	Encoding string     `json:"encoding,omitempty"`
-	Hostname *string    `json:"hostname"`
-	OS       OSJSON     `json:"os"`
-	Hotfixes []string   `json:"hotfixes"`
-	Warnings []string   `json:"warnings"`
-	Facts    *FactsJSON `json:"facts,omitempty"`
+	Source   string   `json:"source"`
+	Format   string   `json:"format"`
+	Encoding string   `json:"encoding,omitempty"`
+	Hostname *string  `json:"hostname"`
+	OS       OSJSON   `json:"os"`
+	Hotfixes []string `json:"hotfixes"`
+	// HotfixesAsListed are ids the input listed in another form than the
+	// KB they name ("KB925398_WMP64", "Q147222"); omitted when none.
+	HotfixesAsListed []string   `json:"hotfixesAsListed,omitempty"`
+	Warnings         []string   `json:"warnings"`
+	Facts            *FactsJSON `json:"facts,omitempty"`
 }
 
 // FactsJSON is what a collector bundle adds (docs/json.md, docs/bundle.md).
@@ -72,7 +75,7 @@ func str(s string) *string {
 func Host(h inventory.Host) HostJSON {
 	j := HostJSON{
 		Source: h.Source, Format: h.Format, Encoding: h.Encoding,
-		Hostname: str(h.Hostname), Hotfixes: h.Hotfixes, Warnings: h.Warnings,
+		Hostname: str(h.Hostname), Hotfixes: h.Hotfixes, HotfixesAsListed: h.HotfixesAsListed, Warnings: h.Warnings,
 	}
 	if j.Warnings == nil {
 		j.Warnings = []string{}
