@@ -301,6 +301,18 @@ type Lines struct {
 	done    bool
 	Cut     int // lines cut at MaxLineLen
 	pending []Line
+	// Kept holds every line read, up to keep lines, when Keep asked for
+	// them: a caller can read the input again with another format.
+	Kept []Line
+	keep int
+}
+
+// Keep makes the reader keep up to n of the lines it reads, in Kept.
+func (ls *Lines) Keep(n int) { ls.keep = n }
+
+// LinesOf reads the given lines again.
+func LinesOf(lines []Line) *Lines {
+	return &Lines{pending: append([]Line(nil), lines...), done: true}
 }
 
 // NewLines reads lines from UTF-8 text.
@@ -322,6 +334,14 @@ func (ls *Lines) Next() (Line, bool) {
 }
 
 func (ls *Lines) read() (Line, bool) {
+	l, ok := ls.readLine()
+	if ok && len(ls.Kept) < ls.keep {
+		ls.Kept = append(ls.Kept, l)
+	}
+	return l, ok
+}
+
+func (ls *Lines) readLine() (Line, bool) {
 	if ls.done {
 		return Line{}, false
 	}

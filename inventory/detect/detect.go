@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/kbplan/kbplan/inventory"
@@ -68,6 +69,7 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 		return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
 	}
 	lines := inventory.NewLines(inventory.Decoder(br, enc))
+	lines.Keep(maxKept)
 	head := lines.Head(headLines)
 
 	var tried []string
@@ -108,16 +110,70 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 		h.Warnf("%d lines were longer than %d bytes and were cut", lines.Cut, inventory.MaxLineLen)
 	}
 	h.Encoding = string(enc)
-	return h, nil
+	return alsoIn(h, lines.Kept), nil
 }
 
-func firstText(head []inventory.Line) (inventory.Line, bool) {
-	for _, l := range head {
-		if strings.TrimSpace(l.Text) != "" {
-			return l, true
-		}
+// maxKept bounds the lines kept to split a paste of several outputs; a
+// longer input is read with one format only.
+const maxKept = 20000
+
+// promptRe matches the prompt lines that separate the outputs of a pasted
+// session: cmd ("C:\Users\x>systeminfo"), PowerShell ("PS C:\> ..."),
+// Meterpreter ("meterpreter > sysinfo") and msfconsole.
+var promptRe = regexp.MustCompile(`^\s*(?:[A-Za-z]:\\[^>]*>|PS [A-Za-z]:\\[^>]*>|meterpreter\s*>|msf\d?(?: [^>]*)?>)`)
+
+// alsoIn splits a paste of several outputs at its prompt lines, reads each
+// part with the format that finds its own output there, and merges what
+// they read as analyze merges several files of one host: the first part's
+// values win, disagreements are warned about. A part no format reads is a
+// warning naming its first line. A paste of one part is h as read.
+func alsoIn(h inventory.Host, kept []inventory.Line) inventory.Host {
+	if len(kept) == 0 || len(kept) >= maxKept {
+		return h
 	}
-	return inventory.Line{}, false
+	var segs [][]inventory.Line
+	var cur []inventory.Line
+	for _, l := range kept {
+		if promptRe.MatchString(l.Text) {
+			segs = append(segs, cur)
+			cur = nil
+			continue
+		}
+		cur = append(cur, l)
+	}
+	segs = append(segs, cur)
+	var parts []inventory.Host
+	var names, unread []string
+	for _, seg := range segs {
+		first, ok := firstText(seg)
+		if !ok {
+			continue
+		}
+		var best inventory.Format
+		score := 0
+		for _, f := range Formats {
+			if s := f.Sniff(seg[:min(len(seg), headLines)]); s > score {
+				best, score = f, s
+			}
+		}
+		p := inventory.Host{Source: h.Source, Encoding: h.Encoding}
+		if best == nil || best.Parse(inventory.LinesOf(seg), &p) != nil || p.Hostname == "" && p.OS.Version == nil && p.OS.Product == "" && len(p.Hotfixes) == 0 {
+			unread = append(unread, fmt.Sprintf("line %d %s", first.Num, inventory.Describe(first.Text)))
+			continue
+		}
+		parts = append(parts, p)
+		names = append(names, p.Format)
+	}
+	if len(parts) < 2 {
+		return h
+	}
+	m := inventory.Merge(parts...)
+	m.Source, m.Encoding = h.Source, h.Encoding
+	m.Warnf("the input holds %d outputs (%s), split at their prompt lines: each was read and they were merged", len(parts), strings.Join(names, ", "))
+	for _, u := range unread {
+		m.Warnf("a part of the input no format reads was left out: it starts at %s", u)
+	}
+	return m
 }
 
 func formatNames() []string {
@@ -160,4 +216,13 @@ func binaryKind(head []byte, enc inventory.Encoding) string {
 	}
 	mt, _, _ := strings.Cut(ct, ";")
 	return "a file of type " + mt
+}
+
+func firstText(head []inventory.Line) (inventory.Line, bool) {
+	for _, l := range head {
+		if strings.TrimSpace(l.Text) != "" {
+			return l, true
+		}
+	}
+	return inventory.Line{}, false
 }

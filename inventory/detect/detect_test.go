@@ -198,3 +198,38 @@ func TestNothingRead(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// TestMultiPart: a paste of several outputs is read by each format that
+// finds its own, and merged. Hand-made in the shapes of the pastes.
+func TestMultiPart(t *testing.T) {
+	sysinfo := "Host Name:                 WEB-07\r\nOS Name:                   Microsoft Windows Server 2008 Standard \r\nOS Version:                6.0.6002 Service Pack 2 Build 6002\r\n" +
+		"OS Manufacturer:           Microsoft Corporation\r\nSystem Type:               x64-based PC\r\nHotfix(s):                 2 Hotfix(s) Installed.\r\n                           [01]: KB955430\r\n                           [02]: KB4474419\r\n"
+	meterp := "meterpreter > sysinfo\r\nComputer        : WEB-07\r\nOS              : Windows 2008 (Build 6002, Service Pack 2).\r\nArchitecture    : x64\r\nMeterpreter     : x64/windows\r\n"
+	tests := []struct {
+		name, in, format string
+		build            int
+		hotfixes         int
+	}{
+		{"systeminfo then a Meterpreter block", sysinfo + "\r\n" + meterp, "systeminfo-list+meterpreter-sysinfo", 6002, 2},
+		{"an old Meterpreter block then a ver banner", meterp + "meterpreter > shell\r\nMicrosoft Windows [Version 6.0.6002]\r\n", "meterpreter-sysinfo+ver", 6002, -1},
+		{"notes, then a ver banner", "host web-07, from the ticket\r\nsee below\r\nMicrosoft Windows [Version 6.0.6003]\r\n", "ver", 6003, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := Read("paste.txt", strings.NewReader(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := -1
+			if h.HotfixesKnown {
+				n = len(h.Hotfixes)
+			}
+			if h.Format != tc.format || h.OS.Version == nil || h.OS.Version.Build != tc.build || n != tc.hotfixes {
+				t.Errorf("format %q version %v hotfixes %d, want %q %d %d; warnings %q", h.Format, h.OS.Version, n, tc.format, tc.build, tc.hotfixes, h.Warnings)
+			}
+			if strings.Contains(tc.format, "+") && !strings.Contains(strings.Join(h.Warnings, "\n"), "outputs") {
+				t.Errorf("no warning that the paste was split: %q", h.Warnings)
+			}
+		})
+	}
+}
