@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/kbplan/kbplan/inventory"
@@ -122,6 +123,10 @@ const maxKept = 20000
 // Meterpreter ("meterpreter > sysinfo") and msfconsole.
 var promptRe = regexp.MustCompile(`^\s*(?:[A-Za-z]:\\[^>]*>|PS [A-Za-z]:\\[^>]*>|meterpreter\s*>|msf\d?(?: [^>]*)?>)`)
 
+func isPrompt(l inventory.Line) bool {
+	return strings.IndexByte(l.Text, '>') >= 0 && promptRe.MatchString(l.Text)
+}
+
 // alsoIn splits a paste of several outputs at its prompt lines, reads each
 // part with the format that finds its own output there, and merges what
 // they read as analyze merges several files of one host: the first part's
@@ -131,10 +136,14 @@ func alsoIn(h inventory.Host, kept []inventory.Line) inventory.Host {
 	if len(kept) == 0 || len(kept) >= maxKept {
 		return h
 	}
+	// Most inputs hold no prompt line: nothing to split.
+	if !slices.ContainsFunc(kept, isPrompt) {
+		return h
+	}
 	var segs [][]inventory.Line
 	var cur []inventory.Line
 	for _, l := range kept {
-		if promptRe.MatchString(l.Text) {
+		if isPrompt(l) {
 			segs = append(segs, cur)
 			cur = nil
 			continue
@@ -142,6 +151,15 @@ func alsoIn(h inventory.Host, kept []inventory.Line) inventory.Host {
 		cur = append(cur, l)
 	}
 	segs = append(segs, cur)
+	filled := 0
+	for _, seg := range segs {
+		if _, ok := firstText(seg); ok {
+			filled++
+		}
+	}
+	if filled < 2 {
+		return h
+	}
 	var parts []inventory.Host
 	var names, unread []string
 	for _, seg := range segs {
@@ -188,6 +206,7 @@ func formatNames() []string {
 // that net/http's sniffer does not name.
 var magics = []struct{ prefix, what string }{
 	{"ElfFile\x00", "a Windows event log (EVTX)"},
+	{"%PDF-", "a file of type application/pdf"},
 	{"MZ", "a Windows program (PE)"},
 	{"MSCF", "a cabinet that is not a collector bundle"},
 	{"PK\x03\x04", "a zip archive that is not a collector bundle"},
@@ -206,6 +225,13 @@ func binaryKind(head []byte, enc inventory.Encoding) string {
 		if strings.HasPrefix(string(head), m.prefix) {
 			return m.what
 		}
+	}
+	// Text has no control bytes but tab, line ends and form feed: the
+	// sniffer is asked only when some are there (every binary format
+	// above has them early).
+	n := min(len(head), 512)
+	if !slices.ContainsFunc(head[:n], func(c byte) bool { return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1a && c != 0x1b }) {
+		return ""
 	}
 	ct := http.DetectContentType(head)
 	switch {

@@ -36,6 +36,12 @@ var (
 func (Format) Sniff(head []inventory.Line) int {
 	score := 0
 	for _, l := range head {
+		// Most lines of other inputs hold none of the labels: skip them
+		// before the regular expression.
+		if !strings.Contains(l.Text, "System Information") && !strings.Contains(l.Text, "DxDiag") &&
+			!strings.Contains(l.Text, "Machine name") && !strings.Contains(l.Text, "Operating System") {
+			continue
+		}
 		m := kvRe.FindStringSubmatch(l.Text)
 		switch {
 		case strings.TrimSpace(l.Text) == "System Information":
