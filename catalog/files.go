@@ -168,3 +168,14 @@ func revisionNumber(r string) int {
 	n, _ := strconv.Atoi(strings.TrimPrefix(r, "v"))
 	return n
 }
+
+// NameSHA1 is the SHA-1 a Windows Update file name carries
+// ("windows6.0-kb4474419-v4-x64_09cb…207.msu"), lower case; ok is false for
+// a name without one.
+func NameSHA1(name string) (string, bool) {
+	m := fileName.FindStringSubmatch(strings.ToLower(name))
+	if m == nil {
+		return "", false
+	}
+	return m[4], true
+}

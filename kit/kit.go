@@ -30,6 +30,7 @@ type Package struct {
 	Name       string // base name
 	Size       int64
 	SHA256     string
+	SHA1       string // "" when not computed
 	Format     string // "msu" or "cab"
 	Facts      assess.PackageFacts
 	Signatures []Signature
@@ -58,8 +59,18 @@ type Step struct {
 	RebootAfter bool        `json:"rebootAfter"`
 	Verdict     string      `json:"verdict"`
 	Why         string      `json:"why"`
-	source      string      // the package file to copy
-	planIndex   int         // its step in the plan
+	// Microsoft names the catalog file whose SHA-1 the package has,
+	// whatever it is called here: it is that file, byte for byte.
+	Microsoft *MicrosoftFile `json:"microsoftFile,omitempty"`
+	source    string         // the package file to copy
+	planIndex int            // its step in the plan
+}
+
+// MicrosoftFile is the Microsoft file a package was recognised as.
+type MicrosoftFile struct {
+	Name   string `json:"name"`
+	SHA1   string `json:"sha1"`
+	Source string `json:"source"`
 }
 
 // Missing is a plan step the kit cannot cover.
@@ -135,6 +146,12 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 		var verdict assess.PackageVerdict
 		for i := range cands {
 			p := &cands[i]
+			// A file named as Microsoft names its files carries their
+			// SHA-1: one whose content has another was renamed or altered.
+			if want, ok := catalog.NameSHA1(p.Name); ok && p.SHA1 != "" && want != p.SHA1 {
+				rejected = append(rejected, fmt.Sprintf("%s: its name carries the SHA-1 %s, but the file's is %s: it was altered or renamed from another file", p.Name, want, p.SHA1))
+				continue
+			}
 			v := assess.JudgeAfter(h, c, p.Facts, before)
 			if v.Verdict == assess.WillInstall {
 				chosen, verdict = p, v
@@ -163,6 +180,11 @@ func Build(a assess.Assessment, c *catalog.Catalog, pkgs []Package, created time
 			File: "packages/" + name, Source: chosen.Name, Size: chosen.Size, SHA256: chosen.SHA256, Installer: installer,
 			Signatures: chosen.Signatures, RebootAfter: s.RebootAfter || chosen.Facts.Restart == "required", Verdict: verdict.Verdict, Why: s.Why, source: chosen.Path, planIndex: planIndex,
 		})
+		if chosen.SHA1 != "" {
+			if u, f := c.FileBySHA1(chosen.SHA1); f != nil && u.KB == s.KB {
+				m.Steps[len(m.Steps)-1].Microsoft = &MicrosoftFile{Name: f.Name, SHA1: f.SHA1, Source: f.Source}
+			}
+		}
 		before = append(before, s.KB)
 	}
 	// A restart that the plan puts after a missing step still has to

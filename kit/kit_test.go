@@ -108,3 +108,32 @@ func TestBuildPackageRestart(t *testing.T) {
 		t.Errorf("restarts after each step %v, %d in all; want [false true true], 2", got, m.Reboots)
 	}
 }
+
+// TestIdentifyByHash: a package whose SHA-1 is a catalog file's is that
+// file whatever it is called; one named like a Microsoft file whose digest
+// is not the name's is refused.
+func TestIdentifyByHash(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := c.Get("KB4474419")
+	saved := u.Files
+	t.Cleanup(func() { u.Files = saved })
+	sha := strings.Repeat("1", 40)
+	u.Files = append(append([]catalog.File(nil), saved...), catalog.File{KB: u.KB, Arch: "x64", Name: "windows6.0-kb4474419-v4-x64_" + sha + ".msu", SHA1: sha, Source: "test"})
+	steps := []assess.Step{{KB: "KB4474419", Kind: catalog.SHA2, RebootAfter: true}}
+	a := assess.Assessment{Host: host(t), InScope: true, Plan: assess.Plan{Strategy: assess.RollupStrategy, Channel: catalog.Public, Steps: steps}}
+	renamed := pkg("sha2 support (1).msu", "KB4474419", "x64", "msu", true, true)
+	renamed.SHA1 = sha
+	m := Build(a, c, []Package{renamed}, time.Now())
+	if len(m.Steps) != 1 || m.Steps[0].Microsoft == nil || m.Steps[0].Microsoft.Name != "windows6.0-kb4474419-v4-x64_"+sha+".msu" {
+		t.Errorf("a renamed Microsoft file was not recognised: %+v", m.Steps)
+	}
+	forged := pkg("windows6.0-kb4474419-v4-x64_09cb148f6ef10779d7352b7269d66a7f23019207.msu", "KB4474419", "x64", "msu", true, true)
+	forged.SHA1 = strings.Repeat("2", 40)
+	m = Build(a, c, []Package{forged}, time.Now())
+	if len(m.Steps) != 0 || len(m.Missing) != 1 || len(m.Missing[0].Rejected) != 1 || !strings.Contains(m.Missing[0].Rejected[0], "its name carries the SHA-1 09cb148f") {
+		t.Errorf("a file whose digest is not its name's was taken: steps %+v missing %+v", m.Steps, m.Missing)
+	}
+}

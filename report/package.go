@@ -16,7 +16,8 @@ type PackageJSON struct {
 	File          string                   `json:"file"`
 	Size          int64                    `json:"size"`
 	SHA256        string                   `json:"sha256"`
-	Format        string                   `json:"format"` // "msu" or "cab"
+	SHA1          string                   `json:"sha1,omitempty"` // kbplan kit: the file's SHA-1, against Microsoft's names
+	Format        string                   `json:"format"`         // "msu" or "cab"
 	KB            *string                  `json:"kb"`
 	KBSource      string                   `json:"kbSource,omitempty"`
 	Architecture  *string                  `json:"architecture"`

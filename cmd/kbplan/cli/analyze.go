@@ -383,13 +383,17 @@ func newProgress(w io.Writer, of int) *progress {
 	return p
 }
 
-func (p *progress) step() {
+func (p *progress) step() { p.stepLabel("analysed %d/%d inputs") }
+
+// stepLabel counts one more done and, on a terminal, shows format with
+// the count done and the total.
+func (p *progress) stepLabel(format string) {
 	p.n++
 	if !p.tty || time.Since(p.last) < 100*time.Millisecond && p.n < p.of {
 		return
 	}
 	p.last = time.Now()
-	fmt.Fprintf(p.w, "\ranalysed %d/%d inputs", p.n, p.of)
+	fmt.Fprintf(p.w, "\r"+format, p.n, p.of)
 }
 
 func (p *progress) clear() {

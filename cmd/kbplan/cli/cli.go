@@ -124,7 +124,7 @@ kbplan could not read (including a folder with no inventory in it).`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(identifyCmd(stdin, stdout, stderr), analyzeCmd(stdin, stdout, stderr), rollbackCmd(stdin, stdout, stderr), catalogCmd(stdout, stderr),
-		collectorCmd(stdout, stderr), extractCmd(stdout, stderr), inspectCmd(stdout, stderr), verifyCmd(stdout, stderr), kitCmd(stdout, stderr),
+		collectorCmd(stdout, stderr), extractCmd(stdout, stderr), inspectCmd(stdout, stderr), verifyCmd(stdout, stderr), kitCmd(stdout, stderr), downloadCmd(stdin, stdout, stderr),
 		serveCmd(stdout, stderr), fleetCmd(stdin, stdout, stderr))
 	return root
 }

@@ -109,12 +109,12 @@ func scanPackages(dir string, roots []*x509.Certificate, stderr io.Writer) ([]ki
 		if d.IsDir() || (ext != ".msu" && ext != ".cab") {
 			return nil
 		}
-		j, facts, err := inspectFile(p, roots)
+		j, facts, err := inspect(p, roots, true)
 		if err != nil {
 			fmt.Fprintln(stderr, "kbplan: skipping", err)
 			return nil
 		}
-		pkg := kit.Package{Path: p, Name: filepath.Base(p), Size: j.Size, SHA256: j.SHA256, Format: j.Format, Facts: facts}
+		pkg := kit.Package{Path: p, Name: filepath.Base(p), Size: j.Size, SHA256: j.SHA256, SHA1: j.SHA1, Format: j.Format, Facts: facts}
 		for _, s := range j.Signatures {
 			pkg.Signatures = append(pkg.Signatures, kit.Signature{DigestAlgorithm: s.DigestAlgorithm, Signer: s.Signer, Timestamp: s.Timestamp, Valid: s.Valid})
 		}

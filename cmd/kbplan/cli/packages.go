@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -24,6 +25,12 @@ import (
 // inspectFile reads a package: its hash, its metadata, its signatures, and
 // the facts assess judges it by.
 func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, assess.PackageFacts, error) {
+	return inspect(name, roots, false)
+}
+
+// inspect is inspectFile; withSHA1 adds the file's SHA-1, which identifies
+// a Microsoft file by the digest its Windows Update name carries (kit).
+func inspect(name string, roots []*x509.Certificate, withSHA1 bool) (report.PackageJSON, assess.PackageFacts, error) {
 	f, size, err := openRegular(name)
 	if err != nil {
 		return report.PackageJSON{}, assess.PackageFacts{}, err
@@ -31,17 +38,25 @@ func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, as
 	defer f.Close()
 	// The file's SHA-256, the package metadata and the signatures (whose
 	// digests hash in parallel too) are worked out at the same time.
-	var sum string
+	var sum, sum1 string
 	var sumErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		h := sha256.New()
-		if _, err := io.Copy(h, io.NewSectionReader(f, 0, size)); err != nil {
+		var w io.Writer = h
+		h1 := sha1.New()
+		if withSHA1 {
+			w = io.MultiWriter(h, h1)
+		}
+		if _, err := io.Copy(w, io.NewSectionReader(f, 0, size)); err != nil {
 			sumErr = err
 			return
 		}
 		sum = hex.EncodeToString(h.Sum(nil))
+		if withSHA1 {
+			sum1 = hex.EncodeToString(h1.Sum(nil))
+		}
 	}()
 	p, err := msu.Read(f, size, budget.New(nil, name, msu.Limit(size)))
 	if err != nil {
@@ -56,7 +71,9 @@ func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, as
 	if sumErr != nil {
 		return report.PackageJSON{}, assess.PackageFacts{}, fmt.Errorf("%s: %w", name, sumErr)
 	}
-	return report.Package(name, size, sum, p, sigs, sigErr), assess.FactsOf(p, sigs, sigErr), nil
+	j := report.Package(name, size, sum, p, sigs, sigErr)
+	j.SHA1 = sum1
+	return j, assess.FactsOf(p, sigs, sigErr), nil
 }
 
 func loadRoots(file string) ([]*x509.Certificate, error) {
