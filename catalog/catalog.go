@@ -232,6 +232,12 @@ var defaultCatalog = sync.OnceValues(func() (*Catalog, error) {
 	return Parse("embedded", strings.NewReader(updatesCSV), strings.NewReader(lifecycleCSV))
 })
 
+// Fresh parses the embedded catalog anew: a copy of its own, for a caller
+// that adds to it (AddFiles) without touching the one Default shares.
+func Fresh() (*Catalog, error) {
+	return Parse("embedded", strings.NewReader(updatesCSV), strings.NewReader(lifecycleCSV))
+}
+
 // Default returns the embedded catalog, parsed on first use. An error
 // means the binary was built with a broken catalog; the tests prevent that.
 func Default() (*Catalog, error) { return defaultCatalog() }

@@ -52,7 +52,26 @@ var fileName = regexp.MustCompile(`^(?i:windows6\.0|ie9-windows6\.0|ndp[0-9.]*)-
 // Windows Update package name whose KB, revision and architecture are the
 // row's and whose SHA-1 is the row's, the URL is Microsoft's and ends in
 // the name.
-func ParseFiles(name string, r io.Reader) ([]File, error) {
+func ParseFiles(name string, r io.Reader) ([]File, error) { return parseFiles(name, r, true) }
+
+// ParseMirrorFiles reads a files list of one's own (kbplan download and
+// kit --files): the same checks, but the URLs may point at any http(s)
+// host, an internal mirror say.
+func ParseMirrorFiles(name string, r io.Reader) ([]File, error) { return parseFiles(name, r, false) }
+
+// AddFiles gives the catalog's updates more files (a mirror's list); a
+// file whose KB the catalog lacks is left out, and their count returned.
+func (c *Catalog) AddFiles(fs []File) (added int) {
+	for i := range fs {
+		if u := c.byKB[fs[i].KB]; u != nil {
+			u.Files = append(u.Files, fs[i])
+			added++
+		}
+	}
+	return added
+}
+
+func parseFiles(name string, r io.Reader, microsoftOnly bool) ([]File, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = true
 	head, err := cr.Read()
@@ -78,7 +97,7 @@ func ParseFiles(name string, r io.Reader) ([]File, error) {
 		if len(out) >= MaxFiles {
 			return nil, &ParseError{Name: name, Line: line, Err: fmt.Errorf("more than %d rows; this is not a files list", MaxFiles)}
 		}
-		f, col, err := parseFile(rec)
+		f, col, err := parseFile(rec, microsoftOnly)
 		if err != nil {
 			return nil, &ParseError{Name: name, Line: line, Column: col, Err: err}
 		}
@@ -87,7 +106,7 @@ func ParseFiles(name string, r io.Reader) ([]File, error) {
 	}
 }
 
-func parseFile(rec []string) (File, string, error) {
+func parseFile(rec []string, microsoftOnly bool) (File, string, error) {
 	f := File{KB: strings.ToUpper(rec[0]), Arch: rec[1], Revision: rec[2], Name: rec[3], URL: rec[4], SHA1: rec[5], Source: rec[7]}
 	m := fileName.FindStringSubmatch(f.Name)
 	switch {
@@ -107,7 +126,7 @@ func parseFile(rec []string) (File, string, error) {
 		return f, "source", errors.New("empty; every file needs its source")
 	}
 	u, err := url.Parse(f.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !slices.Contains(downloadHosts, u.Host) || !strings.HasSuffix(u.Path, "/"+f.Name) {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || microsoftOnly && !slices.Contains(downloadHosts, u.Host) || !strings.HasSuffix(u.Path, "/"+f.Name) {
 		return f, "url", fmt.Errorf("%q is not a Microsoft download URL of %s (hosts %s)", f.URL, f.Name, strings.Join(downloadHosts, ", "))
 	}
 	if rec[6] != "" {

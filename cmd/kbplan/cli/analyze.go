@@ -36,6 +36,7 @@ type analyzeFlags struct {
 	assume           string
 	unconfirmed      bool
 	explain          string
+	filesFile        string // kit and download: a files list of one's own
 }
 
 func analyzeCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -408,10 +409,37 @@ func (f analyzeFlags) planSetup(stderr io.Writer) (assess.Options, *catalog.Cata
 	o, err := f.options()
 	if err == nil {
 		var c *catalog.Catalog
-		if c, err = loadCatalog(f.catalogFile); err == nil {
+		if f.filesFile != "" && f.catalogFile == "" {
+			// A catalog of this run's own: the files are added to it.
+			c, err = catalog.Fresh()
+		} else {
+			c, err = loadCatalog(f.catalogFile)
+		}
+		if err == nil && f.filesFile != "" {
+			err = addFiles(c, f.filesFile)
+		}
+		if err == nil {
 			return o, c, nil
 		}
 	}
 	fmt.Fprintln(stderr, "kbplan:", err)
 	return o, nil, &ExitError{Code: ExitUsage}
+}
+
+// addFiles reads a files list of one's own (catalog/files.csv's columns)
+// into c.
+func addFiles(c *catalog.Catalog, file string) error {
+	fh, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("--files: %w; check the path", err)
+	}
+	defer fh.Close()
+	fs, err := catalog.ParseMirrorFiles(file, io.LimitReader(fh, 64<<20))
+	if err != nil {
+		return err
+	}
+	if c.AddFiles(fs) == 0 && len(fs) > 0 {
+		return fmt.Errorf("--files %s: none of its %d files is for an update of the catalog", file, len(fs))
+	}
+	return nil
 }

@@ -94,6 +94,7 @@ unreadable host.`,
 	fl.Lookup("esu").NoOptDefVal = "esu"
 	fl.StringVar(&f.strategy, "strategy", "rollup", "rollup (newest cumulative rollup) or security-only (every missing month)")
 	fl.StringVar(&f.catalogFile, "catalog", "", "use this updates CSV instead of the embedded catalog")
+	fl.StringVar(&f.filesFile, "files", "", "add the files of this `CSV` (catalog/files.csv's columns; URLs may be a mirror's)")
 	return cmd
 }
 

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -145,5 +147,58 @@ func TestKit(t *testing.T) {
 	}
 	if js, err := os.ReadFile(filepath.Join(out, kit.HasherName)); err != nil || !strings.Contains(string(js), "function block()") {
 		t.Errorf("%s: %v", kit.HasherName, err)
+	}
+}
+
+// TestKitKnowsFilesByDigest: with a files list naming the fixtures the
+// Microsoft way (--files), kit recognises each renamed package by its
+// SHA-1, and refuses a file named like a Microsoft file whose digest is
+// not its name's.
+func TestKitKnowsFilesByDigest(t *testing.T) {
+	dir := t.TempDir()
+	host := kitHost(t, dir)
+	ca := pkgtest.CA(t, dir)
+	pkgs := filepath.Join(dir, "downloads")
+	os.MkdirAll(pkgs, 0o755)
+	applies := "Windows Vista SP2;Windows Server 2008 SP2;"
+	var list strings.Builder
+	list.WriteString("kb,arch,revision,name,url,sha1,size,source\n")
+	msName := map[string]string{}
+	for i, s := range []pkgtest.Spec{{KB: "KB4474419", Arch: "amd64", Applicability: applies, Sign: "dual"},
+		{KB: "KB4536953", Arch: "amd64", Applicability: applies, Sign: "sha256", Restart: "possible"},
+		{KB: "KB4534303", Arch: "amd64", Applicability: applies, Sign: "sha256"}} {
+		b, err := os.ReadFile(pkgtest.Build(t, dir, s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha1.Sum(b)
+		name := fmt.Sprintf("windows6.0-%s-x64_%s.msu", strings.ToLower(s.KB), hex.EncodeToString(sum[:]))
+		msName[s.KB] = name
+		fmt.Fprintf(&list, "%s,x64,,%s,http://mirror.example/%s,%s,,test fixture\n", s.KB, name, name, hex.EncodeToString(sum[:]))
+		os.WriteFile(filepath.Join(pkgs, fmt.Sprintf("renamed-%d.msu", i)), b, 0o644)
+		if s.KB == "KB4534303" {
+			// The same bytes under another file's Microsoft name.
+			os.WriteFile(filepath.Join(pkgs, "windows6.0-kb4534303-x64_"+strings.Repeat("0", 40)+".msu"), b, 0o644)
+		}
+	}
+	lf := filepath.Join(dir, "files.csv")
+	os.WriteFile(lf, []byte(list.String()), 0o644)
+	out := filepath.Join(dir, "kit")
+	stdout, stderr, code := run(t, "", "kit", "--as-of", asOf, "--host", host, "--packages", pkgs, "--out", out, "--roots", ca, "--files", lf)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "kit.json"))
+	var m kit.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range m.Steps {
+		if s.Microsoft == nil || s.Microsoft.Name != msName[s.KB] || !strings.HasPrefix(s.Source, "renamed-") {
+			t.Errorf("step %s from %s: Microsoft file %+v, want %s", s.KB, s.Source, s.Microsoft, msName[s.KB])
+		}
+	}
+	if !strings.Contains(string(b), "microsoftFile") {
+		t.Error("kit.json does not record the Microsoft files")
 	}
 }
