@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/catalog"
@@ -442,4 +443,15 @@ func addFiles(c *catalog.Catalog, file string) error {
 		return fmt.Errorf("--files %s: none of its %d files is for an update of the catalog", file, len(fs))
 	}
 	return nil
+}
+
+// addPlanFlags adds the flags that shape a plan to a command that plans
+// but does not print analyze's output (kit, download).
+func (f *analyzeFlags) addPlanFlags(fl *pflag.FlagSet) {
+	fl.StringVar(&f.asOf, "as-of", "", "plan date YYYY-MM-DD (default: today)")
+	fl.StringVar(&f.esu, "esu", "", "the host has ESU: --esu (years 1-3) or --esu=azure (fourth year too)")
+	fl.Lookup("esu").NoOptDefVal = "esu"
+	fl.StringVar(&f.strategy, "strategy", "rollup", "rollup (newest cumulative rollup) or security-only (every missing month)")
+	fl.StringVar(&f.catalogFile, "catalog", "", "use this updates CSV instead of the embedded catalog")
+	fl.StringVar(&f.filesFile, "files", "", "add the files of this `CSV` (catalog/files.csv's columns; URLs may be a mirror's)")
 }

@@ -89,12 +89,7 @@ unreadable host.`,
 	fl.StringVar(&pkgDir, "packages", "", "the `DIR` of downloaded .msu and .cab files (searched recursively)")
 	fl.StringVar(&outDir, "out", "", "the kit `DIR` to write")
 	fl.StringVar(&rootsFile, "roots", "", "PEM `FILE` of further trusted roots (a test CA, say)")
-	fl.StringVar(&f.asOf, "as-of", "", "plan date YYYY-MM-DD (default: today)")
-	fl.StringVar(&f.esu, "esu", "", "the host has ESU: --esu (years 1-3) or --esu=azure (fourth year too)")
-	fl.Lookup("esu").NoOptDefVal = "esu"
-	fl.StringVar(&f.strategy, "strategy", "rollup", "rollup (newest cumulative rollup) or security-only (every missing month)")
-	fl.StringVar(&f.catalogFile, "catalog", "", "use this updates CSV instead of the embedded catalog")
-	fl.StringVar(&f.filesFile, "files", "", "add the files of this `CSV` (catalog/files.csv's columns; URLs may be a mirror's)")
+	f.addPlanFlags(fl)
 	return cmd
 }
 
