@@ -15,11 +15,11 @@ import (
 // (govulncheck's Handler is the model). The command does not know the
 // format; it calls the method of each result and Close at the end.
 type Handler interface {
-	Assessment(assess.Assessment) error                     // analyze
+	Assessment(assess.Assessment) error                      // analyze
 	Explanation(assess.Assessment, assess.Explanation) error // analyze --explain
-	Package(PackageJSON) error                              // inspect, verify
-	Rollback(assess.Rollback) error                         // rollback
-	Validation(*catalog.Catalog, []catalog.Problem) error   // catalog validate
+	Package(PackageJSON) error                               // inspect, verify
+	Rollback(assess.Rollback) error                          // rollback
+	Validation(*catalog.Catalog, []catalog.Problem) error    // catalog validate
 	// Close ends the output: the JSON array's bracket, the HTML page.
 	Close() error
 }

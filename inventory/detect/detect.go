@@ -230,7 +230,9 @@ func binaryKind(head []byte, enc inventory.Encoding) string {
 	// sniffer is asked only when some are there (every binary format
 	// above has them early).
 	n := min(len(head), 512)
-	if !slices.ContainsFunc(head[:n], func(c byte) bool { return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1a && c != 0x1b }) {
+	if !slices.ContainsFunc(head[:n], func(c byte) bool {
+		return c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1a && c != 0x1b
+	}) {
 		return ""
 	}
 	ct := http.DetectContentType(head)
