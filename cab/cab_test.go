@@ -490,7 +490,7 @@ func TestBombs(t *testing.T) {
 		limit int64
 		want  string
 	}{
-		{"one byte at the end of 2 GiB of zeros", pkgtest.CabBomb(65535, []pkgtest.BombFile{{"a", last, 1}}, nil), 64 << 20, "inflates to more than 64 MiB"},
+		{"one byte at the end of 2 GiB of zeros", pkgtest.CabBomb(65535, []pkgtest.BombFile{{Name: "a", Offset: last, Size: 1}}, nil), 64 << 20, "inflates to more than 64 MiB"},
 		{"64 files at the same last byte", pkgtest.CabBomb(4096, func() []pkgtest.BombFile {
 			var fs []pkgtest.BombFile
 			for i := range 64 {
