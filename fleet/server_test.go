@@ -506,7 +506,7 @@ func TestWeb(t *testing.T) {
 
 func TestLoginRedirectStaysOnSite(t *testing.T) {
 	ts := newTestServer(t, "sqlite")
-	for _, next := range []string{"//evil.example/", "https://evil.example/", `/\evil.example`} {
+	for _, next := range []string{"//evil.example/", "https://evil.example/", `/\evil.example`, "/\t/evil.example", "/\r\nSet-Cookie: x=1", "/%2F%2Fevil.example", "/\x00", "javascript:alert(1)"} {
 		c := browser(t)
 		_, page, _ := get(t, c, ts.URL+"/login")
 		m := csrfField.FindStringSubmatch(page)
