@@ -15,9 +15,12 @@ import (
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/dxdiag"
 	"github.com/kbplan/kbplan/inventory/meterpreter"
+	"github.com/kbplan/kbplan/inventory/msinfo"
 	"github.com/kbplan/kbplan/inventory/reg"
+	"github.com/kbplan/kbplan/inventory/regripper"
 	"github.com/kbplan/kbplan/inventory/systeminfo"
 	"github.com/kbplan/kbplan/inventory/ver"
+	"github.com/kbplan/kbplan/inventory/volatility"
 	"github.com/kbplan/kbplan/inventory/wmi"
 )
 
@@ -29,6 +32,9 @@ var Formats = []inventory.Format{
 	reg.Format{},
 	meterpreter.Format{},
 	dxdiag.Format{},
+	msinfo.Format{},
+	volatility.Format{},
+	regripper.Format{},
 	ver.Format{},
 }
 

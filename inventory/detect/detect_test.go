@@ -121,6 +121,14 @@ func TestPicksTheFormat(t *testing.T) {
 			want = "ver"
 		case strings.HasPrefix(base, "meterpreter"):
 			want = "meterpreter-"
+		case strings.HasPrefix(base, "dxdiag-"):
+			want = "dxdiag"
+		case strings.HasPrefix(base, "msinfo32-"):
+			want = "msinfo32"
+		case strings.HasPrefix(base, "printkey-"):
+			want = "volatility-printkey"
+		case strings.HasPrefix(base, "winver-"):
+			want = "regripper-winver"
 		default:
 			t.Errorf("%s: no expected format: add it here", base)
 			continue

@@ -33,6 +33,7 @@ func SeedFiles(tb testing.TB) []string {
 	for _, pat := range []string{
 		filepath.Join(root, "testdata", "hosts", "*"),
 		filepath.Join(root, "inventory", "*", "testdata", "*", "*.txt"),
+		filepath.Join(root, "inventory", "*", "testdata", "*.txt"),
 	} {
 		m, err := filepath.Glob(pat)
 		if err != nil {

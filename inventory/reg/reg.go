@@ -117,7 +117,7 @@ func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
 	} else {
 		h.Format = "reg-query"
 	}
-	apply(vals, h)
+	Apply(vals, h)
 	if h.HotfixesKnown {
 		h.Warnf("installed updates were read from CBS package keys; updates that are staged but not yet committed by a restart are listed as well")
 	}
@@ -145,7 +145,11 @@ func unescape(s string) string {
 	return strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(s)
 }
 
-func apply(v map[string]string, h *inventory.Host) {
+// Apply sets h from the values of HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion, by
+// lower-case name (productname, editionid, csdversion, buildlabex, buildlab,
+// currentbuild or currentbuildnumber, currentversion, processor_architecture):
+// the readers of registry dumps (reg, Volatility, RegRipper) share it.
+func Apply(v map[string]string, h *inventory.Host) {
 	if n := v["productname"]; n != "" {
 		h.ApplyOSName(n)
 	}

@@ -93,7 +93,7 @@ func TestIdentifyErrors(t *testing.T) {
 		want  []string
 	}{
 		{"not an inventory", "hello world\nthis is not systeminfo\n", []string{"identify", "-"}, ExitUsage,
-			[]string{"-: not an inventory", `line 1 "hello world"`, "formats tried: systeminfo, wmic, powershell, reg, meterpreter, dxdiag, ver"}},
+			[]string{"-: not an inventory", `line 1 "hello world"`, "formats tried: systeminfo, wmic, powershell, reg, meterpreter, dxdiag, msinfo32, volatility, regripper, ver"}},
 		{"empty", "", []string{"identify", "-"}, ExitUsage, []string{"-: the input is empty"}},
 		{"missing file", "", []string{"identify", "testdata/no-such-file.txt"}, ExitUsage, []string{"no-such-file.txt", "check the path"}},
 		{"no args", "", []string{"identify"}, ExitUsage, []string{"requires at least 1 arg"}},
