@@ -161,7 +161,7 @@ func (h *Host) AddHotfix(id string) bool {
 // with any change to what they make of an input: the fleet stores uploads as
 // they came and, when this changes, reads every host's snapshots again in
 // the background (as it does for a new catalog).
-const ReadersVersion = 4
+const ReadersVersion = 5
 
 // MaxHotfixes bounds the hotfix list of one host, so that a hostile input
 // costs bounded memory. Real hosts have a few hundred.

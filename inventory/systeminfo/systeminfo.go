@@ -154,6 +154,13 @@ func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
 			}
 			continue
 		}
+		if l.Indent() > 0 && len(fields) == 0 {
+			// Entries before any label: a paste cut above its header.
+			// known: it is no label of an unknown language.
+			if _, ok := entry(t); ok {
+				fields = append(fields, field{line: l.Num, known: true})
+			}
+		}
 		if l.Indent() > 0 && len(fields) > 0 {
 			last := &fields[len(fields)-1]
 			if len(last.entries) >= inventory.MaxRecords {
@@ -306,7 +313,7 @@ func apply(fields []field, h *inventory.Host) {
 	var hotfix *field
 	for i := range fields {
 		f := &fields[i]
-		if f.known {
+		if f.known && f.lang != "" {
 			langs[f.lang]++
 		}
 		switch f.canon {
@@ -341,10 +348,36 @@ func apply(fields []field, h *inventory.Host) {
 		h.Warnf("no OS version found: the input may be truncated before the \"OS Version\" line")
 	}
 	if hotfix == nil {
+		if orphanHotfixes(fields, h) {
+			return
+		}
 		h.Warnf("no hotfix list found: the input may be truncated before the \"Hotfix(s)\" section")
 		return
 	}
 	applyHotfixes(hotfix, h)
+}
+
+// orphanHotfixes reads "[01]: KB955430" lines that lost their "Hotfix(s):"
+// header (a hand-trimmed paste), wherever they ended up, with a warning:
+// the list may be incomplete. It reports whether it found any.
+func orphanHotfixes(fields []field, h *inventory.Host) bool {
+	first, n := 0, 0
+	for _, f := range fields {
+		for _, e := range f.entries {
+			if kb, ok := inventory.FindKB(e); ok {
+				if n == 0 {
+					first = f.line
+				}
+				h.AddHotfix(kb)
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return false
+	}
+	h.Warnf("line %d: %d hotfix lines without the \"Hotfix(s)\" header (a trimmed paste?) were read as installed updates; the list may be incomplete: paste the whole systeminfo output, or add wmic qfe", first, n)
+	return true
 }
 
 func applyVersion(f *field, h *inventory.Host) {

@@ -78,3 +78,24 @@ func TestEverySampleListed(t *testing.T) {
 		}
 	}
 }
+
+// TestOrphanHotfixes: hotfix lines that lost their "Hotfix(s):" header in a
+// hand-trimmed paste are read, with a warning (hand-made, in the shape the
+// issue describes).
+func TestOrphanHotfixes(t *testing.T) {
+	tests := []struct{ name, in string }{
+		{"after the host name", "Host Name:                 WEB-07\r\n                           [01]: KB955430\r\n                           [02]: KB4474419\r\n"},
+		{"alone", "                           [01]: KB955430\r\n                           [02]: KB4474419\r\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := inventorytest.ParseBytes(Format{}, "paste", []byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !h.HotfixesKnown || strings.Join(h.Hotfixes, " ") != "KB955430 KB4474419" || !strings.Contains(strings.Join(h.Warnings, "\n"), "without the \"Hotfix(s)\" header") {
+				t.Errorf("hotfixes %v (known %v), warnings %q", h.Hotfixes, h.HotfixesKnown, h.Warnings)
+			}
+		})
+	}
+}
