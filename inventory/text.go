@@ -301,14 +301,19 @@ type Lines struct {
 	done    bool
 	Cut     int // lines cut at MaxLineLen
 	pending []Line
-	// Kept holds every line read, up to keep lines, when Keep asked for
-	// them: a caller can read the input again with another format.
-	Kept []Line
-	keep int
+	// Kept holds the lines read, when Keep asked for them, so that a
+	// caller can read the input again with another format; Overflow says
+	// the input was longer than Keep's bounds and Kept holds only its
+	// start.
+	Kept      []Line
+	Overflow  bool
+	keep      int
+	keepBytes int
 }
 
-// Keep makes the reader keep up to n of the lines it reads, in Kept.
-func (ls *Lines) Keep(n int) { ls.keep = n }
+// Keep makes the reader keep the lines it reads, in Kept, up to n lines
+// and size bytes in all.
+func (ls *Lines) Keep(n, size int) { ls.keep, ls.keepBytes = n, size }
 
 // LinesOf reads the given lines again.
 func LinesOf(lines []Line) *Lines {
@@ -335,8 +340,13 @@ func (ls *Lines) Next() (Line, bool) {
 
 func (ls *Lines) read() (Line, bool) {
 	l, ok := ls.readLine()
-	if ok && len(ls.Kept) < ls.keep {
-		ls.Kept = append(ls.Kept, l)
+	if ok && ls.keep > 0 && !ls.Overflow {
+		if len(ls.Kept) >= ls.keep || len(l.Text) > ls.keepBytes {
+			ls.Overflow, ls.Kept = true, nil
+		} else {
+			ls.Kept = append(ls.Kept, l)
+			ls.keepBytes -= len(l.Text)
+		}
 	}
 	return l, ok
 }

@@ -167,3 +167,25 @@ func TestCleanOSName(t *testing.T) {
 		}
 	}
 }
+
+// TestKeepIsBounded: the lines kept for a second reading stop at their
+// bounds, and say so, whatever the input's size.
+func TestKeepIsBounded(t *testing.T) {
+	in := strings.Repeat(strings.Repeat("x", 1000)+"\n", 100)
+	ls := NewLines(strings.NewReader(in))
+	ls.Keep(1000, 50_000)
+	n := 0
+	for _, ok := ls.Next(); ok; _, ok = ls.Next() {
+		n++
+	}
+	if n != 100 || !ls.Overflow || ls.Kept != nil {
+		t.Errorf("read %d lines, overflow %v, kept %d", n, ls.Overflow, len(ls.Kept))
+	}
+	ls = NewLines(strings.NewReader("a\nb\n"))
+	ls.Keep(10, 100)
+	for _, ok := ls.Next(); ok; _, ok = ls.Next() {
+	}
+	if ls.Overflow || len(ls.Kept) != 2 {
+		t.Errorf("small input: overflow %v, kept %d", ls.Overflow, len(ls.Kept))
+	}
+}

@@ -76,7 +76,7 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 		return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
 	}
 	lines := inventory.NewLines(inventory.Decoder(br, enc))
-	lines.Keep(maxKept)
+	lines.Keep(maxKept, maxKeptBytes)
 	head := lines.Head(headLines)
 
 	var tried []string
@@ -117,12 +117,18 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 		h.Warnf("%d lines were longer than %d bytes and were cut", lines.Cut, inventory.MaxLineLen)
 	}
 	h.Encoding = string(enc)
+	if lines.Overflow {
+		return h, nil
+	}
 	return alsoIn(h, lines.Kept), nil
 }
 
-// maxKept bounds the lines kept to split a paste of several outputs; a
-// longer input is read with one format only.
-const maxKept = 20000
+// maxKept and maxKeptBytes bound the lines kept to split a paste of
+// several outputs; a longer input is read with one format only.
+const (
+	maxKept      = 20000
+	maxKeptBytes = 4 << 20
+)
 
 // promptRe matches the prompt lines that separate the outputs of a pasted
 // session: cmd ("C:\Users\x>systeminfo"), PowerShell ("PS C:\> ..."),
@@ -139,7 +145,7 @@ func isPrompt(l inventory.Line) bool {
 // values win, disagreements are warned about. A part no format reads is a
 // warning naming its first line. A paste of one part is h as read.
 func alsoIn(h inventory.Host, kept []inventory.Line) inventory.Host {
-	if len(kept) == 0 || len(kept) >= maxKept {
+	if len(kept) == 0 {
 		return h
 	}
 	// Most inputs hold no prompt line: nothing to split.
