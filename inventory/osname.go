@@ -28,7 +28,13 @@ var mangled = map[string]string{"Microsoftr": "Microsoft", "Serverr": "Server", 
 // ("Server2008", "WindowsServer", "2008R2"). The forms, each seen in real
 // outputs or reports (issue 17, wesng PR #78), are in osname_test.go.
 func CleanOSName(s string) string {
-	s = gluedR2.ReplaceAllString(glued.ReplaceAllString(marks.Replace(s), "$1 $2"), "$1 $2")
+	s = marks.Replace(s)
+	if lower := strings.ToLower(s); mayBeGlued(lower) {
+		s = glued.ReplaceAllString(s, "$1 $2")
+	}
+	if strings.Contains(s, "R2") || strings.Contains(s, "r2") {
+		s = gluedR2.ReplaceAllString(s, "$1 $2")
+	}
 	words := strings.Fields(s)
 	out := words[:0]
 	for _, w := range words {
@@ -212,4 +218,25 @@ func FindServicePack(s string) (int, bool) {
 		}
 	}
 	return n, true
+}
+
+// mayBeGlued is a cheap test for what glued finds: a product word followed
+// at once by a digit or another product word.
+func mayBeGlued(lower string) bool {
+	for _, w := range []string{"microsoft", "windows", "server", "vista"} {
+		for i := strings.Index(lower, w); i >= 0; {
+			if j := i + len(w); j < len(lower) {
+				c := lower[j]
+				if c >= '0' && c <= '9' || c == 'w' || c == 's' || c == 'v' {
+					return true
+				}
+			}
+			k := strings.Index(lower[i+1:], w)
+			if k < 0 {
+				break
+			}
+			i += 1 + k
+		}
+	}
+	return false
 }

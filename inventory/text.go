@@ -344,6 +344,9 @@ func (ls *Lines) read() (Line, bool) {
 		if len(ls.Kept) >= ls.keep || len(l.Text) > ls.keepBytes {
 			ls.Overflow, ls.Kept = true, nil
 		} else {
+			if ls.Kept == nil {
+				ls.Kept = make([]Line, 0, 256)
+			}
 			ls.Kept = append(ls.Kept, l)
 			ls.keepBytes -= len(l.Text)
 		}

@@ -78,7 +78,14 @@ func (h *streamHandler) Assessment(a assess.Assessment) error {
 	return h.stream.Write(a)
 }
 
-// Encoded lets parallel encoders hand over Encode's output in order.
+// Preencoder is a handler that takes assessments already rendered by
+// Encode (on other goroutines), in order: the text, JSON, JSON lines and CSV
+// handlers are.
+type Preencoder interface {
+	Encoded([]byte) error
+}
+
+// Encoded writes an assessment Encode rendered in the handler's format.
 func (h *streamHandler) Encoded(b []byte) error {
 	if h.stream == nil {
 		h.stream = NewStream(h.w, h.f)

@@ -5,6 +5,7 @@ package detect
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -37,6 +38,11 @@ var Formats = []inventory.Format{
 	regripper.Format{},
 	ver.Format{},
 }
+
+// sureScore is the Sniff score no format but systeminfo (95 for its own
+// header) exceeds: once a format has it, the formats after it cannot win.
+// TestSniffCeiling keeps it true.
+const sureScore = 90
 
 // headLines is how many lines the formats see when sniffing.
 const headLines = 200
@@ -82,10 +88,18 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 	var tried []string
 	var best inventory.Format
 	bestScore := 0
-	for _, f := range Formats {
+	for i, f := range Formats {
 		tried = append(tried, f.Name())
 		if s := f.Sniff(head); s > bestScore {
 			best, bestScore = f, s
+		}
+		// No later format scores above sureScore, and ties go to the
+		// earlier one: the rest need not look.
+		if bestScore >= sureScore {
+			for _, g := range Formats[i+1:] {
+				tried = append(tried, g.Name())
+			}
+			break
 		}
 	}
 	if best == nil {
@@ -185,6 +199,9 @@ func alsoIn(h inventory.Host, kept []inventory.Line) inventory.Host {
 			if s := f.Sniff(seg[:min(len(seg), headLines)]); s > score {
 				best, score = f, s
 			}
+			if score >= sureScore {
+				break
+			}
 		}
 		p := inventory.Host{Source: h.Source, Encoding: h.Encoding}
 		if best == nil || best.Parse(inventory.LinesOf(seg), &p) != nil || p.Hostname == "" && p.OS.Version == nil && p.OS.Product == "" && len(p.Hotfixes) == 0 {
@@ -234,7 +251,7 @@ func binaryKind(head []byte, enc inventory.Encoding) string {
 		return ""
 	}
 	for _, m := range magics {
-		if strings.HasPrefix(string(head), m.prefix) {
+		if bytes.HasPrefix(head, []byte(m.prefix)) {
 			return m.what
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/inventorytest"
 )
 
@@ -239,5 +240,23 @@ func TestMultiPart(t *testing.T) {
 				t.Errorf("no warning that the paste was split: %q", h.Warnings)
 			}
 		})
+	}
+}
+
+// TestSniffCeiling: no format after the first scores above sureScore on
+// any sample, so Read may stop sniffing once one has it.
+func TestSniffCeiling(t *testing.T) {
+	for _, p := range inventorytest.SeedFiles(t) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := inventory.NewLines(bytes.NewReader(b))
+		head := lines.Head(headLines)
+		for _, f := range Formats[1:] {
+			if s := f.Sniff(head); s > sureScore {
+				t.Errorf("%s: %s scores %d, above %d", filepath.Base(p), f.Name(), s, sureScore)
+			}
+		}
 	}
 }

@@ -38,8 +38,13 @@ func (Format) Sniff(head []inventory.Line) int {
 	for _, l := range head {
 		// Most lines of other inputs hold none of the labels: skip them
 		// before the regular expression.
-		if !strings.Contains(l.Text, "System Information") && !strings.Contains(l.Text, "DxDiag") &&
-			!strings.Contains(l.Text, "Machine name") && !strings.Contains(l.Text, "Operating System") {
+		// Its labels are right-aligned: the lines that matter start with
+		// blanks, or are the section's title.
+		if l.Text == "" || l.Text[0] != ' ' && l.Text[0] != 'S' && l.Text[0] != 'D' && l.Text[0] != 'M' && l.Text[0] != 'O' {
+			continue
+		}
+		if !strings.Contains(l.Text, "Information") && !strings.Contains(l.Text, "DxDiag") &&
+			!strings.Contains(l.Text, "name:") && !strings.Contains(l.Text, "System:") {
 			continue
 		}
 		m := kvRe.FindStringSubmatch(l.Text)

@@ -34,6 +34,10 @@ func (Format) Name() string { return "msinfo32" }
 func (Format) Sniff(head []inventory.Line) int {
 	score := 0
 	for _, l := range head {
+		// The summary's lines start at column 0 with one of these.
+		if l.Text == "" || !strings.ContainsRune("[SOV", rune(l.Text[0])) {
+			continue
+		}
 		t := strings.TrimSpace(l.Text)
 		switch {
 		case t == "[System Summary]":

@@ -32,7 +32,11 @@ var kvRe = regexp.MustCompile(`^\s*(ProductName|CSDVersion|BuildLab|BuildLabEx|C
 func (Format) Sniff(head []inventory.Line) int {
 	score := 0
 	for _, l := range head {
-		switch t := l.Text; {
+		t := l.Text
+		if strings.IndexByte(t, '=') < 0 && strings.IndexByte(t, '(') < 0 && !strings.HasPrefix(t, "winver") {
+			continue
+		}
+		switch {
 		case strings.HasPrefix(t, "winver v."), strings.Contains(t, "(Software) Get Windows version"):
 			score += 40
 		case strings.Contains(t, " = ") && kvRe.MatchString(t):

@@ -226,7 +226,15 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	// error); hosts: how many hosts were assessed.
 	unreadable, todo, hosts := false, false, 0
 	var writeErr error
-	analyzeAll(stdin, jobs, c, o, func(a assess.Assessment, errs []error) {
+	// The stdout formats that can be rendered apart are rendered on the
+	// workers, in parallel; the handler writes them in input order.
+	var encode func(assess.Assessment) ([]byte, error)
+	pre, canPre := out.(report.Preencoder)
+	if canPre && f.explain == "" {
+		format := f.format()
+		encode = func(a assess.Assessment) ([]byte, error) { return report.Encode(format, a) }
+	}
+	analyzeAll(stdin, jobs, c, o, encode, func(a assess.Assessment, enc []byte, errs []error) {
 		progress.step()
 		for _, e := range errs {
 			progress.clear()
@@ -246,6 +254,8 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		case writeErr != nil || out == nil:
 		case f.explain != "":
 			writeErr = out.Explanation(a, assess.Explain(a, c, f.explain))
+		case enc != nil:
+			writeErr = pre.Encoded(enc)
 		default:
 			writeErr = out.Assessment(a)
 		}
@@ -278,11 +288,16 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 // analyzeAll runs the jobs on all cores and hands results over in input
 // order. At most a few jobs per core are in flight, so memory stays flat on
 // huge directories.
-func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.Options, emit func(assess.Assessment, []error)) {
+//
+// encode, when not nil, renders each assessment on the worker that made it
+// (JSON and CSV encoding cost more than the plan): emit then gets the bytes.
+func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.Options, encode func(assess.Assessment) ([]byte, error),
+	emit func(assess.Assessment, []byte, []error)) {
 	p := assess.NewPlanner(c) // one per run: its memo tables serve every host
 	type result struct {
 		i    int
 		as   []assess.Assessment
+		enc  [][]byte
 		errs []error
 	}
 	workers := runtime.GOMAXPROCS(0)
@@ -293,7 +308,17 @@ func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.
 		go func() {
 			for i := range next {
 				as, errs := analyzeJob(stdin, jobs[i], p, o)
-				done <- result{i, as, errs}
+				var enc [][]byte
+				if encode != nil {
+					for _, a := range as {
+						b, err := encode(a)
+						if err != nil {
+							errs = append(errs, err)
+						}
+						enc = append(enc, b)
+					}
+				}
+				done <- result{i, as, enc, errs}
 			}
 		}()
 	}
@@ -319,13 +344,17 @@ func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.
 		want++
 		<-window
 		if len(r.as) == 0 {
-			emit(assess.Assessment{}, r.errs)
+			emit(assess.Assessment{}, nil, r.errs)
 		}
 		for k, a := range r.as {
+			var b []byte
+			if k < len(r.enc) {
+				b = r.enc[k]
+			}
 			if k == 0 {
-				emit(a, r.errs)
+				emit(a, b, r.errs)
 			} else {
-				emit(a, nil)
+				emit(a, b, nil)
 			}
 		}
 	}
