@@ -7,25 +7,10 @@ import (
 )
 
 func TestSamples(t *testing.T) {
-	tests := []struct {
-		file string
-		want inventorytest.Want
-	}{
-		{"testdata/dxdiag-ws2008sp2-x64.txt", inventorytest.Want{Format: "dxdiag", Host: "WIN-SRV01", Product: "Windows Server 2008", Edition: "Standard", Arch: "x64", SP: 2, Build: 6002, Revision: -1, Hotfixes: -1, InScope: true}},
-		{"testdata/dxdiag-vista-sp1-x86.txt", inventorytest.Want{Format: "dxdiag", Host: "VISTA-PC", Product: "Windows Vista", Edition: "Business", SP: 1, Build: 6001, Revision: -1, Hotfixes: -1, InScope: true}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.file, func(t *testing.T) {
-			h := inventorytest.ReadFile(t, Format{}, tc.file)
-			inventorytest.Expect(t, h, tc.want)
-			inventorytest.Golden(t, tc.file[len("testdata/"):len(tc.file)-4], h)
-		})
-	}
-}
-
-func FuzzDxDiag(f *testing.F) {
-	inventorytest.AddSeeds(f)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		inventorytest.Parse(t, Format{}, data)
+	inventorytest.Samples(t, Format{}, []inventorytest.Sample{
+		{File: "testdata/dxdiag-ws2008sp2-x64.txt", Want: inventorytest.Want{Format: "dxdiag", Host: "WIN-SRV01", Product: "Windows Server 2008", Edition: "Standard", Arch: "x64", SP: 2, Build: 6002, Revision: -1, Hotfixes: -1, InScope: true}},
+		{File: "testdata/dxdiag-vista-sp1-x86.txt", Want: inventorytest.Want{Format: "dxdiag", Host: "VISTA-PC", Product: "Windows Vista", Edition: "Business", SP: 1, Build: 6001, Revision: -1, Hotfixes: -1, InScope: true}},
 	})
 }
+
+func FuzzDxDiag(f *testing.F) { inventorytest.Fuzz(f, Format{}) }

@@ -209,3 +209,32 @@ func Expect(t *testing.T, h inventory.Host, w Want) {
 		t.Errorf("in scope = %v, want %v", h.InScope(), w.InScope)
 	}
 }
+
+// Sample is one sample file of a reader and the fields it must give.
+type Sample struct {
+	File string // path from the reader's package, testdata/NAME.txt
+	Want Want
+}
+
+// Samples reads each sample with f alone, as detect would hand it over,
+// checks the fields that matter and every field against the golden file
+// named after the sample (-update rewrites it).
+func Samples(t *testing.T, f inventory.Format, samples []Sample) {
+	t.Helper()
+	for _, s := range samples {
+		t.Run(s.File, func(t *testing.T) {
+			h := ReadFile(t, f, s.File)
+			Expect(t, h, s.Want)
+			Golden(t, strings.TrimSuffix(filepath.Base(s.File), filepath.Ext(s.File)), h)
+		})
+	}
+}
+
+// Fuzz runs f's Parse on every seed input and whatever the fuzzer makes of
+// them: a reader never panics and keeps its bounds (Parse).
+func Fuzz(fz *testing.F, f inventory.Format) {
+	AddSeeds(fz)
+	fz.Fuzz(func(t *testing.T, data []byte) {
+		Parse(t, f, data)
+	})
+}
