@@ -82,7 +82,19 @@ func New(t testing.TB, native ...string) *Prefix {
 		t.Fatalf("wineserver -p: %v", err)
 	}
 	p.MustRun("wineboot", "--init")
-	p.MustRun("reg", "add", `HKCU\Software\Wine`, "/v", "Version", "/d", "win2008", "/f")
+	// wineboot can return before the prefix's programs are in place (a
+	// loaded machine shows "Application could not be started" for reg):
+	// try again for a few seconds before calling it a failure.
+	for i := 0; ; i++ {
+		out, code := p.Run("reg", "add", `HKCU\Software\Wine`, "/v", "Version", "/d", "win2008", "/f")
+		if code == 0 {
+			break
+		}
+		if i == 10 {
+			t.Fatalf("wine64 reg add HKCU\\Software\\Wine /v Version /d win2008 /f: exit %d\n%s", code, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	return p
 }
 
