@@ -114,6 +114,17 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 	})
 }
 
+// Users lists every user, by name (passwords are not read).
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	return collect(ctx, s.db, func(r scanner) (User, error) {
+		var u User
+		var created int64
+		err := r.Scan(&u.Name, &u.Role, &created)
+		u.Created = fromMS(created)
+		return u, err
+	}, `SELECT name, role, created FROM users ORDER BY name`)
+}
+
 // User finds a user.
 func (s *Store) User(ctx context.Context, name string) (User, error) {
 	var u User

@@ -292,18 +292,51 @@ are imported), bad usage or no database; 1 the import failed.`,
 	var uf storeFlags
 	var role string
 	user := &cobra.Command{
-		Use:   "user add NAME [--role viewer|admin]",
-		Short: "Create or replace a web user; the password is read from stdin",
-		Long: `user add creates a web login, or replaces its role and password. The
-password (at least 12 characters) is the first line of stdin, so that it
-never shows in the process list or the shell history.`,
+		Use:   "user add NAME [--role viewer|admin] | user list | user remove NAME",
+		Short: "Create, replace, list or remove web users; a password is read from stdin",
+		Long: `user add creates a web login, or replaces its role and password (which ends
+the user's sessions: a password reset). The password (at least 12 characters)
+is the first line of stdin, so that it never shows in the process list or the
+shell history. user list shows every user and role; user remove deletes a
+user and ends its sessions at once (offboarding).`,
 		Example: `  kbplan fleet user add ann --role viewer < ann.pass
-  printf '%s\n' "$PASSWORD" | kbplan fleet user add admin --role admin`,
-		Args: cobra.ExactArgs(2),
+  printf '%s\n' "$PASSWORD" | kbplan fleet user add admin --role admin
+  kbplan fleet user list
+  kbplan fleet user remove ann`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			if args[0] != "add" {
-				fmt.Fprintf(stderr, "kbplan: fleet user %s: expected add\n", args[0])
+			usage := func() error {
+				fmt.Fprintln(stderr, "kbplan: fleet user: expected add NAME, list, or remove NAME")
 				return &ExitError{Code: ExitUsage}
+			}
+			if args[0] == "list" && len(args) == 1 || args[0] == "remove" && len(args) == 2 {
+				ctx := context.Background()
+				fl, err := uf.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
+				if err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					return &ExitError{Code: ExitUsage}
+				}
+				defer fl.Store.Close()
+				if args[0] == "remove" {
+					if err := fl.Store.DeleteUser(ctx, args[1]); err != nil {
+						fmt.Fprintf(stderr, "kbplan: user %s: %v\n", args[1], err)
+						return &ExitError{Code: ExitUsage}
+					}
+					fmt.Fprintf(stdout, "user %s removed; its sessions ended\n", args[1])
+					return nil
+				}
+				us, err := fl.Store.Users(ctx)
+				if err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					return &ExitError{Code: ExitFailure}
+				}
+				for _, u := range us {
+					fmt.Fprintf(stdout, "%s\t%s\t%s\n", u.Name, u.Role, u.Created.Format(time.RFC3339))
+				}
+				return nil
+			}
+			if args[0] != "add" || len(args) != 2 {
+				return usage()
 			}
 			line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
 			if err != nil && !errors.Is(err, io.EOF) {

@@ -282,6 +282,23 @@ func TestFleetImportAndUser(t *testing.T) {
 	if out, stderr, code := run(t, "correct horse battery\n", "fleet", "user", "add", "ann", "--role", "viewer", "--data", data); code != ExitOK || !strings.Contains(out, "user ann (viewer) saved") {
 		t.Errorf("user add: %d %s %s", code, out, stderr)
 	}
+	// Users, offline: list, remove (offboarding), and a removed user is gone.
+	if out, _, code := run(t, "", "fleet", "user", "list", "--data", data); code != ExitOK || !strings.HasPrefix(out, "ann\tviewer\t") {
+		t.Errorf("user list: %d %q", code, out)
+	}
+	if out, _, code := run(t, "", "fleet", "user", "remove", "ann", "--data", data); code != ExitOK || !strings.Contains(out, "removed") {
+		t.Errorf("user remove: %d %q", code, out)
+	}
+	if out, _, _ := run(t, "", "fleet", "user", "list", "--data", data); strings.Contains(out, "ann") {
+		t.Errorf("after remove: %q", out)
+	}
+	if _, stderr, code := run(t, "", "fleet", "user", "remove", "ann", "--data", data); code != ExitUsage || !strings.Contains(stderr, "not found") {
+		t.Errorf("removing a missing user: %d %s", code, stderr)
+	}
+	if _, _, code := run(t, "", "fleet", "user", "list", "extra", "--data", data); code != ExitUsage {
+		t.Errorf("user list extra: %d", code)
+	}
+	run(t, "correct horse battery\n", "fleet", "user", "add", "ann", "--role", "viewer", "--data", data)
 	// Tokens, offline: add prints it once; list never shows it; revoke.
 	tok, stderr, code := run(t, "", "fleet", "token", "add", "plant A", "--data", data)
 	if code != ExitOK || !strings.HasPrefix(tok, "kbp_") || !strings.Contains(stderr, "shown only now") {
