@@ -305,26 +305,30 @@ user and ends its sessions at once (offboarding).`,
   kbplan fleet user remove ann`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(_ *cobra.Command, args []string) error {
-			usage := func() error {
+			switch {
+			case args[0] == "list" && len(args) == 1, args[0] == "remove" && len(args) == 2, args[0] == "add" && len(args) == 2:
+			default:
 				fmt.Fprintln(stderr, "kbplan: fleet user: expected add NAME, list, or remove NAME")
 				return &ExitError{Code: ExitUsage}
 			}
-			if args[0] == "list" && len(args) == 1 || args[0] == "remove" && len(args) == 2 {
-				ctx := context.Background()
-				fl, err := uf.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
-				if err != nil {
-					fmt.Fprintln(stderr, "kbplan:", err)
+			var password string
+			if args[0] == "add" {
+				line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
+				if err != nil && !errors.Is(err, io.EOF) {
+					fmt.Fprintln(stderr, "kbplan: reading the password from stdin:", err)
 					return &ExitError{Code: ExitUsage}
 				}
-				defer fl.Store.Close()
-				if args[0] == "remove" {
-					if err := fl.Store.DeleteUser(ctx, args[1]); err != nil {
-						fmt.Fprintf(stderr, "kbplan: user %s: %v\n", args[1], err)
-						return &ExitError{Code: ExitUsage}
-					}
-					fmt.Fprintf(stdout, "user %s removed; its sessions ended\n", args[1])
-					return nil
-				}
+				password = strings.TrimRight(line, "\r\n")
+			}
+			ctx := context.Background()
+			fl, err := uf.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
+			if err != nil {
+				fmt.Fprintln(stderr, "kbplan:", err)
+				return &ExitError{Code: ExitUsage}
+			}
+			defer fl.Store.Close()
+			switch args[0] {
+			case "list":
 				us, err := fl.Store.Users(ctx)
 				if err != nil {
 					fmt.Fprintln(stderr, "kbplan:", err)
@@ -334,23 +338,15 @@ user and ends its sessions at once (offboarding).`,
 					fmt.Fprintf(stdout, "%s\t%s\t%s\n", u.Name, u.Role, u.Created.Format(time.RFC3339))
 				}
 				return nil
+			case "remove":
+				if err := fl.Store.DeleteUser(ctx, args[1]); err != nil {
+					fmt.Fprintf(stderr, "kbplan: user %s: %v\n", args[1], err)
+					return &ExitError{Code: ExitUsage}
+				}
+				fmt.Fprintf(stdout, "user %s removed; its sessions ended\n", args[1])
+				return nil
 			}
-			if args[0] != "add" || len(args) != 2 {
-				return usage()
-			}
-			line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
-			if err != nil && !errors.Is(err, io.EOF) {
-				fmt.Fprintln(stderr, "kbplan: reading the password from stdin:", err)
-				return &ExitError{Code: ExitUsage}
-			}
-			ctx := context.Background()
-			fl, err := uf.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
-			if err != nil {
-				fmt.Fprintln(stderr, "kbplan:", err)
-				return &ExitError{Code: ExitUsage}
-			}
-			defer fl.Store.Close()
-			if err := fleet.AddUser(ctx, fl.Store, args[1], role, strings.TrimRight(line, "\r\n")); err != nil {
+			if err := fleet.AddUser(ctx, fl.Store, args[1], role, password); err != nil {
 				fmt.Fprintln(stderr, "kbplan:", err)
 				return &ExitError{Code: ExitUsage}
 			}
