@@ -398,9 +398,18 @@ func msrcOnlyDate(r row) bool {
 }
 
 func orderDates(rows map[string]row, msrc map[string]*msrcKB) {
+	// In KB order: a date capped here moves the floor of others, so the
+	// order must not be the map's (go generate must give the same file
+	// every time).
+	keys := make([]string, 0, len(rows))
+	for kb := range rows {
+		keys = append(keys, kb)
+	}
+	sort.Strings(keys)
 	for pass := 0; pass < 5; pass++ {
 		changed := false
-		for kb, r := range rows {
+		for _, kb := range keys {
+			r := rows[kb]
 			m, ok := msrc[kb]
 			if !ok || !strings.HasPrefix(r["source"], "MSRC") {
 				continue
