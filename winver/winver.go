@@ -216,29 +216,26 @@ var serverBuilds = map[int]string{
 }
 
 // FromBuild is the version a bare build number implies, for inputs that
-// print "Build 6002" alone (older Meterpreter sysinfo): the NT 6.0 builds
-// (6000-6003, this file's table), 7600-7601 (NT 6.1), 9200 (6.2),
-// 9600 (6.3), 10240 and later (10.0), 2600 (5.1), 3790 (5.2), 2195 (5.0).
-// ok is false for any other build: no major.minor is guessed for it.
+// print "Build 6002" alone (older Meterpreter sysinfo). Only builds with a
+// source here are mapped: the NT 6.0 builds (6000-6003, this file's
+// header); 7601, NT 6.1 (the real sample
+// inventory/systeminfo/testdata/vanilla/09-systeminfo-2008r2sp1-…, 6.1.7601);
+// 9600, NT 6.3 (the real sample srv_2012r2_x64_standard_ru_systeminfo.txt,
+// 6.3.9600); and 10240 and later, NT 10.0 (Microsoft Learn, "Windows 10
+// release information": version 1507 is build 10240; the real samples
+// 10_1803… and 10_1809… are 10.0.17134 and 10.0.17763). ok is false for any
+// other build: no major.minor is guessed for it.
 func FromBuild(build int) (Version, bool) {
 	v := Version{Build: build, Revision: NoRevision}
 	switch {
 	case build >= 6000 && build <= 6003:
 		v.Major, v.Minor = 6, 0
-	case build == 7600 || build == 7601:
+	case build == 7601:
 		v.Major, v.Minor = 6, 1
-	case build == 9200:
-		v.Major, v.Minor = 6, 2
 	case build == 9600:
 		v.Major, v.Minor = 6, 3
 	case build >= 10240 && build < 100000:
 		v.Major, v.Minor = 10, 0
-	case build == 2600:
-		v.Major, v.Minor = 5, 1
-	case build == 3790:
-		v.Major, v.Minor = 5, 2
-	case build == 2195:
-		v.Major, v.Minor = 5, 0
 	default:
 		return Version{}, false
 	}
