@@ -530,3 +530,21 @@ func TestBombs(t *testing.T) {
 		t.Errorf("a cancelled context did not stop the decoder: %v", err)
 	}
 }
+
+// TestFSNameClash: a file named like a folder of another path is left
+// out, so that the folder lists and opens as one; a repeated name is the
+// first file's.
+func TestFSNameClash(t *testing.T) {
+	data := lzxCab(15, 0, []int{blockVerbatim}, 1, []string{"a", `a\b`, `a\b`, "c"},
+		[][]byte{[]byte("file a"), []byte("first b"), []byte("second b"), []byte("c")})
+	c := open(t, data)
+	if err := fstest.TestFS(c, "a/b", "c"); err != nil {
+		t.Error(err)
+	}
+	if b, err := fs.ReadFile(c, "a/b"); err != nil || string(b) != "first b" {
+		t.Errorf("a/b: %q %v", b, err)
+	}
+	if st, err := fs.Stat(c, "a"); err != nil || !st.IsDir() {
+		t.Errorf("a: %v %v", st, err)
+	}
+}

@@ -38,39 +38,41 @@ func (c *Reader) tree() *fsState {
 		st.dirs = map[string][]fs.DirEntry{".": nil}
 		st.data = map[*File][]byte{}
 		st.decoded = map[*Folder]error{}
+		// The folders first, from every path: a name that is a folder of
+		// some path is a folder, even where a file has that name too.
+		isDir := map[string]bool{".": true}
+		for _, f := range c.Files {
+			if p := f.Path(); fs.ValidPath(p) && p != "." {
+				for d := path.Dir(p); !isDir[d]; d = path.Dir(d) {
+					isDir[d] = true
+				}
+			}
+		}
+		add := func(dir string, e entry) { st.dirs[dir] = append(st.dirs[dir], e) }
+		for d := range isDir {
+			if d != "." {
+				add(path.Dir(d), entry{fileInfo{name: path.Base(d), dir: true}})
+				if st.dirs[d] == nil {
+					st.dirs[d] = []fs.DirEntry{}
+				}
+			}
+		}
 		for _, f := range c.Files {
 			p := f.Path()
-			if !fs.ValidPath(p) || p == "." {
+			if !fs.ValidPath(p) || isDir[p] {
 				continue
 			}
 			if _, dup := st.files[p]; dup {
 				continue // the first file of a name wins (cabextract would keep the last it writes)
 			}
-			if _, isDir := st.dirs[p]; isDir {
-				continue
-			}
 			st.files[p] = f
-			st.addDir(path.Dir(p), entry{fileInfo{name: path.Base(p), f: f}})
+			add(path.Dir(p), entry{fileInfo{name: path.Base(p), f: f}})
 		}
 		for _, es := range st.dirs {
 			slices.SortFunc(es, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 		}
 	})
 	return &c.fs
-}
-
-// addDir records e in dir, creating dir and its parents.
-func (st *fsState) addDir(dir string, e fs.DirEntry) {
-	_, existed := st.dirs[dir]
-	if !slices.ContainsFunc(st.dirs[dir], func(o fs.DirEntry) bool { return o.Name() == e.Name() }) {
-		st.dirs[dir] = append(st.dirs[dir], e)
-	}
-	if !existed && dir != "." {
-		if _, clash := st.files[dir]; clash {
-			delete(st.files, dir) // a folder and a file of one name: the folder wins
-		}
-		st.addDir(path.Dir(dir), entry{fileInfo{name: path.Base(dir), dir: true}})
-	}
 }
 
 // Open opens the named file or folder (fs.FS).
