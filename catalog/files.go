@@ -86,12 +86,7 @@ func parseFiles(name string, r io.Reader, microsoftOnly bool) ([]File, error) {
 			return out, nil
 		}
 		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			return nil, &ParseError{Name: name, Line: line, Err: fmt.Errorf("%v; every row needs %d comma-separated fields", err, len(FileColumns))}
+			return nil, csvError(name, err, len(FileColumns))
 		}
 		line, _ := cr.FieldPos(0)
 		if len(out) >= MaxFiles {

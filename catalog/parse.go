@@ -107,12 +107,7 @@ func Parse(name string, updates, lifecycle io.Reader) (*Catalog, error) {
 			break
 		}
 		if err != nil {
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			return nil, &ParseError{Name: name, Line: line, Err: fmt.Errorf("%v; every row needs %d comma-separated fields", err, len(Columns))}
+			return nil, csvError(name, err, len(Columns))
 		}
 		line, _ := cr.FieldPos(0)
 		if len(c.Updates) >= MaxRows {
@@ -304,4 +299,14 @@ func sourceFamily(src string) string {
 		return ""
 	}
 	return "other"
+}
+
+// csvError is a row the csv reader refused, at its line.
+func csvError(name string, err error, fields int) error {
+	line := 0
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		line = pe.Line
+	}
+	return &ParseError{Name: name, Line: line, Err: fmt.Errorf("%v; every row needs %d comma-separated fields", err, fields)}
 }
