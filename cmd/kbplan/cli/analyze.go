@@ -418,8 +418,12 @@ func (p *progress) step() { p.stepLabel("analysed %d/%d inputs") }
 
 // stepLabel counts one more done and, on a terminal, shows format with
 // the count done and the total.
-func (p *progress) stepLabel(format string) {
-	p.n++
+func (p *progress) stepLabel(format string) { p.doneAt(p.n+1, format) }
+
+// doneAt records n done, for callers that are told the count, and shows
+// it as stepLabel does.
+func (p *progress) doneAt(n int, format string) {
+	p.n = n
 	if !p.tty || time.Since(p.last) < 100*time.Millisecond && p.n < p.of {
 		return
 	}

@@ -128,8 +128,7 @@ an unreadable input.`,
 				case !p.tty:
 					fmt.Fprintf(stderr, "kbplan: %d/%d %s: %d bytes\n", done, total, r.Name, r.Bytes)
 				}
-				p.n = done - 1
-				p.stepLabel("downloaded %d/%d files")
+				p.doneAt(done, "downloaded %d/%d files")
 			}})
 			p.clear()
 			var got, present int
