@@ -85,23 +85,8 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 	lines.Keep(maxKept, maxKeptBytes)
 	head := lines.Head(headLines)
 
-	var tried []string
-	var best inventory.Format
-	bestScore := 0
-	for i, f := range Formats {
-		tried = append(tried, f.Name())
-		if s := f.Sniff(head); s > bestScore {
-			best, bestScore = f, s
-		}
-		// No later format scores above sureScore, and ties go to the
-		// earlier one: the rest need not look.
-		if bestScore >= sureScore {
-			for _, g := range Formats[i+1:] {
-				tried = append(tried, g.Name())
-			}
-			break
-		}
-	}
+	tried := formatNames()
+	best := sniff(head)
 	if best == nil {
 		e := &Error{Source: name, Tried: tried, Problem: "not an inventory kbplan can read"}
 		if l, ok := firstText(head); ok {
@@ -117,7 +102,7 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 	}
 	// A format that matched but gave nothing is not an answer: say what
 	// was found instead of a host with every field unknown.
-	if h.Hostname == "" && h.OS.Version == nil && h.OS.Product == "" && h.OS.Name == "" && len(h.Hotfixes) == 0 {
+	if readNothing(&h) {
 		e := &Error{Source: name, Tried: tried, Problem: "it looks like " + best.Name() + " output, but no host name, Windows version, product or hotfix could be read from it"}
 		if l, ok := firstText(head); ok {
 			e.Line, e.Text = l.Num, l.Text
@@ -193,18 +178,9 @@ func alsoIn(h inventory.Host, kept []inventory.Line) inventory.Host {
 		if !ok {
 			continue
 		}
-		var best inventory.Format
-		score := 0
-		for _, f := range Formats {
-			if s := f.Sniff(seg[:min(len(seg), headLines)]); s > score {
-				best, score = f, s
-			}
-			if score >= sureScore {
-				break
-			}
-		}
+		best := sniff(seg[:min(len(seg), headLines)])
 		p := inventory.Host{Source: h.Source, Encoding: h.Encoding}
-		if best == nil || best.Parse(inventory.LinesOf(seg), &p) != nil || p.Hostname == "" && p.OS.Version == nil && p.OS.Product == "" && len(p.Hotfixes) == 0 {
+		if best == nil || best.Parse(inventory.LinesOf(seg), &p) != nil || readNothing(&p) {
 			unread = append(unread, fmt.Sprintf("line %d %s", first.Num, inventory.Describe(first.Text)))
 			continue
 		}
@@ -221,6 +197,30 @@ func alsoIn(h inventory.Host, kept []inventory.Line) inventory.Host {
 		m.Warnf("a part of the input no format reads was left out: it starts at %s", u)
 	}
 	return m
+}
+
+// sniff is the format that scores highest on head, ties going to the
+// earlier one, or nil when none claims it.
+func sniff(head []inventory.Line) inventory.Format {
+	var best inventory.Format
+	bestScore := 0
+	for _, f := range Formats {
+		if s := f.Sniff(head); s > bestScore {
+			best, bestScore = f, s
+		}
+		// No later format scores above sureScore, and ties go to the
+		// earlier one: the rest need not look.
+		if bestScore >= sureScore {
+			break
+		}
+	}
+	return best
+}
+
+// readNothing is a parse that found none of what an answer starts from: a
+// host name, a Windows version, product or name, or a hotfix.
+func readNothing(h *inventory.Host) bool {
+	return h.Hostname == "" && h.OS.Version == nil && h.OS.Product == "" && h.OS.Name == "" && len(h.Hotfixes) == 0
 }
 
 func formatNames() []string {
