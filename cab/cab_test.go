@@ -471,7 +471,7 @@ func BenchmarkHostileDirectory(b *testing.B) {
 	for i := range names {
 		names[i] = "f"
 	}
-	data := writeCab(None, [][]byte{{}}, []int{0}, names, sizes, 0)
+	data := writeCab(None, [][]byte{{}}, []int{0}, names, sizes)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if _, err := NewReader(bytes.NewReader(data), int64(len(data))); err != nil {

@@ -12,6 +12,8 @@ package cab
 import (
 	"container/heap"
 	"encoding/binary"
+
+	"github.com/kbplan/kbplan/internal/pkgtest"
 )
 
 type bitWriter struct {
@@ -413,60 +415,20 @@ func (e *lzxEncoder) writeBlock(typ, size int, frames [][]token, blocks *[][]byt
 }
 
 // writeCab builds a one-folder cabinet from compressed blocks, with files
-// laid end to end in the folder; reserve adds a header reserve of that
-// many bytes.
-func writeCab(comp Compression, blocks [][]byte, sizes []int, names []string, fileSizes []int, reserve int) []byte {
-	le := binary.LittleEndian
-	var hdr []byte
-	hdr = append(hdr, "MSCF"...)
-	hdr = le.AppendUint32(hdr, 0)
-	hdr = le.AppendUint32(hdr, 0) // cbCabinet, set below
-	hdr = le.AppendUint32(hdr, 0)
-	hdr = le.AppendUint32(hdr, 0) // coffFiles, set below
-	hdr = le.AppendUint32(hdr, 0)
-	hdr = append(hdr, 3, 1)
-	hdr = le.AppendUint16(hdr, 1)
-	hdr = le.AppendUint16(hdr, uint16(len(names)))
-	flags := uint16(0)
-	if reserve > 0 {
-		flags |= flagReserve
+// laid end to end in the folder.
+func writeCab(comp Compression, blocks [][]byte, sizes []int, names []string, fileSizes []int) []byte {
+	c := pkgtest.Cab{SetID: 0x1234, Sum: checksum}
+	f := pkgtest.CabFolder{Compression: uint16(comp)}
+	for i, b := range blocks {
+		f.Blocks = append(f.Blocks, pkgtest.CabBlock{Data: b, Size: sizes[i]})
 	}
-	hdr = le.AppendUint16(hdr, flags)
-	hdr = le.AppendUint16(hdr, 0x1234)
-	hdr = le.AppendUint16(hdr, 0)
-	if reserve > 0 {
-		hdr = le.AppendUint16(hdr, uint16(reserve))
-		hdr = append(hdr, 0, 0)
-		hdr = append(hdr, make([]byte, reserve)...)
-	}
-	folderAt := len(hdr)
-	hdr = le.AppendUint32(hdr, 0) // coffCabStart, set below
-	hdr = le.AppendUint16(hdr, uint16(len(blocks)))
-	hdr = le.AppendUint16(hdr, uint16(comp))
-	le.PutUint32(hdr[16:], uint32(len(hdr)))
+	c.Folders = []pkgtest.CabFolder{f}
 	off := 0
 	for i, n := range names {
-		hdr = le.AppendUint32(hdr, uint32(fileSizes[i]))
-		hdr = le.AppendUint32(hdr, uint32(off))
-		hdr = le.AppendUint16(hdr, 0)
-		hdr = le.AppendUint16(hdr, 0x5a8c) // 2025-04-12
-		hdr = le.AppendUint16(hdr, 0x6000) // 12:00:00
-		hdr = le.AppendUint16(hdr, 0x20)
-		hdr = append(hdr, n...)
-		hdr = append(hdr, 0)
+		c.Files = append(c.Files, pkgtest.CabFile{Name: n, Offset: uint32(off), Size: uint32(fileSizes[i])})
 		off += fileSizes[i]
 	}
-	le.PutUint32(hdr[folderAt:], uint32(len(hdr)))
-	for i, b := range blocks {
-		var h [8]byte
-		le.PutUint16(h[4:], uint16(len(b)))
-		le.PutUint16(h[6:], uint16(sizes[i]))
-		le.PutUint32(h[0:], checksum(h[4:8], checksum(b, 0)))
-		hdr = append(hdr, h[:]...)
-		hdr = append(hdr, b...)
-	}
-	le.PutUint32(hdr[8:], uint32(len(hdr)))
-	return hdr
+	return c.Bytes()
 }
 
 // lzxCab compresses files into a one-folder LZX cabinet.
@@ -479,5 +441,5 @@ func lzxCab(wbits int, intel int32, types []int, framesPerBlock int, names []str
 	}
 	enc := newLZXEncoder(wbits, intel, types, framesPerBlock)
 	blocks, bsizes := enc.encode(all)
-	return writeCab(LZX|Compression(wbits)<<8, blocks, bsizes, names, sizes, 0)
+	return writeCab(LZX|Compression(wbits)<<8, blocks, bsizes, names, sizes)
 }
