@@ -73,6 +73,40 @@ type Summary struct {
 	CVEsCritical  int
 	CVEsExploited int
 	CVEsUnfixable int
+	State         HostState
+}
+
+// HostState is where a host stands, for a fleet's overview: the one
+// rule (Summary.State) a campaign is planned by.
+type HostState string
+
+// Host states, in the order the rule tries them.
+const (
+	StateOutOfScope   HostState = "out-of-scope"  // not Windows NT 6.0
+	StateRestart      HostState = "restart"       // Windows waits for a restart
+	StateBehind       HostState = "behind"        // the plan has steps
+	StateCannotUpdate HostState = "cannot-update" // nothing to install, yet newer updates exist that the host cannot get (an ESU year it lacks, no SHA-2 support)
+	StateCurrent      HostState = "current"       // current on its channel: nothing newer exists for it
+)
+
+// HostStates lists the states in the rule's order.
+func HostStates() []HostState {
+	return []HostState{StateOutOfScope, StateRestart, StateBehind, StateCannotUpdate, StateCurrent}
+}
+
+func (s *state) hostState(sum Summary) HostState {
+	a := s.a
+	switch {
+	case !a.InScope:
+		return StateOutOfScope
+	case sum.RebootPending:
+		return StateRestart
+	case sum.Steps > 0:
+		return StateBehind
+	case len(a.Plan.Unavailable) > 0 || slices.ContainsFunc(a.Findings, func(f Finding) bool { return f.ID == FindingSHA2Unavailable }):
+		return StateCannotUpdate
+	}
+	return StateCurrent
 }
 
 // Severity ranks findings.
@@ -280,6 +314,7 @@ func (p *Planner) Assess(h inventory.Host, o Options) Assessment {
 		}
 	}
 	if !s.scope() {
+		a.Summary.State = StateOutOfScope
 		return a
 	}
 	a.Components = s.components()
@@ -336,6 +371,7 @@ func (s *state) summary() Summary {
 	if e := a.Exposure; e != nil {
 		sum.CVEsOpen, sum.CVEsCritical, sum.CVEsExploited, sum.CVEsUnfixable = e.Counts.Open, e.Counts.OpenCritical, e.Counts.OpenExploited, e.Counts.Unfixable
 	}
+	sum.State = s.hostState(sum)
 	return sum
 }
 

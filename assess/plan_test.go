@@ -520,3 +520,34 @@ func nextDay(d catalog.Date) catalog.Date {
 	t := time.Date(d.Year, time.Month(d.Month), d.Day+1, 0, 0, 0, 0, time.UTC)
 	return catalog.DateOf(t)
 }
+
+// TestHostState checks the one rule of where a host stands, in the order
+// it tries them, on the frozen catalog.
+func TestHostState(t *testing.T) {
+	c := frozen(t)
+	end2026 := day("2026-11-25")
+	current := []string{"KB4474419", "KB4536953", "KB2506014", "KB2604094", "KB3205638", "KB4018466", "KB4534303", "KB4507423"}
+	pending := testHost(server, "Standard", "x64", 6002)
+	pending.Facts = &inventory.Facts{PendingReboot: []string{"CBS RebootPending"}}
+	out := testHost("Windows Server 2008 R2", "Standard", "x64", 7601)
+	tests := []struct {
+		name string
+		host inventory.Host
+		o    Options
+		want HostState
+	}{
+		{"not NT 6.0", out, Options{AsOf: end2026}, StateOutOfScope},
+		{"a restart pending wins over the plan", pending, Options{AsOf: end2026}, StateRestart},
+		{"a plan with steps", testHost(server, "Standard", "x64", 6002), Options{AsOf: end2026}, StateBehind},
+		{"nothing to install, and ESU updates it cannot get", testHost(server, "Standard", "x64", 6003, current...), Options{AsOf: end2026}, StateCannotUpdate},
+		{"nothing to install, nothing newer on the analysis date", testHost(server, "Standard", "x64", 6003, current...), Options{AsOf: day("2020-01-31")}, StateCurrent},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Assess(tc.host, c, tc.o)
+			if a.Summary.State != tc.want {
+				t.Errorf("state %q, want %q (steps %d, unavailable %d)", a.Summary.State, tc.want, len(a.Plan.Steps), len(a.Plan.Unavailable))
+			}
+		})
+	}
+}

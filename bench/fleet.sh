@@ -2,7 +2,9 @@
 # kbplan serve under load on loopback, SQLite then PostgreSQL: upload
 # throughput (16 workers back to back) and latency at a fixed 500 uploads/s
 # (open loop), each for a bounded time. Every upload is a distinct host
-# (the test systeminfo under a fresh name), so none is a duplicate.
+# (the test systeminfo under a fresh name), so none is a duplicate. Then
+# kit results uploads (16 workers back to back) for the hosts the first
+# run made: the results document install.cmd sent from Wine.
 # Usage: bench/fleet.sh [SECONDS] (default 10). PostgreSQL: KBPLAN_BENCH_PG,
 # default the machine's (database test, user postgres), in a fresh schema.
 set -euo pipefail
@@ -31,6 +33,8 @@ run() {
   echo "== $1"
   "$work/loadgen" -url http://127.0.0.1:18099 -token "$KBPLAN_ADMIN_TOKEN" -template $tmpl -mode max -c 16 -d "${secs}s" -prefix "MAX-$1"
   "$work/loadgen" -url http://127.0.0.1:18099 -token "$KBPLAN_ADMIN_TOKEN" -template $tmpl -mode rate -rate 500 -d "${secs}s" -prefix "RATE-$1"
+  "$work/loadgen" -url http://127.0.0.1:18099 -token "$KBPLAN_ADMIN_TOKEN" -kind results -template kit/testdata/results/wine-failed.txt -name VM \
+    -hosts 1000 -mode max -c 16 -d "${secs}s" -prefix "MAX-$1"
   echo "$1 server peak RSS: $(grep VmHWM /proc/$pid/status | awk '{print $2, $3}')"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }

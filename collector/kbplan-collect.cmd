@@ -2,7 +2,7 @@
 rem kbplan collector for Windows Server 2008 SP2 and Windows Vista (NT 6.0).
 rem cmd only: systeminfo, wmic, reg, ver, dir. No PowerShell needed.
 rem
-rem   kbplan-collect.cmd [OUTDIR] [--upload URL --token TOKEN]
+rem   kbplan-collect.cmd [OUTDIR] [--upload URL --token TOKEN [--group NAME]]
 rem
 rem Writes a kbplan bundle (format: docs/bundle.md) into OUTDIR, by default
 rem .\kbplan-%COMPUTERNAME%. kbplan reads the folder as one host:
@@ -20,17 +20,19 @@ if defined PROCESSOR_ARCHITEW6432 if exist "%SystemRoot%\Sysnative\cmd.exe" (
 set "OUT="
 set "URL="
 set "TOKEN="
+set "GROUP="
 :args
 if "%~1"=="" goto argsdone
 if /i "%~1"=="--upload" (set "URL=%~2" & shift & shift & goto args)
 if /i "%~1"=="--token" (set "TOKEN=%~2" & shift & shift & goto args)
+if /i "%~1"=="--group" (set "GROUP=%~2" & shift & shift & goto args)
 if /i "%~1"=="/?" goto usage
 if /i "%~1"=="--help" goto usage
 set "OUT=%~1"
 shift
 goto args
 :usage
-echo usage: %~nx0 [OUTDIR] [--upload URL --token TOKEN]
+echo usage: %~nx0 [OUTDIR] [--upload URL --token TOKEN [--group NAME]]
 exit /b 2
 :argsdone
 if not defined OUT set "OUT=%CD%\kbplan-%COMPUTERNAME%"
@@ -137,13 +139,19 @@ if errorlevel 1 (
 set "VBS=%TEMP%\kbplan-upload.vbs"
 >"%VBS%" echo Set s = CreateObject^("ADODB.Stream"^): s.Type = 1: s.Open: s.LoadFromFile WScript.Arguments^(0^)
 >>"%VBS%" echo Set h = CreateObject^("MSXML2.ServerXMLHTTP"^)
->>"%VBS%" echo h.Open "POST", WScript.Arguments^(1^), False
+>>"%VBS%" echo u = WScript.Arguments^(1^)
+rem --group NAME: the fleet puts the host in that group (docs/fleet.md).
+>>"%VBS%" echo If WScript.Arguments.Count ^> 3 Then
+>>"%VBS%" echo   If InStr^(u, "?"^) ^> 0 Then u = u ^& "&" Else u = u ^& "?"
+>>"%VBS%" echo   u = u ^& "group=" ^& Escape^(WScript.Arguments^(3^)^)
+>>"%VBS%" echo End If
+>>"%VBS%" echo h.Open "POST", u, False
 >>"%VBS%" echo h.setRequestHeader "Authorization", "Bearer " ^& WScript.Arguments^(2^)
 >>"%VBS%" echo h.setRequestHeader "Content-Type", "application/vnd.ms-cab-compressed"
 >>"%VBS%" echo h.send s.Read^(^)
 >>"%VBS%" echo WScript.Echo h.status ^& " " ^& h.responseText
 >>"%VBS%" echo If h.status ^<^> 201 And h.status ^<^> 200 Then WScript.Quit 1
-cscript //nologo "%VBS%" "%CAB%" "%URL%" "%TOKEN%"
+if defined GROUP (cscript //nologo "%VBS%" "%CAB%" "%URL%" "%TOKEN%" "%GROUP%") else (cscript //nologo "%VBS%" "%CAB%" "%URL%" "%TOKEN%")
 if errorlevel 1 (
   echo kbplan-collect: upload to %URL% failed 1>&2
   exit /b 1

@@ -1,14 +1,15 @@
 # kbplan collector for Windows Server 2008 SP2 and Windows Vista (NT 6.0).
 # PowerShell 2.0 compatible (docs/bundle.md lists what it avoids).
 #
-#   powershell -ExecutionPolicy Bypass -File kbplan-collect.ps1 [-Out DIR] [-Upload URL -Token TOKEN]
+#   powershell -ExecutionPolicy Bypass -File kbplan-collect.ps1 [-Out DIR] [-Upload URL -Token TOKEN [-Group NAME]]
 #
 # Writes the same bundle as kbplan-collect.cmd (format: docs/bundle.md); it
 # reads file versions with .NET and licence states with WMI directly.
 param(
     [string]$Out = "",
     [string]$Upload = "",
-    [string]$Token = ""
+    [string]$Token = "",
+    [string]$Group = ""
 )
 
 $ErrorActionPreference = "Continue"
@@ -22,6 +23,7 @@ if ($env:PROCESSOR_ARCHITEW6432 -ne $null) {
         $argv = @("-NoProfile", "-ExecutionPolicy", "Bypass", "-File", $MyInvocation.MyCommand.Path)
         if ($Out -ne "") { $argv += @("-Out", $Out) }
         if ($Upload -ne "") { $argv += @("-Upload", $Upload, "-Token", $Token) }
+        if ($Group -ne "") { $argv += @("-Group", $Group) }
         & $native $argv
         exit $LASTEXITCODE
     }
@@ -143,7 +145,13 @@ if ($Upload -ne "") {
     try {
         # UploadData sends the bytes as the body (UploadFile would wrap them
         # in a multipart form; the server takes both).
-        $reply = $wc.UploadData($Upload, "POST", [System.IO.File]::ReadAllBytes($cab))
+        # -Group NAME: the fleet puts the host in that group (docs/fleet.md).
+        $url = $Upload
+        if ($Group -ne "") {
+            if ($url.Contains("?")) { $url += "&" } else { $url += "?" }
+            $url += "group=" + [System.Uri]::EscapeDataString($Group)
+        }
+        $reply = $wc.UploadData($url, "POST", [System.IO.File]::ReadAllBytes($cab))
         Write-Host ([System.Text.Encoding]::UTF8.GetString($reply))
     } catch {
         Write-Error ("kbplan-collect: upload to " + $Upload + " failed: " + $_.Exception.Message)

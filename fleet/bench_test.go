@@ -94,3 +94,37 @@ func BenchmarkOverviewPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUpdatesPage is the by-update page (HTML, with a session) and
+// its JSON over 100,000 hosts and 400 updates (2,000 profiles), on both
+// databases, every host and one group.
+func BenchmarkUpdatesPage(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d, func(b *testing.B) {
+			f := benchFleet(b, d)
+			storetest.Populate(b, f.Store, 100000, 400, 2000)
+			ctx := context.Background()
+			if err := AddUser(ctx, f.Store, "root", RoleAdmin, "correct horse battery"); err != nil {
+				b.Fatal(err)
+			}
+			tok := NewToken()
+			if err := f.Store.AddSession(ctx, store.Session{Hash: HashToken(tok), User: "root", CSRF: NewToken(), Expires: time.Now().Add(time.Hour)}); err != nil {
+				b.Fatal(err)
+			}
+			srv := NewServer(f)
+			for _, path := range []string{"/updates", "/updates?group=plant-a", "/api/v1/updates"} {
+				b.Run(path, func(b *testing.B) {
+					for b.Loop() {
+						req := httptest.NewRequest("GET", path, nil)
+						req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+						w := httptest.NewRecorder()
+						srv.ServeHTTP(w, req)
+						if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte("KB1000400")) {
+							b.Fatalf("%s: %d %.300s", path, w.Code, w.Body.String())
+						}
+					}
+				})
+			}
+		})
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
 	"github.com/kbplan/kbplan/inventory"
+	"github.com/kbplan/kbplan/kit"
 	"github.com/kbplan/kbplan/store"
 )
 
@@ -46,6 +47,7 @@ type Fleet struct {
 	// for: a new catalog or index gets a new planner, and the old one's memo
 	// tables go with it.
 	mu          sync.Mutex
+	rules       groupRules
 	plan        *assess.Planner
 	planCatalog *catalog.Catalog
 	planIndex   *exposure.Index
@@ -108,7 +110,40 @@ func (f *Fleet) Row(a assess.Assessment, received time.Time) store.Host {
 	if !a.PatchLevel.IsZero() {
 		r.PatchLevel = a.PatchLevel.YearMonth()
 	}
+	r.PlanState = string(a.Summary.State)
+	r.State = r.PlanState
+	r.Updates = f.updates(a)
 	return r
+}
+
+// updates is an assessment's update profile: the plan's steps (needed),
+// its conditional list, and the catalog's updates the host has.
+func (f *Fleet) updates(a assess.Assessment) []store.Update {
+	if !a.InScope {
+		return nil
+	}
+	out := make([]store.Update, 0, len(a.Plan.Steps)+len(a.Plan.Conditional)+len(a.Host.Hotfixes))
+	for _, st := range a.Plan.Steps {
+		out = append(out, store.Update{KB: st.KB, State: store.UpdateNeeded})
+	}
+	for _, st := range a.Plan.Conditional {
+		out = append(out, store.Update{KB: st.KB, State: store.UpdateConditional})
+	}
+	for _, kb := range a.Host.Hotfixes {
+		if _, ok := f.Catalog.Get(kb); ok {
+			out = append(out, store.Update{KB: kb, State: store.UpdateInstalled})
+		}
+	}
+	return out
+}
+
+// State is where a host stands: its plan's state, unless its newest kit
+// run, newer than its inventory, waits for a restart.
+func State(planState string, run *store.Run, inventory time.Time) string {
+	if run != nil && run.Status == kit.StatusRestart && !run.Received.Before(inventory) && planState != string(assess.StateOutOfScope) {
+		return string(assess.StateRestart)
+	}
+	return planState
 }
 
 // Ingested is what Ingest made of an upload.
@@ -119,10 +154,12 @@ type Ingested struct {
 }
 
 // Origin is who sent an upload: the token (its id and bounds; zero for
-// kbplan fleet import and the admin) and the client's address.
+// kbplan fleet import and the admin), the client's address, and the
+// groups the upload puts its host in (the collector's --group).
 type Origin struct {
 	Token  store.Token
 	Remote string
+	Groups []string
 }
 
 // ScopeError is an upload its token may not write: a 403.
@@ -170,6 +207,14 @@ func (f *Fleet) IngestFrom(ctx context.Context, o Origin, name string, body []by
 		Token: o.Token.ID, Remote: o.Remote, Inventory: inv, Readers: readers}
 	row := f.Row(a, received)
 	row.Site = o.Token.Site
+	if row.Groups, err = f.groupsFor(ctx, h.Hostname, o.Groups); err != nil {
+		return Ingested{}, err
+	}
+	if run, err := f.Store.LatestRun(ctx, row.Name); err == nil {
+		row.State = State(row.PlanState, &run, received)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Ingested{}, err
+	}
 	id, created, err := f.Store.AddSnapshot(ctx, snap, row)
 	if err != nil {
 		return Ingested{}, err
@@ -311,6 +356,9 @@ func (f *Fleet) Reassess(ctx context.Context) (int, error) {
 		}
 		row := f.Row(f.Assess(h, true), snap.Received)
 		row.Snapshot = snap.ID
+		if run, err := f.Store.LatestRun(ctx, old.Name); err == nil {
+			row.State = State(row.PlanState, &run, snap.Received)
+		}
 		if err := f.Store.SetHost(ctx, row); err != nil {
 			return err
 		}

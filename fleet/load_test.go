@@ -53,6 +53,32 @@ func TestLoad(t *testing.T) {
 				t.Errorf("%d uploads answered 201, %d reads, %d unexpected answers, %d hosts stored", created.Load(), reads.Load(), bad.Load(), ov.Hosts)
 			}
 			t.Logf("%s: %d uploads and %d reads in 2 s", d, created.Load(), reads.Load())
+			// Then kit results for those hosts, back to back: every one
+			// answered 201, every one stored as a run.
+			doc := read(t, wineFailed)
+			var results atomic.Int64
+			deadline = time.Now().Add(time.Second)
+			for w := 0; w < 8; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; time.Now().Before(deadline); i++ {
+						b := bytes.Replace(doc, []byte("host: VM"), []byte(fmt.Sprintf("host: LOAD-%d-%d\r\nloadgen: %d", w, i%4+1, i)), 1)
+						if code := ts.do(t, "POST", "/api/v1/results", ts.enroll, "text/plain", b, nil); code != http.StatusCreated {
+							bad.Add(1)
+						} else {
+							results.Add(1)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			var runs int64
+			ts.fleet.Store.DB().QueryRow(`SELECT COUNT(*) FROM runs`).Scan(&runs)
+			if bad.Load() != 0 || runs != results.Load() || runs == 0 {
+				t.Errorf("%d results answered 201, %d runs stored, %d unexpected answers", results.Load(), runs, bad.Load())
+			}
+			t.Logf("%s: %d results uploads in 1 s", d, results.Load())
 		})
 	}
 }

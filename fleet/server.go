@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"path"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,6 +108,7 @@ func NewServer(f *Fleet) *Server {
 	s.route("DELETE /api/v1/tokens/{id}", s.need(isAdmin, s.deleteToken))
 	s.route("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", s.metrics.handler())
+	s.campaignRoutes()
 	s.webRoutes()
 	return s
 }
@@ -243,7 +245,7 @@ func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	body, err := s.uploadBody(w, r)
+	body, err := s.uploadBody(w, r, s.MaxUpload)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -264,7 +266,13 @@ func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
 		name = n
 	}
 	c, _ := r.Context().Value(callerKey{}).(caller)
-	res, err := s.Fleet.IngestFrom(r.Context(), Origin{Token: c.token, Remote: s.clientIP(r)}, name, body)
+	groups := r.URL.Query()["group"]
+	if len(groups) > 20 {
+		s.metrics.ingest("bad-request", start)
+		fail(w, http.StatusBadRequest, "%d groups: at most 20 per upload", len(groups))
+		return
+	}
+	res, err := s.Fleet.IngestFrom(r.Context(), Origin{Token: c.token, Remote: s.clientIP(r), Groups: groups}, name, body)
 	var ue *UploadError
 	var se *ScopeError
 	switch {
@@ -295,8 +303,8 @@ func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
 
 // uploadBody reads the upload: the request body, or the first part of a
 // multipart/form-data form (curl -F, .NET's WebClient.UploadFile).
-func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	r.Body = http.MaxBytesReader(w, r.Body, s.MaxUpload)
+func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
 		return io.ReadAll(r.Body)
@@ -337,6 +345,8 @@ type HostJSON struct {
 	CVEsCritical  int       `json:"cvesCritical"`
 	CVEsExploited int       `json:"cvesExploited"`
 	InScope       bool      `json:"inScope"`
+	State         string    `json:"state"`        // current, behind, restart, cannot-update, out-of-scope
+	Contradicted  int       `json:"contradicted"` // kit installs a later inventory lacks
 	Snapshot      int64     `json:"snapshot"`
 	Updated       time.Time `json:"updated"`
 }
@@ -345,7 +355,7 @@ func hostJSON(h store.Host) HostJSON {
 	j := HostJSON{Name: h.Display, Site: h.Site, Product: h.Product, Architecture: h.Architecture, Build: h.Build,
 		Steps: h.Steps, Reboots: h.Reboots, Findings: h.Findings, Critical: h.Critical, SHA2: h.SHA2, SSUCurrent: h.SSUCurrent, ESUPrepared: h.ESUPrepared,
 		RebootPending: h.RebootPending, CVEsOpen: h.CVEsOpen, CVEsCritical: h.CVEsCritical, CVEsExploited: h.CVEsExploited, InScope: h.InScope,
-		Snapshot: h.Snapshot, Updated: h.Updated}
+		State: h.State, Contradicted: h.Contradicted, Snapshot: h.Snapshot, Updated: h.Updated}
 	if h.Revision >= 0 {
 		j.Revision = &h.Revision
 	}
@@ -374,6 +384,14 @@ func query(r *http.Request, now time.Time) (store.Query, error) {
 	}
 	if len(q.Search) > 255 {
 		return q, fmt.Errorf("q: longer than a host name can be")
+	}
+	if q.Group = v.Get("group"); q.Group != "" {
+		if err := CheckGroup(q.Group); err != nil {
+			return q, err
+		}
+	}
+	if q.State = v.Get("state"); q.State != "" && !slices.ContainsFunc(hostStates, func(o option) bool { return o.Value == q.State }) {
+		return q, fmt.Errorf("state=%q: expected current, behind, restart, cannot-update or out-of-scope", q.State)
 	}
 	return q, nil
 }
@@ -418,7 +436,7 @@ func (s *Server) internal(w http.ResponseWriter, err error) {
 
 // CSVColumns are the columns of the hosts CSV export, in order.
 var CSVColumns = []string{"hostname", "product", "architecture", "build", "revision", "patch_level", "steps", "reboots", "findings",
-	"critical_findings", "sha2", "ssu_current", "esu_prepared", "reboot_pending", "cves_open", "cves_critical", "cves_exploited", "in_scope", "snapshot", "updated"}
+	"critical_findings", "sha2", "ssu_current", "esu_prepared", "reboot_pending", "cves_open", "cves_critical", "cves_exploited", "in_scope", "state", "contradicted", "snapshot", "updated"}
 
 func (s *Server) getHostsCSV(w http.ResponseWriter, r *http.Request) {
 	q, err := query(r, s.Fleet.Now())
@@ -443,7 +461,7 @@ func (s *Server) getHostsCSV(w http.ResponseWriter, r *http.Request) {
 		cw.Write([]string{h.Display, h.Product, h.Architecture, strconv.Itoa(h.Build), rev, h.PatchLevel,
 			strconv.Itoa(h.Steps), strconv.Itoa(h.Reboots), strconv.Itoa(h.Findings), strconv.Itoa(h.Critical), b(h.SHA2), b(h.SSUCurrent),
 			b(h.ESUPrepared), b(h.RebootPending), strconv.Itoa(h.CVEsOpen), strconv.Itoa(h.CVEsCritical), strconv.Itoa(h.CVEsExploited),
-			b(h.InScope), strconv.FormatInt(h.Snapshot, 10), h.Updated.Format(time.RFC3339)})
+			b(h.InScope), h.State, strconv.Itoa(h.Contradicted), strconv.FormatInt(h.Snapshot, 10), h.Updated.Format(time.RFC3339)})
 	}
 	cw.Flush()
 }
@@ -527,6 +545,7 @@ func (s *Server) deleteHost(w http.ResponseWriter, r *http.Request) {
 	}
 	c := r.Context().Value(callerKey{}).(caller)
 	s.Fleet.Log.Info("host deleted", "host", name, "snapshots", n, "by", c.name)
+	s.audit(r, "host-delete", name, fmt.Sprintf("%d snapshots", n))
 	writeJSON(w, http.StatusOK, map[string]any{"host": name, "snapshotsDeleted": n})
 }
 
@@ -540,17 +559,65 @@ type OverviewJSON struct {
 	RebootPending int            `json:"rebootPending"`
 	Stale         int            `json:"stale"` // no upload for 30 days
 	Exposed       int            `json:"exposedHosts"`
+	Critical      int            `json:"criticalHosts"`     // hosts with an open critical CVE
+	Exploited     int            `json:"exploitedHosts"`    // hosts with an open CVE known to be exploited
+	Contradicted  int            `json:"contradictedHosts"` // hosts whose kit reported an install a later inventory lacks
 	CVEsOpen      int            `json:"cvesOpen"`
 	CVEsCritical  int            `json:"cvesCritical"`
 	CVEsExploited int            `json:"cvesExploited"`
 	ByBuild       map[string]int `json:"byBuild"`
 	ByPatchLevel  map[string]int `json:"byPatchLevel"` // "" is hosts without a monthly update
+	Group         string         `json:"group"`        // "": every host
+	ByState       map[string]int `json:"byState"`      // current, behind, restart, cannot-update, out-of-scope
+	Oldest        []HostJSON     `json:"oldest"`       // the in-scope hosts at the oldest patch levels
+	TopUpdates    []UpdateJSON   `json:"topUpdates"`   // the updates needed by the most hosts
+	// ByGroup is each group's hosts by state (every group, whatever the
+	// filter).
+	ByGroup map[string]map[string]int `json:"byGroup"`
+}
+
+// Overview is where the fleet (or a group) stands.
+func (f *Fleet) Overview(ctx context.Context, group string) (OverviewJSON, error) {
+	o, err := f.Store.Overview(ctx, f.Now(), group)
+	if err != nil {
+		return OverviewJSON{}, err
+	}
+	j := overviewJSON(o)
+	us, err := f.Updates(ctx, group)
+	if err != nil {
+		return j, err
+	}
+	for _, u := range us {
+		if u.Needed == 0 || len(j.TopUpdates) == 10 {
+			break
+		}
+		j.TopUpdates = append(j.TopUpdates, u)
+	}
+	gs, err := f.Store.GroupStates(ctx)
+	if err != nil {
+		return j, err
+	}
+	for _, g := range gs {
+		if j.ByGroup[g.Group] == nil {
+			j.ByGroup[g.Group] = map[string]int{}
+		}
+		j.ByGroup[g.Group][g.State] = g.N
+	}
+	return j, nil
 }
 
 func overviewJSON(o store.Overview) OverviewJSON {
 	j := OverviewJSON{Hosts: o.Hosts, InScope: o.InScope, NoSHA2: o.NoSHA2, SSUOld: o.SSUOld, ESUUnprepared: o.ESUUnprepared,
 		RebootPending: o.RebootPending, Stale: o.Stale, Exposed: o.Exposed, CVEsOpen: o.CVEsOpen, CVEsCritical: o.CVEsCritical, CVEsExploited: o.CVEsExploited,
-		ByBuild: map[string]int{}, ByPatchLevel: map[string]int{}}
+		Critical: o.Critical, Exploited: o.Exploited, Contradicted: o.Contradicted, Group: o.Group,
+		ByBuild: map[string]int{}, ByPatchLevel: map[string]int{}, ByState: map[string]int{}, Oldest: []HostJSON{}, TopUpdates: []UpdateJSON{},
+		ByGroup: map[string]map[string]int{}}
+	for _, c := range o.ByState {
+		j.ByState[c.Key] = c.N
+	}
+	for _, h := range o.Oldest {
+		j.Oldest = append(j.Oldest, hostJSON(h))
+	}
 	for _, c := range o.ByBuild {
 		j.ByBuild[c.Key] = c.N
 	}
@@ -561,12 +628,17 @@ func overviewJSON(o store.Overview) OverviewJSON {
 }
 
 func (s *Server) getOverview(w http.ResponseWriter, r *http.Request) {
-	o, err := s.Fleet.Store.Overview(r.Context(), s.Fleet.Now())
+	g, err := groupParam(r)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	o, err := s.Fleet.Overview(r.Context(), g)
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, overviewJSON(o))
+	writeJSON(w, http.StatusOK, o)
 }
 
 // TokenJSON is a token as the API shows it; Token only once, when made.
@@ -626,6 +698,7 @@ func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
+	s.audit(r, "token-add", t.ID, fmt.Sprintf("name %q, site %q, hosts %q", t.Name, t.Site, t.Hosts))
 	writeJSON(w, http.StatusCreated, tokenJSON(t, tok))
 }
 
@@ -684,6 +757,7 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, err)
 		return
 	}
+	s.audit(r, "token-revoke", id, "")
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,35 @@ type page struct {
 	Columns          []column
 	Prev, Next       string
 	ExportQuery      template.URL
+	// The group filter of a page, and the query that keeps it in links:
+	// "&group=NAME" and "?group=NAME" ("" for every host).
+	GroupFilter                 groupFilter
+	GroupQuery, GroupQueryFirst template.URL
+	States                      []stateTile
+	StateOptions                []option
+	StateNames                  []string
+	GroupRows                   []groupRow
+	Updates                     []UpdateJSON
+	Update                      *UpdateDetailJSON
+	Runs                        *HostRunsJSON
+	HostGroups                  []string
+	Audit                       []AuditJSON
+}
+
+type groupFilter struct {
+	Action string
+	Group  string
+	Groups []store.Group
+}
+
+type stateTile struct {
+	Value, Label, Class string
+	N                   int
+}
+
+type groupRow struct {
+	Name string
+	N    []int
 }
 
 type option struct{ Value, Label string }
@@ -96,6 +126,10 @@ func (s *Server) webRoutes() {
 	s.route("GET /hosts", s.page(s.hostsPage))
 	s.route("GET /hosts/{name}", s.page(s.hostPage))
 	s.route("GET /export", s.page(s.exportPage))
+	s.route("GET /updates", s.page(s.updatesPage))
+	s.route("GET /updates/{kb}", s.page(s.updatePage))
+	s.route("GET /groups", s.page(s.groupsPage))
+	s.route("GET /audit", s.page(s.auditPage))
 	s.route("POST /api/v1/users", s.need(isAdmin, s.postUser))
 }
 
@@ -231,26 +265,131 @@ var buildMeaning = map[string]string{
 	"6003": "SP2 after the March 2019 servicing change (KB4489887 and later)",
 }
 
+// withGroup reads a page's group= filter and the groups for its
+// selector; false when it answered (a bad name, a failed read).
+func (s *Server) withGroup(w http.ResponseWriter, r *http.Request, p *page, action string) bool {
+	g, err := groupParam(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return false
+	}
+	gs, err := s.Fleet.Store.Groups(r.Context())
+	if err != nil {
+		s.internal(w, err)
+		return false
+	}
+	p.GroupFilter = groupFilter{Action: action, Group: g, Groups: gs}
+	if g != "" {
+		q := url.Values{"group": {g}}.Encode()
+		p.GroupQuery, p.GroupQueryFirst = template.URL("&"+q), template.URL("?"+q)
+	}
+	return true
+}
+
 func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, p page) {
-	o, err := s.Fleet.Store.Overview(r.Context(), s.Fleet.Now())
+	if !s.withGroup(w, r, &p, "/") {
+		return
+	}
+	j, err := s.Fleet.Overview(r.Context(), p.GroupFilter.Group)
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	j := overviewJSON(o)
 	p.Title, p.Page, p.Overview = "Overview", "overview", &j
+	for _, st := range hostStates {
+		t := stateTile{Value: st.Value, Label: st.Label, N: j.ByState[st.Value]}
+		if t.N > 0 {
+			switch st.Value {
+			case "behind", "cannot-update":
+				t.Class = "warn"
+			case "restart":
+				t.Class = "bad"
+			}
+		}
+		p.States = append(p.States, t)
+		p.StateNames = append(p.StateNames, st.Value)
+	}
+	for _, g := range p.GroupFilter.Groups {
+		row := groupRow{Name: g.Name}
+		for _, st := range hostStates {
+			row.N = append(row.N, j.ByGroup[g.Name][st.Value])
+		}
+		p.GroupRows = append(p.GroupRows, row)
+	}
 	var bars []bar
-	for _, c := range o.ByBuild {
-		m := buildMeaning[c.Key]
+	keys := make([]string, 0, len(j.ByBuild))
+	for k := range j.ByBuild {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool { x, _ := strconv.Atoi(keys[a]); y, _ := strconv.Atoi(keys[b]); return x < y })
+	for _, k := range keys {
+		m := buildMeaning[k]
 		if m == "" {
 			m = "not NT 6.0, or unknown"
 		}
-		p.Builds = append(p.Builds, buildRow{Build: c.Key, Meaning: m, N: c.N})
-		bars = append(bars, bar{Label: c.Key, N: c.N, Href: "/hosts?build=" + c.Key})
+		p.Builds = append(p.Builds, buildRow{Build: k, Meaning: m, N: j.ByBuild[k]})
+		bars = append(bars, bar{Label: k, N: j.ByBuild[k], Href: "/hosts?build=" + k + string(p.GroupQuery)})
+	}
+	levels := make([]store.Count, 0, len(j.ByPatchLevel))
+	for k, n := range j.ByPatchLevel {
+		levels = append(levels, store.Count{Key: k, N: n})
 	}
 	p.BuildChart = barChart("Hosts by build", bars)
-	p.LevelChart = barChart("Hosts by patch level (month)", monthBars(o.ByPatchLevel))
+	p.LevelChart = barChart("Hosts by patch level (month)", monthBars(levels))
 	s.render(w, http.StatusOK, "overview.tmpl", p)
+}
+
+func (s *Server) updatesPage(w http.ResponseWriter, r *http.Request, p page) {
+	if !s.withGroup(w, r, &p, "/updates") {
+		return
+	}
+	us, err := s.Fleet.Updates(r.Context(), p.GroupFilter.Group)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	p.Title, p.Page, p.Updates = "Updates", "updates", us
+	s.render(w, http.StatusOK, "updates.tmpl", p)
+}
+
+func (s *Server) updatePage(w http.ResponseWriter, r *http.Request, p page) {
+	kb := strings.ToUpper(r.PathValue("kb"))
+	if !s.withGroup(w, r, &p, "/updates/"+kb) {
+		return
+	}
+	d, err := s.updateDetail(r.Context(), kb, p.GroupFilter.Group)
+	if errors.Is(err, store.ErrNotFound) {
+		http.Error(w, fmt.Sprintf("%s: no host of the fleet needs, may need, has or failed on it", kb), http.StatusNotFound)
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	p.Title, p.Page, p.Update = d.Update.KB, "updates", &d
+	s.render(w, http.StatusOK, "update.tmpl", p)
+}
+
+func (s *Server) groupsPage(w http.ResponseWriter, r *http.Request, p page) {
+	if !s.withGroup(w, r, &p, "/groups") {
+		return
+	}
+	p.Title, p.Page = "Groups", "groups"
+	s.render(w, http.StatusOK, "groups.tmpl", p)
+}
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, p page) {
+	if p.Role != RoleAdmin {
+		http.Error(w, "the audit record is for admins", http.StatusForbidden)
+		return
+	}
+	es, err := s.auditEntries(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	p.Title, p.Page, p.Audit = "Audit", "audit", es
+	s.render(w, http.StatusOK, "audit.tmpl", p)
 }
 
 // monthBars is the patch-level histogram: hosts without a monthly update
@@ -287,7 +426,8 @@ func monthBars(levels []store.Count) []bar {
 var filterLabels = map[string]string{
 	"no-sha2": "without SHA-2 support", "ssu-old": "behind on the servicing stack", "esu-unprepared": "without ESU preparation",
 	"reboot-pending": "waiting for a restart", "exposed": "with open CVEs", "out-of-scope": "not NT 6.0",
-	"stale": "no upload for 30 days",
+	"stale": "no upload for 30 days", "exploited": "exposed to an exploited CVE", "critical-cves": "exposed to a critical CVE",
+	"contradicted": "kit installs a later inventory lacks",
 }
 
 var listColumns = []struct {
@@ -316,6 +456,10 @@ func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request, p page) {
 		return
 	}
 	p.Title, p.Page, p.Hosts, p.Total, p.Query = "Hosts", "hosts", hosts, total, q
+	if !s.withGroup(w, r, &p, "/hosts") {
+		return
+	}
+	p.StateOptions = hostStates
 	p.From, p.To = q.Offset+1, q.Offset+len(hosts)
 	if p.BuildOptions, err = s.Fleet.Store.Builds(r.Context()); err != nil {
 		s.internal(w, err)
@@ -334,6 +478,12 @@ func (s *Server) hostsPage(w http.ResponseWriter, r *http.Request, p page) {
 		}
 		if q.Filter != "" {
 			v.Set("filter", q.Filter)
+		}
+		if q.Group != "" {
+			v.Set("group", q.Group)
+		}
+		if q.State != "" {
+			v.Set("state", q.State)
 		}
 		if q.Sort != "" {
 			v.Set("sort", q.Sort)
@@ -378,6 +528,16 @@ func (s *Server) hostPage(w http.ResponseWriter, r *http.Request, p page) {
 		return
 	}
 	p.Title, p.Page, p.Detail = d.Host.Name, "host", &d
+	runs, err := s.hostRuns(r.Context(), d.Host.Name)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	p.Runs = &runs
+	if p.HostGroups, err = s.Fleet.Store.HostGroups(r.Context(), d.Host.Name); err != nil {
+		s.internal(w, err)
+		return
+	}
 	s.render(w, http.StatusOK, "host.tmpl", p)
 }
 
@@ -417,6 +577,7 @@ func (s *Server) postUser(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
+	s.audit(r, "user-add", req.Name, "role "+req.Role+"; any earlier password and sessions ended")
 	writeJSON(w, http.StatusCreated, map[string]string{"name": req.Name, "role": req.Role})
 }
 

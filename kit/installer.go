@@ -14,6 +14,7 @@ import (
 const (
 	InstallerName = "install.cmd"
 	HasherName    = "kbplan-sha256.js"
+	ManifestName  = "kit.json"
 )
 
 //go:embed install.cmd.tmpl

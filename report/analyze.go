@@ -146,6 +146,7 @@ type SummaryJSON struct {
 	CVEsCritical    int    `json:"cvesCritical"`
 	CVEsExploited   int    `json:"cvesExploited"`
 	CVEsUnfixable   int    `json:"cvesUnfixable"`
+	State           string `json:"state"`
 }
 
 // ComponentJSON is something the host has besides the OS, with the evidence.
@@ -196,7 +197,7 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 	j.Summary = SummaryJSON{Steps: sm.Steps, Reboots: sm.Reboots, PossibleReboots: sm.PossibleReboots, Conditional: sm.Conditional,
 		Unconfirmed: sm.Unconfirmed, Critical: sm.Critical, Warnings: sm.Warnings, SSUCurrent: sm.SSUCurrent, RebootPending: sm.RebootPending,
 		SHA2: sm.SHA2, ESUPrepared: sm.ESUPrepared, ESULicensed: sm.ESULicensed, ESU: esu, CVEsOpen: sm.CVEsOpen,
-		CVEsCritical: sm.CVEsCritical, CVEsExploited: sm.CVEsExploited, CVEsUnfixable: sm.CVEsUnfixable}
+		CVEsCritical: sm.CVEsCritical, CVEsExploited: sm.CVEsExploited, CVEsUnfixable: sm.CVEsUnfixable, State: string(sm.State)}
 	for _, c := range a.Components {
 		info, _ := catalog.ComponentInfo(c.ID)
 		j.Components = append(j.Components, ComponentJSON{ID: string(c.ID), Name: info.Name, Why: c.Why})

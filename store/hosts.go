@@ -62,15 +62,43 @@ type Host struct {
 	// Site is set by the first enrollment token that wrote the host
 	// (schema 3); "" when none was bound to one.
 	Site string
+	// State is where the host stands (schema 4; package fleet decides:
+	// current, behind, restart, cannot-update, out-of-scope), PlanState
+	// the assessment's own, before kit runs are considered.
+	State, PlanState string
+	// Contradicted counts the installs a kit run reported that a later
+	// inventory lacks.
+	Contradicted int
+	// Updates is the host's update profile (schema 4): written with the
+	// row; read back as ProfileID only.
+	Updates   []Update
+	ProfileID int64
+	// Groups are groups the host joins with this write (an upload's
+	// --group, a group's rule); it leaves none.
+	Groups []string
 }
 
+// Update is one update in a host's profile.
+type Update struct {
+	KB    string
+	State string // UpdateNeeded, UpdateConditional, UpdateInstalled
+}
+
+// Update states in a profile.
+const (
+	UpdateNeeded      = "needed"      // a step of the host's plan
+	UpdateConditional = "conditional" // needed if a component the inventory does not show is there
+	UpdateInstalled   = "installed"
+)
+
 const hostColumns = `name, display, snapshot, updated, assessed, catalog, product, architecture, build, revision, patch_level,
-	steps, reboots, findings, critical, sha2, ssu_current, esu_prepared, reboot_pending, cves_open, cves_critical, cves_exploited, in_scope, site`
+	steps, reboots, findings, critical, sha2, ssu_current, esu_prepared, reboot_pending, cves_open, cves_critical, cves_exploited, in_scope, site,
+	state, plan_state, profile, contradicted`
 
 func hostArgs(h Host) []any {
 	return []any{h.Name, h.Display, h.Snapshot, ms(h.Updated), ms(h.Assessed), h.Catalog, h.Product, h.Architecture, h.Build, h.Revision, h.PatchLevel,
 		h.Steps, h.Reboots, h.Findings, h.Critical, b2i(h.SHA2), b2i(h.SSUCurrent), b2i(h.ESUPrepared), b2i(h.RebootPending),
-		h.CVEsOpen, h.CVEsCritical, h.CVEsExploited, b2i(h.InScope), h.Site}
+		h.CVEsOpen, h.CVEsCritical, h.CVEsExploited, b2i(h.InScope), h.Site, h.State, h.PlanState, h.ProfileID, h.Contradicted}
 }
 
 type scanner interface{ Scan(...any) error }
@@ -80,7 +108,8 @@ func scanHost(r scanner) (Host, error) {
 	var updated, assessed int64
 	var sha2, ssu, esu, pending, scope int
 	err := r.Scan(&h.Name, &h.Display, &h.Snapshot, &updated, &assessed, &h.Catalog, &h.Product, &h.Architecture, &h.Build, &h.Revision, &h.PatchLevel,
-		&h.Steps, &h.Reboots, &h.Findings, &h.Critical, &sha2, &ssu, &esu, &pending, &h.CVEsOpen, &h.CVEsCritical, &h.CVEsExploited, &scope, &h.Site)
+		&h.Steps, &h.Reboots, &h.Findings, &h.Critical, &sha2, &ssu, &esu, &pending, &h.CVEsOpen, &h.CVEsCritical, &h.CVEsExploited, &scope, &h.Site,
+		&h.State, &h.PlanState, &h.ProfileID, &h.Contradicted)
 	h.Updated, h.Assessed = fromMS(updated), fromMS(assessed)
 	h.SHA2, h.SSUCurrent, h.ESUPrepared, h.RebootPending, h.InScope = sha2 == 1, ssu == 1, esu == 1, pending == 1, scope == 1
 	return h, err
@@ -88,14 +117,16 @@ func scanHost(r scanner) (Host, error) {
 
 // upsertHostSQL writes h unless the row holds a newer snapshot already
 // (uploads may commit out of order on several servers).
-const upsertHostSQL = `INSERT INTO hosts (` + hostColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
+const upsertHostSQL = `INSERT INTO hosts (` + hostColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)
 ON CONFLICT (name) DO UPDATE SET display = excluded.display, snapshot = excluded.snapshot, updated = excluded.updated, assessed = excluded.assessed,
 	catalog = excluded.catalog, product = excluded.product, architecture = excluded.architecture, build = excluded.build, revision = excluded.revision,
 	patch_level = excluded.patch_level, steps = excluded.steps, reboots = excluded.reboots, findings = excluded.findings, critical = excluded.critical,
 	sha2 = excluded.sha2, ssu_current = excluded.ssu_current, esu_prepared = excluded.esu_prepared, reboot_pending = excluded.reboot_pending,
 	cves_open = excluded.cves_open, cves_critical = excluded.cves_critical, cves_exploited = excluded.cves_exploited, in_scope = excluded.in_scope,
-	site = CASE WHEN hosts.site = '' THEN excluded.site ELSE hosts.site END
-WHERE hosts.snapshot <= excluded.snapshot`
+	site = CASE WHEN hosts.site = '' THEN excluded.site ELSE hosts.site END,
+	state = excluded.state, plan_state = excluded.plan_state, profile = excluded.profile, contradicted = excluded.contradicted
+WHERE hosts.snapshot <= excluded.snapshot
+RETURNING profile`
 
 const (
 	insertSnapshotSQL = `INSERT INTO snapshots (host, digest, received, format, size, body, build, revision, patch_level, steps, token, remote, inventory, readers)
@@ -103,54 +134,10 @@ const (
 	findSnapshotSQL = `SELECT id FROM snapshots WHERE digest = $1`
 )
 
-// pgHostTypes are the hosts columns' PostgreSQL types, for the casts
-// addSnapshotPGSQL needs (INSERT ... SELECT does not type its parameters).
-var pgHostTypes = map[string]string{"name": "text", "display": "text", "updated": "bigint", "assessed": "bigint", "catalog": "text",
-	"product": "text", "architecture": "text", "patch_level": "text", "site": "text"}
-
-// addSnapshotPGSQL is AddSnapshot in one PostgreSQL statement, one round
-// trip instead of four (begin, insert, upsert, commit): the snapshot
-// insert and the host upsert in data-modifying CTEs, atomic as any one
-// statement is.
-var addSnapshotPGSQL = func() string {
-	cols := strings.Split(strings.Join(strings.Fields(hostColumns), ""), ",")
-	var vals []string
-	n := 14 // insertSnapshotSQL's parameters
-	for _, c := range cols {
-		if c == "snapshot" {
-			vals = append(vals, "snap.id")
-			continue
-		}
-		n++
-		t := pgHostTypes[c]
-		if t == "" {
-			t = "integer"
-		}
-		vals = append(vals, fmt.Sprintf("$%d::%s", n, t))
-	}
-	upsert := upsertHostSQL[strings.Index(upsertHostSQL, "ON CONFLICT"):]
-	return `WITH snap AS (` + insertSnapshotSQL + `), up AS (INSERT INTO hosts (` + hostColumns + `) SELECT ` + strings.Join(vals, ", ") +
-		` FROM snap ` + upsert + `) SELECT id FROM snap`
-}()
-
 // AddSnapshot stores a snapshot and, when it is new, makes h (its
 // assessment) the host's row if no newer snapshot is there. The same body
 // twice is one snapshot: created is false and id is the first one's.
 func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int64, created bool, err error) {
-	if s.Dialect == "postgres" {
-		args := snapshotArgs(snap, h)
-		for i, a := range hostArgs(h) {
-			if i != 2 { // the snapshot column: snap.id
-				args = append(args, a)
-			}
-		}
-		err = s.addSnapshot.QueryRowContext(ctx, args...).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = s.findSnapshot.QueryRowContext(ctx, snap.Digest).Scan(&id)
-			return id, false, err
-		}
-		return id, err == nil, err
-	}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.StmtContext(ctx, s.insertSnapshot).QueryRowContext(ctx, snapshotArgs(snap, h)...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -162,8 +149,7 @@ func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int6
 		}
 		created = true
 		h.Snapshot = id
-		_, err = tx.StmtContext(ctx, s.upsertHost).ExecContext(ctx, hostArgs(h)...)
-		return err
+		return s.writeHost(ctx, tx, h)
 	})
 	return id, created, err
 }
@@ -214,8 +200,7 @@ func (s *Store) SetSnapshotInventory(ctx context.Context, id int64, inv []byte, 
 // SetHost rewrites a host's row (a new assessment of the same snapshot,
 // after a catalog change), unless a newer snapshot arrived meanwhile.
 func (s *Store) SetHost(ctx context.Context, h Host) error {
-	_, err := s.upsertHost.ExecContext(ctx, hostArgs(h)...)
-	return err
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.writeHost(ctx, tx, h) })
 }
 
 // Host returns one host by name (any case).
@@ -231,7 +216,9 @@ func (s *Store) Host(ctx context.Context, name string) (Host, error) {
 type Query struct {
 	Search string    // part of the name
 	Build  int       // 0: any
-	Filter string    // "", "no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope", "stale"
+	Filter string    // "", "no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope", "stale", "contradicted"
+	Group  string    // "": every host
+	State  string    // "": any; else a host state (package fleet's States)
 	Now    time.Time // for "stale"; zero is time.Now()
 	Sort   string    // a column of SortColumns; "" is name
 	Desc   bool
@@ -252,6 +239,9 @@ var filters = map[string]string{
 	"reboot-pending": "reboot_pending = 1",
 	"exposed":        "cves_open > 0",
 	"out-of-scope":   "in_scope = 0",
+	"exploited":      "cves_exploited > 0",
+	"critical-cves":  "cves_critical > 0",
+	"contradicted":   "contradicted > 0",
 }
 
 // QueryError is a Query the store refuses (an unknown filter or sort): the
@@ -275,7 +265,7 @@ const StaleAfter = 30 * 24 * time.Hour
 
 // Filters lists the Query.Filter names.
 func Filters() []string {
-	return []string{"no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "out-of-scope", "stale"}
+	return []string{"no-sha2", "ssu-old", "esu-unprepared", "reboot-pending", "exposed", "exploited", "critical-cves", "contradicted", "out-of-scope", "stale"}
 }
 
 func (q Query) where() (string, []any, error) {
@@ -288,6 +278,14 @@ func (q Query) where() (string, []any, error) {
 	if q.Build != 0 {
 		args = append(args, q.Build)
 		conds = append(conds, fmt.Sprintf("build = $%d", len(args)))
+	}
+	if q.Group != "" {
+		args = append(args, q.Group)
+		conds = append(conds, fmt.Sprintf("name IN (SELECT host FROM host_groups WHERE grp = $%d)", len(args)))
+	}
+	if q.State != "" {
+		args = append(args, q.State)
+		conds = append(conds, fmt.Sprintf("state = $%d", len(args)))
 	}
 	if q.Filter == "stale" {
 		now := q.Now
@@ -424,12 +422,27 @@ func (s *Store) DeleteHost(ctx context.Context, name string) (int64, error) {
 	key := strings.ToLower(name)
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockHost(ctx, tx, key); err != nil {
+			return err
+		}
+		var profile int64
+		if err := tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, key).Scan(&profile); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err := s.logMove(ctx, tx, key, profile, 0); err != nil {
+			return err
+		}
 		r, err := tx.ExecContext(ctx, `DELETE FROM hosts WHERE name = $1`, key)
 		if err != nil {
 			return err
 		}
 		if c, _ := r.RowsAffected(); c == 0 {
 			return ErrNotFound
+		}
+		for _, q := range []string{`DELETE FROM host_groups WHERE host = $1`, `DELETE FROM host_outcomes WHERE host = $1`, `DELETE FROM runs WHERE host = $1`} {
+			if _, err := tx.ExecContext(ctx, q, key); err != nil {
+				return err
+			}
 		}
 		r, err = tx.ExecContext(ctx, `DELETE FROM snapshots WHERE host = $1`, key)
 		if err != nil {

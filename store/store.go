@@ -41,7 +41,8 @@ type Store struct {
 	Where   string // the file or the server, for messages (no password)
 	// The upload path's statements, prepared once (SQLite would otherwise
 	// compile them on every upload).
-	insertSnapshot, findSnapshot, upsertHost, addSnapshot *sql.Stmt
+	insertSnapshot, findSnapshot, upsertHost, oldProfile, findProfile, flagOutcomes, countContradicted, setContradicted, addCounts, addProfile, logMoveStmt *sql.Stmt
+	profiles                                                                                                                                                profileCache
 }
 
 // Open opens (creating and migrating) the store: dsn "" is SQLite in
@@ -92,10 +93,10 @@ func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
 	for _, p := range []struct {
 		to   **sql.Stmt
 		text string
-	}{{&s.insertSnapshot, insertSnapshotSQL}, {&s.findSnapshot, findSnapshotSQL}, {&s.upsertHost, upsertHostSQL}, {&s.addSnapshot, addSnapshotPGSQL}} {
-		if p.to == &s.addSnapshot && s.Dialect != "postgres" {
-			continue
-		}
+	}{{&s.insertSnapshot, insertSnapshotSQL}, {&s.findSnapshot, findSnapshotSQL}, {&s.upsertHost, upsertHostSQL},
+		{&s.oldProfile, oldProfileSQL}, {&s.findProfile, findProfileSQL}, {&s.flagOutcomes, flagOutcomesSQL},
+		{&s.countContradicted, countContradictedSQL}, {&s.setContradicted, setContradictedSQL},
+		{&s.addCounts, addCountsSQL[s.Dialect]}, {&s.addProfile, addProfileSQL[s.Dialect]}, {&s.logMoveStmt, logMoveSQL}} {
 		if *p.to, err = s.db.PrepareContext(ctx, p.text); err != nil {
 			s.db.Close()
 			return nil, fmt.Errorf("%s: %w", s.Where, err)

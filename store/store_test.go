@@ -150,7 +150,7 @@ func TestQueryAndOverview(t *testing.T) {
 			if _, _, err := s.Hosts(ctx, store.Query{Sort: "name; DROP TABLE hosts"}); err == nil {
 				t.Error("bad sort accepted")
 			}
-			ov, err := s.Overview(ctx, time.Unix(2, 0).Add(store.StaleAfter+time.Hour))
+			ov, err := s.Overview(ctx, time.Unix(2, 0).Add(store.StaleAfter+time.Hour), "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,12 @@
 //
 //	loadgen -url http://127.0.0.1:8080 -token T -template host.txt -mode max -c 16 -d 10s
 //	loadgen ... -mode rate -rate 500 -d 10s
+//	loadgen ... -kind results -template wine-failed.txt -name VM -hosts 1000
+//
+// -kind results uploads a kit's results document instead, for the hosts
+// PREFIX-1 to PREFIX-HOSTS in turn (those an inventory run with the same
+// prefix made), each body made distinct by a "loadgen: N" header line
+// (the results reader ignores header keys it does not know).
 //
 // max: C workers upload back to back (throughput). rate: requests start
 // at a fixed rate whatever the answers do (open loop), so that latency
@@ -34,7 +40,16 @@ func main() {
 	rate := flag.Int("rate", 500, "requests per second (rate)")
 	dur := flag.Duration("d", 10*time.Second, "duration")
 	prefix := flag.String("prefix", "LOAD", "host name prefix")
+	kind := flag.String("kind", "inventories", "inventories or results")
+	hosts := flag.Int64("hosts", 1000, "results: the hosts PREFIX-1 to PREFIX-HOSTS, in turn")
 	flag.Parse()
+	path := "/api/v1/inventories"
+	if *kind == "results" {
+		path = "/api/v1/results"
+	} else if *kind != "inventories" {
+		fmt.Fprintln(os.Stderr, "loadgen: -kind inventories or results")
+		os.Exit(2)
+	}
 	body, err := os.ReadFile(*tmpl)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -51,8 +66,14 @@ func main() {
 	codes := map[int]int{}
 	one := func() {
 		n := seq.Add(1)
-		b := bytes.Replace(body, []byte(*name), []byte(fmt.Sprintf("%s-%d-%d", *prefix, os.Getpid(), n)), 1)
-		req, _ := http.NewRequest("POST", *url+"/api/v1/inventories", bytes.NewReader(b))
+		var b []byte
+		if *kind == "results" {
+			b = bytes.Replace(body, []byte("host: "+*name), []byte(fmt.Sprintf("host: %s-%d", *prefix, (n-1)%*hosts+1)), 1)
+			b = bytes.Replace(b, []byte("\r\n"), []byte(fmt.Sprintf("\r\nloadgen: %d\r\n", n)), 1)
+		} else {
+			b = bytes.Replace(body, []byte(*name), []byte(fmt.Sprintf("%s-%d", *prefix, n)), 1)
+		}
+		req, _ := http.NewRequest("POST", *url+path, bytes.NewReader(b))
 		req.Header.Set("Authorization", "Bearer "+*token)
 		start := time.Now()
 		resp, err := client.Do(req)
@@ -107,8 +128,8 @@ func main() {
 		cs = append(cs, fmt.Sprintf("%d×%d", n, c))
 	}
 	sort.Strings(cs)
-	fmt.Printf("%s: %d requests in %.1f s = %.0f/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; answers %s\n",
-		*mode, len(lat), elapsed.Seconds(), float64(len(lat))/elapsed.Seconds(),
+	fmt.Printf("%s %s: %d requests in %.1f s = %.0f/s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms; answers %s\n",
+		*kind, *mode, len(lat), elapsed.Seconds(), float64(len(lat))/elapsed.Seconds(),
 		ms(pct(.5)), ms(pct(.99)), ms(pct(1)), strings.Join(cs, " "))
 	if codes[201] != len(lat) {
 		os.Exit(1)

@@ -2,11 +2,8 @@ package cli
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
-	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,6 +24,7 @@ import (
 	"github.com/kbplan/kbplan/fleet"
 	"github.com/kbplan/kbplan/inventory/bundle"
 	"github.com/kbplan/kbplan/inventory/input"
+	"github.com/kbplan/kbplan/kit"
 	"github.com/kbplan/kbplan/store"
 )
 
@@ -174,6 +172,22 @@ Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`
 					log.Info("reassessed hosts with the current catalog", "hosts", n, "took", time.Since(start).String())
 				}
 			}()
+			// The by-update counts: fold the logged profile moves every
+			// second, so that a page view has little to fold.
+			go func() {
+				t := time.NewTicker(time.Second)
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+						if err := fl.Store.Fold(ctx); err != nil && ctx.Err() == nil {
+							log.Warn("folding the by-update counts", "err", err)
+						}
+					}
+				}
+			}()
 			hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, WriteTimeout: 2 * time.Minute,
 				IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 			errc := make(chan error, 1)
@@ -220,6 +234,7 @@ func fleetCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	var sf storeFlags
+	var groups []string
 	imp := &cobra.Command{
 		Use:   "import DIR...",
 		Short: "Import inventories and collector bundles into the fleet database",
@@ -229,9 +244,16 @@ upload would: assessed, idempotent (the same file twice is one snapshot), and
 merged with the host's newest input of each other kind. A bundle folder is
 stored packed as a zip.
 
+A kit folder (kit.json and install.cmd, after install.cmd ran: install.state
+and install.log), or a folder of kit folders, is imported as the kit's
+results, as install.cmd --report-to would send them. --group puts every host
+imported in a group.
+
 Exit codes: 0 every entry imported; 2 some entry could not be read (the rest
 are imported), bad usage or no database; 1 the import failed.`,
 		Example: `  kbplan fleet import collected/
+  kbplan fleet import --group plant-a collected/plant-a/
+  kbplan fleet import kits/          # kit folders brought back after install.cmd ran
   kbplan fleet import --db postgres://kbplan@db/kbplan collected/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(_ *cobra.Command, dirs []string) error {
@@ -244,6 +266,48 @@ are imported), bad usage or no database; 1 the import failed.`,
 			}
 			defer fl.Store.Close()
 			var created, dup, bad int
+			for _, g := range groups {
+				if err := fleet.CheckGroup(g); err != nil {
+					fmt.Fprintln(stderr, "kbplan: --group:", err)
+					return &ExitError{Code: ExitUsage}
+				}
+			}
+			origin := fleet.Origin{Remote: "local", Groups: groups}
+			dirs, kits := kitFolders(dirs)
+			for _, k := range kits {
+				body, err := kit.ReadResultDir(k)
+				var res fleet.ResultIngested
+				if err == nil {
+					res, err = fl.IngestResult(ctx, origin, k, body)
+				}
+				switch {
+				case err != nil:
+					bad++
+					fmt.Fprintf(stderr, "kbplan: %s: %v\n", k, err)
+				case res.Created:
+					created++
+					fmt.Fprintf(stdout, "%s\t%s\tkit %s: %s (run %d)\n", k, res.Host, res.Kit, res.Status, res.ID)
+				default:
+					dup++
+					fmt.Fprintf(stdout, "%s\t%s\tkit %s: %s (run %d, already there)\n", k, res.Host, res.Kit, res.Status, res.ID)
+				}
+				if err == nil && len(groups) > 0 {
+					for _, g := range groups {
+						if _, err := fl.JoinGroup(ctx, g, res.Host); err != nil {
+							fmt.Fprintf(stderr, "kbplan: %s: group %s: %v\n", k, g, err)
+							bad++
+						}
+					}
+				}
+			}
+			if len(dirs) == 0 {
+				fmt.Fprintf(stderr, "kbplan: imported %d new kit results, %d already there, %d unreadable, into %s\n", created, dup, bad, fl.Store.Where)
+				fleet.LocalAudit(ctx, fl.Store, "import", strings.Join(kits, " "), fmt.Sprintf("%d kit results new, %d already there, %d unreadable", created, dup, bad))
+				if bad > 0 {
+					return &ExitError{Code: ExitUsage}
+				}
+				return nil
+			}
 			jobs, err := input.Collect(dirs)
 			if err != nil {
 				fmt.Fprintln(stderr, "kbplan:", err)
@@ -265,7 +329,7 @@ are imported), bad usage or no database; 1 the import failed.`,
 					}
 					var res fleet.Ingested
 					if err == nil {
-						res, err = fl.Ingest(ctx, p, body)
+						res, err = fl.IngestFrom(ctx, origin, p, body)
 					}
 					switch {
 					case err != nil:
@@ -280,7 +344,12 @@ are imported), bad usage or no database; 1 the import failed.`,
 					}
 				}
 			}
-			fmt.Fprintf(stderr, "kbplan: imported %d new snapshots, %d already there, %d unreadable, into %s\n", created, dup, bad, fl.Store.Where)
+			what := "snapshots"
+			if len(kits) > 0 {
+				what = "snapshots and kit results"
+			}
+			fmt.Fprintf(stderr, "kbplan: imported %d new %s, %d already there, %d unreadable, into %s\n", created, what, dup, bad, fl.Store.Where)
+			fleet.LocalAudit(ctx, fl.Store, "import", strings.Join(append(dirs, kits...), " "), fmt.Sprintf("%d new, %d already there, %d unreadable", created, dup, bad))
 			if bad > 0 {
 				return &ExitError{Code: ExitUsage}
 			}
@@ -288,75 +357,9 @@ are imported), bad usage or no database; 1 the import failed.`,
 		},
 	}
 	sf.add(imp)
+	imp.Flags().StringSliceVar(&groups, "group", nil, "put every imported host in this `GROUP` (repeatable)")
 
-	var uf storeFlags
-	var role string
-	user := &cobra.Command{
-		Use:   "user add NAME [--role viewer|admin] | user list | user remove NAME",
-		Short: "Create, replace, list or remove web users; a password is read from stdin",
-		Long: `user add creates a web login, or replaces its role and password (which ends
-the user's sessions: a password reset). The password (at least 12 characters)
-is the first line of stdin, so that it never shows in the process list or the
-shell history. user list shows every user and role; user remove deletes a
-user and ends its sessions at once (offboarding).`,
-		Example: `  kbplan fleet user add ann --role viewer < ann.pass
-  printf '%s\n' "$PASSWORD" | kbplan fleet user add admin --role admin
-  kbplan fleet user list
-  kbplan fleet user remove ann`,
-		Args: cobra.RangeArgs(1, 2),
-		RunE: func(_ *cobra.Command, args []string) error {
-			switch {
-			case args[0] == "list" && len(args) == 1, args[0] == "remove" && len(args) == 2, args[0] == "add" && len(args) == 2:
-			default:
-				fmt.Fprintln(stderr, "kbplan: fleet user: expected add NAME, list, or remove NAME")
-				return &ExitError{Code: ExitUsage}
-			}
-			var password string
-			if args[0] == "add" {
-				line, err := bufio.NewReader(io.LimitReader(stdin, 1024)).ReadString('\n')
-				if err != nil && !errors.Is(err, io.EOF) {
-					fmt.Fprintln(stderr, "kbplan: reading the password from stdin:", err)
-					return &ExitError{Code: ExitUsage}
-				}
-				password = strings.TrimRight(line, "\r\n")
-			}
-			ctx := context.Background()
-			fl, err := uf.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
-			if err != nil {
-				fmt.Fprintln(stderr, "kbplan:", err)
-				return &ExitError{Code: ExitUsage}
-			}
-			defer fl.Store.Close()
-			switch args[0] {
-			case "list":
-				us, err := fl.Store.Users(ctx)
-				if err != nil {
-					fmt.Fprintln(stderr, "kbplan:", err)
-					return &ExitError{Code: ExitFailure}
-				}
-				for _, u := range us {
-					fmt.Fprintf(stdout, "%s\t%s\t%s\n", u.Name, u.Role, u.Created.Format(time.RFC3339))
-				}
-				return nil
-			case "remove":
-				if err := fl.Store.DeleteUser(ctx, args[1]); err != nil {
-					fmt.Fprintf(stderr, "kbplan: user %s: %v\n", args[1], err)
-					return &ExitError{Code: ExitUsage}
-				}
-				fmt.Fprintf(stdout, "user %s removed; its sessions ended\n", args[1])
-				return nil
-			}
-			if err := fleet.AddUser(ctx, fl.Store, args[1], role, password); err != nil {
-				fmt.Fprintln(stderr, "kbplan:", err)
-				return &ExitError{Code: ExitUsage}
-			}
-			fmt.Fprintf(stdout, "user %s (%s) saved in %s\n", args[1], role, fl.Store.Where)
-			return nil
-		},
-	}
-	uf.add(user)
-	user.Flags().StringVar(&role, "role", fleet.RoleViewer, "viewer (read only) or admin")
-	cmd.AddCommand(imp, user, tokenCmd(stdout, stderr))
+	cmd.AddCommand(imp, userCmd(stdin, stdout, stderr), tokenCmd(stdout, stderr), groupCmd(stdout, stderr))
 	return cmd
 }
 
@@ -412,82 +415,26 @@ func importBody(p string, isDir bool) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func tokenCmd(stdout, stderr io.Writer) *cobra.Command {
-	var sf storeFlags
-	var scope fleet.Scope
-	cmd := &cobra.Command{
-		Use:   "token add NAME [--site SITE] [--hosts PATTERN] | token list | token revoke ID",
-		Short: "Make, list or revoke enrollment tokens in the fleet database, offline",
-		Long: `token works on the database directly, as POST/GET/DELETE /api/v1/tokens do
-through the server: "add" prints a new enrollment token (role enroll: it may
-upload inventories, nothing else) once; "list" shows every token without it;
-"revoke" stops one (servers that looked it up in the last 5 seconds accept it
-until then).
-
---site binds the token to a site: hosts it creates join that site, and it may
-not write a host of another site (or of none). --hosts binds it to host names
-matching a pattern (*, ?, [a-z]; case-insensitive). An upload outside either
-is refused with 403 and logged.`,
-		Example: `  kbplan fleet token add "plant A"
-  kbplan fleet token add "plant A collectors" --site plant-a --hosts 'PLA-*' 
-  kbplan fleet token list
-  kbplan fleet token revoke 3f2a9c01b7de`,
-		Args: cobra.RangeArgs(1, 2),
-		RunE: func(_ *cobra.Command, args []string) error {
-			usage := func() error {
-				fmt.Fprintln(stderr, "kbplan: fleet token: expected add NAME, list, or revoke ID")
-				return &ExitError{Code: ExitUsage}
+// kitFolders splits import's arguments: kit folders (an argument that is
+// one, or the kit folders directly inside an argument) and the rest.
+func kitFolders(args []string) (rest, kits []string) {
+	for _, a := range args {
+		if kit.IsKitFolder(a) {
+			kits = append(kits, a)
+			continue
+		}
+		entries, err := os.ReadDir(a)
+		found := false
+		if err == nil {
+			for _, e := range entries {
+				if p := filepath.Join(a, e.Name()); e.IsDir() && kit.IsKitFolder(p) {
+					kits, found = append(kits, p), true
+				}
 			}
-			if (args[0] == "list") != (len(args) == 1) {
-				return usage()
-			}
-			ctx := context.Background()
-			fl, err := sf.open(ctx, slog.New(slog.NewTextHandler(stderr, nil)))
-			if err != nil {
-				fmt.Fprintln(stderr, "kbplan:", err)
-				return &ExitError{Code: ExitUsage}
-			}
-			defer fl.Store.Close()
-			switch args[0] {
-			case "add":
-				tj, tok, err := fleet.AddEnrollToken(ctx, fl.Store, args[1], scope)
-				if err != nil {
-					fmt.Fprintln(stderr, "kbplan:", err)
-					return &ExitError{Code: ExitUsage}
-				}
-				fmt.Fprintf(stdout, "%s\n", tok)
-				fmt.Fprintf(stderr, "kbplan: enrollment token %s (%s) saved; it is shown only now\n", tj.ID, tj.Name)
-			case "list":
-				ts, err := fl.Store.Tokens(ctx)
-				if err != nil {
-					fmt.Fprintln(stderr, "kbplan:", err)
-					return &ExitError{Code: ExitFailure}
-				}
-				for _, t := range ts {
-					state := "valid"
-					if t.Revoked != nil {
-						state = "revoked " + t.Revoked.Format(time.RFC3339)
-					}
-					fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\tsite=%s\thosts=%s\n", t.ID, t.Role, t.Name, t.Created.Format(time.RFC3339), state, cmp.Or(t.Site, "*"), cmp.Or(t.Hosts, "*"))
-				}
-			case "revoke":
-				if args[1] == fleet.AdminTokenID {
-					fmt.Fprintln(stderr, "kbplan: the admin token is replaced, not revoked: kbplan serve --reset-admin-token")
-					return &ExitError{Code: ExitUsage}
-				}
-				if err := fl.Store.RevokeToken(ctx, args[1], time.Now()); err != nil {
-					fmt.Fprintf(stderr, "kbplan: token %s: %v\n", args[1], err)
-					return &ExitError{Code: ExitUsage}
-				}
-				fmt.Fprintf(stdout, "token %s revoked\n", args[1])
-			default:
-				return usage()
-			}
-			return nil
-		},
+		}
+		if !found {
+			rest = append(rest, a)
+		}
 	}
-	sf.add(cmd)
-	cmd.Flags().StringVar(&scope.Site, "site", "", "add: bind the token to this site")
-	cmd.Flags().StringVar(&scope.Hosts, "hosts", "", "add: bind the token to host names matching this `PATTERN`")
-	return cmd
+	return rest, kits
 }

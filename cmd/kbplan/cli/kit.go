@@ -21,7 +21,7 @@ import (
 
 func kitCmd(stdout, stderr io.Writer) *cobra.Command {
 	var f analyzeFlags
-	var hostFile, pkgDir, outDir, rootsFile string
+	var hostFile, pkgDir, outDir, rootsFile, reportTo, reportToken string
 	cmd := &cobra.Command{
 		Use:   "kit --host INVENTORY --packages DIR --out KITDIR [--esu[=azure]] [--strategy rollup|security-only]",
 		Short: "Build an offline kit: the plan's packages, verified, in order, with a manifest",
@@ -41,7 +41,9 @@ Exit codes: 0 the kit is complete; 3 some step has no usable package (the kit
 is written anyway); 1 kbplan failed (writing the kit); 2 bad usage or an
 unreadable host.`,
 		Example: `  kbplan kit --host systeminfo.txt --packages E:\updates --out E:\kit
-  kbplan kit --host bundle\HOST1 --packages updates --out kit --esu`,
+  kbplan kit --host bundle\HOST1 --packages updates --out kit --esu
+  kbplan kit --host bundle\HOST1 --packages updates --out kit \
+    --report-to https://kbplan.example/api/v1/results --report-token kbp_...`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
 			if hostFile == "" || pkgDir == "" || outDir == "" {
@@ -51,6 +53,14 @@ unreadable host.`,
 			o, c, err := f.planSetup(stderr)
 			if err != nil {
 				return err
+			}
+			var report []byte
+			if reportTo != "" || reportToken != "" {
+				var err error
+				if report, err = kit.ReportTo(reportTo, reportToken); err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					return &ExitError{Code: ExitUsage}
+				}
 			}
 			roots, err := loadRoots(rootsFile)
 			if err != nil {
@@ -77,6 +87,14 @@ unreadable host.`,
 				fmt.Fprintln(stderr, "kbplan:", err)
 				return &ExitError{Code: ExitFailure}
 			}
+			if report != nil {
+				// The token lets anyone who reads the kit upload for hosts it
+				// may write: make it for this host (--hosts NAME).
+				if err := os.WriteFile(filepath.Join(outDir, kit.ReportName), report, 0o600); err != nil {
+					fmt.Fprintln(stderr, "kbplan:", err)
+					return &ExitError{Code: ExitFailure}
+				}
+			}
 			fmt.Fprint(stdout, m.Summary())
 			if !m.Complete {
 				return &ExitError{Code: ExitFindings}
@@ -89,6 +107,8 @@ unreadable host.`,
 	fl.StringVar(&pkgDir, "packages", "", "the `DIR` of downloaded .msu and .cab files (searched recursively)")
 	fl.StringVar(&outDir, "out", "", "the kit `DIR` to write")
 	fl.StringVar(&rootsFile, "roots", "", "PEM `FILE` of further trusted roots (a test CA, say)")
+	fl.StringVar(&reportTo, "report-to", "", "the fleet's results `URL` (https://SERVER/api/v1/results): install.cmd sends its results there when it finishes, fails or restarts")
+	fl.StringVar(&reportToken, "report-token", "", "the enrollment `TOKEN` install.cmd sends results with (kbplan fleet token add NAME --hosts HOST)")
 	f.addPlanFlags(fl)
 	return cmd
 }

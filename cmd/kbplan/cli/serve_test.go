@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -563,6 +564,83 @@ func TestSameHostsEverywhere(t *testing.T) {
 		h, err := fleet.Decode(context.Background(), "upload", body)
 		if err != nil || strings.ToUpper(h.Hostname) != name || h.OS.Version.Build != want[name] {
 			t.Errorf("upload of %s: %s %v %v", name, h.Hostname, h.OS.Version, err)
+		}
+	}
+}
+
+// TestFleetCampaignCLI: the offline side of a campaign: inventories
+// imported into a group, a kit folder brought back after install.cmd ran
+// imported as its results, groups by hand and by rule, tokens and users
+// listed as JSON, a password reset, and each change in the audit record.
+func TestFleetCampaignCLI(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	in := filepath.Join(dir, "in")
+	os.MkdirAll(in, 0o755)
+	os.WriteFile(filepath.Join(in, "vm.txt"), systeminfoFor(t, "VM"), 0o644)
+	os.WriteFile(filepath.Join(in, "dmz.txt"), systeminfoFor(t, "DMZ-WEB01"), 0o644)
+	if _, stderr, code := run(t, "", "fleet", "import", "--data", data, "--group", "plant-a", in); code != ExitOK || !strings.Contains(stderr, "imported 2 new snapshots") {
+		t.Fatalf("import with a group: %d %s", code, stderr)
+	}
+	kits := filepath.Join(dir, "kits")
+	copyDir(t, "../../../kit/testdata/results/wine-kit", filepath.Join(kits, "vm"))
+	out, stderr, code := run(t, "", "fleet", "import", "--data", data, kits)
+	if code != ExitOK || !strings.Contains(out, "kit 9af2cefa3121b703: failed") || !strings.Contains(stderr, "imported 1 new kit results") {
+		t.Fatalf("import of a kit folder: %d\n%s\n%s", code, out, stderr)
+	}
+	if out, _, code := run(t, "", "fleet", "group", "rule", "dmz", "DMZ-*", "--data", data); code != ExitOK || !strings.Contains(out, "1 hosts joined") {
+		t.Errorf("group rule: %d %s", code, out)
+	}
+	if _, stderr, code := run(t, "", "fleet", "group", "rule", "bad/name", "x", "--data", data); code != ExitUsage || !strings.Contains(stderr, "no control characters or /") {
+		t.Errorf("a bad group name: %d %s", code, stderr)
+	}
+	var groups []fleet.GroupJSON
+	out, _, _ = run(t, "", "fleet", "group", "list", "--json", "--data", data)
+	if err := json.Unmarshal([]byte(out), &groups); err != nil || len(groups) != 2 || groups[0].Name != "dmz" || groups[0].Rule != "DMZ-*" || groups[1].Hosts != 2 {
+		t.Errorf("group list --json: %v %s", err, out)
+	}
+	if out, _, code := run(t, "", "fleet", "group", "remove", "plant-a", "dmz-web01", "--data", data); code != ExitOK || !strings.Contains(out, "1 hosts left") {
+		t.Errorf("group remove: %d %s", code, out)
+	}
+	run(t, "", "fleet", "token", "add", "kit reports", "--hosts", "VM", "--data", data)
+	var toks []fleet.TokenJSON
+	out, _, _ = run(t, "", "fleet", "token", "list", "--json", "--data", data)
+	if err := json.Unmarshal([]byte(out), &toks); err != nil || len(toks) != 1 || toks[0].Hosts != "VM" || toks[0].Token != "" {
+		t.Errorf("token list --json: %v %s", err, out)
+	}
+	run(t, "correct horse battery\n", "fleet", "user", "add", "ann", "--data", data)
+	if _, stderr, code := run(t, "correct horse battery\n", "fleet", "user", "add", "ann", "--data", data); code != ExitUsage || !strings.Contains(stderr, "fleet user reset ann") {
+		t.Errorf("adding an existing user: %d %s", code, stderr)
+	}
+	if out, _, code := run(t, "another horse battery\n", "fleet", "user", "reset", "ann", "--data", data); code != ExitOK || !strings.Contains(out, "sessions ended") {
+		t.Errorf("user reset: %d %s", code, out)
+	}
+	if _, stderr, code := run(t, "another horse battery\n", "fleet", "user", "reset", "bob", "--data", data); code != ExitUsage || !strings.Contains(stderr, "fleet user add makes one") {
+		t.Errorf("resetting a missing user: %d %s", code, stderr)
+	}
+	var users []fleet.UserJSON
+	out, _, _ = run(t, "", "fleet", "user", "list", "--json", "--data", data)
+	if err := json.Unmarshal([]byte(out), &users); err != nil || len(users) != 1 || users[0].Role != "viewer" {
+		t.Errorf("user list --json: %v %s", err, out)
+	}
+	st, err := store.Open(context.Background(), "", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	es, err := st.Audit(context.Background(), time.Time{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, e := range es {
+		if strings.HasPrefix(e.Actor, "local") {
+			actions = append(actions, e.Action)
+		}
+	}
+	for _, want := range []string{"import", "group-set", "group-remove", "token-add", "user-add", "user-reset", "upload-results", "upload-inventory"} {
+		if !slices.Contains(actions, want) {
+			t.Errorf("audit lacks %s: %v", want, actions)
 		}
 	}
 }

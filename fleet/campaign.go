@@ -1,0 +1,569 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kbplan/kbplan/kit"
+	"github.com/kbplan/kbplan/report"
+	"github.com/kbplan/kbplan/store"
+)
+
+// campaignRoutes are the by-update view, groups, install results, users
+// and the audit record (docs/fleet.md).
+func (s *Server) campaignRoutes() {
+	s.route("POST /api/v1/results", s.need(canWrite, s.postResult))
+	s.route("GET /api/v1/updates", s.need(canRead, s.getUpdates))
+	s.route("GET /api/v1/updates.csv", s.need(canRead, s.getUpdatesCSV))
+	s.route("GET /api/v1/updates/{kb}", s.need(canRead, s.getUpdate))
+	s.route("GET /api/v1/groups", s.need(canRead, s.getGroups))
+	s.route("PUT /api/v1/groups/{name}", s.need(isAdmin, s.putGroup))
+	s.route("DELETE /api/v1/groups/{name}", s.need(isAdmin, s.deleteGroup))
+	s.route("POST /api/v1/groups/{name}/hosts", s.need(isAdmin, s.postGroupHosts))
+	s.route("DELETE /api/v1/groups/{name}/hosts/{host}", s.need(isAdmin, s.deleteGroupHost))
+	s.route("GET /api/v1/hosts/{name}/runs", s.need(canRead, s.getRuns))
+	s.route("GET /api/v1/audit", s.need(isAdmin, s.getAudit))
+	s.route("GET /api/v1/audit.csv", s.need(isAdmin, s.getAuditCSV))
+	s.route("GET /api/v1/users", s.need(isAdmin, s.getUsers))
+	s.route("DELETE /api/v1/users/{name}", s.need(isAdmin, s.deleteUser))
+}
+
+// audit records what the caller of r changed.
+func (s *Server) audit(r *http.Request, action, target, detail string) {
+	c, _ := r.Context().Value(callerKey{}).(caller)
+	e := store.AuditEntry{At: s.Fleet.Now().UTC(), Actor: c.name, Action: action, Target: target, Detail: detail, Remote: s.clientIP(r)}
+	if err := s.Fleet.Store.AddAudit(r.Context(), e); err != nil {
+		s.Fleet.Log.Error("audit", "action", action, "target", target, "err", err)
+	}
+}
+
+func (s *Server) postResult(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	release, ok := s.admit(r.Context(), s.ingests)
+	if !ok {
+		s.metrics.result("busy", start)
+		w.Header().Set("Retry-After", "5")
+		fail(w, http.StatusServiceUnavailable, "the server is reading %d uploads already: retry after 5 s", cap(s.ingests))
+		return
+	}
+	defer release()
+	body, err := s.uploadBody(w, r, kit.MaxResult)
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		s.metrics.result("too-large", start)
+		fail(w, http.StatusRequestEntityTooLarge, "results over %d MiB: a results document is install.state and the end of install.log", kit.MaxResult>>20)
+		return
+	case err != nil:
+		s.metrics.result("bad-request", start)
+		fail(w, http.StatusBadRequest, "reading the upload: %v", err)
+		return
+	case len(body) == 0:
+		s.metrics.result("bad-request", start)
+		fail(w, http.StatusBadRequest, "empty upload: send a results document (kbplan-sha256.js /report, docs/kit.md)")
+		return
+	}
+	c, _ := r.Context().Value(callerKey{}).(caller)
+	res, err := s.Fleet.IngestResult(r.Context(), Origin{Token: c.token, Remote: s.clientIP(r)}, "results", body)
+	var ue *UploadError
+	var se *ScopeError
+	switch {
+	case errors.As(err, &se):
+		s.metrics.result("forbidden", start)
+		s.Fleet.Log.Warn("results refused: out of the token's scope", "token", c.token.ID, "remote", s.clientIP(r), "err", se)
+		fail(w, http.StatusForbidden, "%v", se)
+		return
+	case errors.As(err, &ue):
+		s.metrics.result("unreadable", start)
+		fail(w, http.StatusUnprocessableEntity, "%v", ue)
+		return
+	case err != nil:
+		s.metrics.result("error", start)
+		s.Fleet.Log.Error("results", "err", err)
+		fail(w, http.StatusInternalServerError, "storing the results failed; they were not kept: retry")
+		return
+	}
+	code, result := http.StatusCreated, "created"
+	if !res.Created {
+		code, result = http.StatusOK, "duplicate"
+	}
+	s.metrics.result(result, start)
+	s.Fleet.Log.Info("results", "host", res.Host, "kit", res.Kit, "run", res.ID, "status", res.Status, "result", result)
+	writeJSON(w, code, res)
+}
+
+// groupParam is the group= filter of a request, checked.
+func groupParam(r *http.Request) (string, error) {
+	g := r.URL.Query().Get("group")
+	if g == "" {
+		return "", nil
+	}
+	return g, CheckGroup(g)
+}
+
+// UpdateJSON is one row of GET /api/v1/updates.
+type UpdateJSON struct {
+	KB           string `json:"kb"`
+	Title        string `json:"title"`
+	Kind         string `json:"kind"`
+	Released     string `json:"released"`
+	Needed       int    `json:"needed"`       // hosts whose plan holds it
+	Conditional  int    `json:"conditional"`  // hosts whose conditional list holds it
+	Installed    int    `json:"installed"`    // hosts that have it
+	Failed       int    `json:"failed"`       // hosts whose newest kit run failed on it
+	Contradicted int    `json:"contradicted"` // hosts whose kit installed it and a later inventory lacks it
+}
+
+// Updates is the by-update view of a group.
+func (f *Fleet) Updates(ctx context.Context, group string) ([]UpdateJSON, error) {
+	counts, err := f.Store.UpdateCounts(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UpdateJSON, len(counts))
+	for i, c := range counts {
+		u := UpdateJSON{KB: c.KB, Needed: c.Needed, Conditional: c.Conditional, Installed: c.Installed, Failed: c.Failed, Contradicted: c.Contradicted}
+		if cu, ok := f.Catalog.Get(c.KB); ok {
+			u.Title, u.Kind, u.Released = cu.Title, string(cu.Kind), cu.Released.String()
+		}
+		out[i] = u
+	}
+	return out, nil
+}
+
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
+	g, err := groupParam(r)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	us, err := s.Fleet.Updates(r.Context(), g)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, us)
+}
+
+// UpdateCSVColumns are the columns of the by-update CSV export.
+var UpdateCSVColumns = []string{"kb", "title", "kind", "released", "needed", "conditional", "installed", "failed", "contradicted"}
+
+func (s *Server) getUpdatesCSV(w http.ResponseWriter, r *http.Request) {
+	g, err := groupParam(r)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	us, err := s.Fleet.Updates(r.Context(), g)
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="kbplan-updates.csv"`)
+	cw := report.NewCSVWriter(w)
+	cw.Write(UpdateCSVColumns)
+	i := strconv.Itoa
+	for _, u := range us {
+		cw.Write([]string{u.KB, u.Title, u.Kind, u.Released, i(u.Needed), i(u.Conditional), i(u.Installed), i(u.Failed), i(u.Contradicted)})
+	}
+	cw.Flush()
+}
+
+// UpdateDetailJSON is GET /api/v1/updates/{kb}: the counts, why a host
+// needs it (the step of one host that does, with its evidence), and the
+// hosts in each state.
+type UpdateDetailJSON struct {
+	Update   UpdateJSON            `json:"update"`
+	Example  string                `json:"exampleHost"` // whose plan Step is from
+	Step     *report.StepJSON      `json:"step"`
+	Hosts    map[string][]HostJSON `json:"hosts"`  // by state: needed, conditional, installed, failed, contradicted (at most 100 each)
+	Totals   map[string]int        `json:"totals"` // hosts in each state
+	Outcomes []OutcomeJSON         `json:"outcomes"`
+	Code     map[string]kit.Code   `json:"codes"` // the meaning of each failure code shown
+}
+
+// OutcomeJSON is a host's newest kit outcome for a KB.
+type OutcomeJSON struct {
+	Host     string    `json:"host"`
+	KB       string    `json:"kb"`
+	Outcome  string    `json:"outcome"`
+	Code     string    `json:"code"`    // 0xXXXXXXXX
+	Meaning  string    `json:"meaning"` // what the code means, "" when kbplan does not know it
+	Run      int64     `json:"run"`
+	Received time.Time `json:"received"`
+	Flag     string    `json:"flag"` // failed, contradicted, ""
+}
+
+func outcomeJSON(o store.Outcome) OutcomeJSON {
+	j := OutcomeJSON{Host: o.Host, KB: o.KB, Outcome: o.Outcome, Code: fmt.Sprintf("0x%08X", uint32(o.Code)), Run: o.Run, Received: o.Received, Flag: o.Flag}
+	if c, ok := kit.ExitCode(o.Code); ok {
+		j.Meaning = c.Name + ": " + c.Meaning
+	}
+	return j
+}
+
+// updateStates are the states UpdateDetailJSON lists hosts in.
+var updateStates = []string{store.UpdateNeeded, store.UpdateConditional, "failed", "contradicted", store.UpdateInstalled}
+
+func (s *Server) updateDetail(ctx context.Context, kb, group string) (UpdateDetailJSON, error) {
+	kb = strings.ToUpper(kb)
+	d := UpdateDetailJSON{Hosts: map[string][]HostJSON{}, Totals: map[string]int{}, Outcomes: []OutcomeJSON{}, Code: map[string]kit.Code{}}
+	d.Update = UpdateJSON{KB: kb}
+	if cu, ok := s.Fleet.Catalog.Get(kb); ok {
+		d.Update.Title, d.Update.Kind, d.Update.Released = cu.Title, string(cu.Kind), cu.Released.String()
+	}
+	for _, st := range updateStates {
+		hosts, total, err := s.Fleet.Store.HostsWith(ctx, kb, st, group, 100, 0)
+		if err != nil {
+			return d, err
+		}
+		d.Totals[st] = total
+		d.Hosts[st] = []HostJSON{}
+		for _, h := range hosts {
+			d.Hosts[st] = append(d.Hosts[st], hostJSON(h))
+		}
+	}
+	d.Update.Needed, d.Update.Conditional, d.Update.Installed = d.Totals[store.UpdateNeeded], d.Totals[store.UpdateConditional], d.Totals[store.UpdateInstalled]
+	d.Update.Failed, d.Update.Contradicted = d.Totals["failed"], d.Totals["contradicted"]
+	if d.Update.Title == "" && d.Update.Needed+d.Update.Conditional+d.Update.Installed+d.Update.Failed == 0 {
+		return d, store.ErrNotFound
+	}
+	// Why: the step of one host that needs it (or may), assessed now.
+	for _, st := range []string{store.UpdateNeeded, store.UpdateConditional} {
+		if len(d.Hosts[st]) == 0 || d.Step != nil {
+			continue
+		}
+		_, a, err := s.Fleet.Current(ctx, d.Hosts[st][0].Name, true)
+		if err != nil {
+			continue
+		}
+		j := report.Assessment(a)
+		for _, list := range [][]report.StepJSON{j.Plan.Steps, j.Plan.Conditional} {
+			for i := range list {
+				if list[i].KB == kb {
+					d.Step, d.Example = &list[i], d.Hosts[st][0].Name
+					break
+				}
+			}
+		}
+	}
+	outs, err := s.Fleet.Store.KBOutcomes(ctx, kb, group, 200)
+	if err != nil {
+		return d, err
+	}
+	for _, o := range outs {
+		j := outcomeJSON(o)
+		d.Outcomes = append(d.Outcomes, j)
+		if c, ok := kit.ExitCode(o.Code); ok {
+			d.Code[j.Code] = c
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) getUpdate(w http.ResponseWriter, r *http.Request) {
+	g, err := groupParam(r)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	d, err := s.updateDetail(r.Context(), r.PathValue("kb"), g)
+	if errors.Is(err, store.ErrNotFound) {
+		fail(w, http.StatusNotFound, "%s: no host of the fleet needs, may need, has or failed on it, and the catalog does not know it", r.PathValue("kb"))
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// GroupJSON is one group.
+type GroupJSON struct {
+	Name    string    `json:"name"`
+	Rule    string    `json:"rule"` // host-name pattern; "" none
+	Hosts   int       `json:"hosts"`
+	Created time.Time `json:"created"`
+}
+
+func (s *Server) getGroups(w http.ResponseWriter, r *http.Request) {
+	gs, err := s.Fleet.Store.Groups(r.Context())
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	out := []GroupJSON{}
+	for _, g := range gs {
+		out = append(out, GroupJSON{Name: g.Name, Rule: g.Rule, Hosts: g.Hosts, Created: g.Created})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Rule string `json:"rule"`
+	}
+	if err := jsonDecoder(w, r, 4096).Decode(&req); err != nil {
+		fail(w, http.StatusBadRequest, "expected {\"rule\": \"PATTERN\"} (\"\" for none): %v", err)
+		return
+	}
+	name := r.PathValue("name")
+	n, err := s.Fleet.SetGroup(r.Context(), name, req.Rule)
+	if err != nil {
+		if CheckGroup(name) != nil || CheckRule(req.Rule) != nil {
+			fail(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		s.internal(w, err)
+		return
+	}
+	s.audit(r, "group-set", name, "rule "+strconv.Quote(req.Rule)+fmt.Sprintf(", %d hosts joined", n))
+	writeJSON(w, http.StatusOK, map[string]any{"group": name, "rule": req.Rule, "joined": n})
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	err := s.Fleet.Store.DeleteGroup(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		fail(w, http.StatusNotFound, "no group %q", name)
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	s.Fleet.mu.Lock()
+	s.Fleet.rules = groupRules{}
+	s.Fleet.mu.Unlock()
+	s.audit(r, "group-delete", name, "")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) postGroupHosts(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Hosts []string `json:"hosts"`
+	}
+	if err := jsonDecoder(w, r, 1<<20).Decode(&req); err != nil || len(req.Hosts) == 0 || len(req.Hosts) > 10000 {
+		fail(w, http.StatusBadRequest, "expected {\"hosts\": [\"NAME\", ...]} with 1 to 10000 names: %v", err)
+		return
+	}
+	name := r.PathValue("name")
+	n, err := s.Fleet.JoinGroup(r.Context(), name, req.Hosts...)
+	if err != nil {
+		if CheckGroup(name) != nil || strings.Contains(err.Error(), "not a computer name") {
+			fail(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		s.internal(w, err)
+		return
+	}
+	s.audit(r, "group-add", name, fmt.Sprintf("%d hosts named, %d joined: %s", len(req.Hosts), n, clipList(req.Hosts)))
+	writeJSON(w, http.StatusOK, map[string]any{"group": name, "joined": n})
+}
+
+func clipList(l []string) string {
+	if len(l) > 10 {
+		return strings.Join(l[:10], ", ") + fmt.Sprintf(" and %d more", len(l)-10)
+	}
+	return strings.Join(l, ", ")
+}
+
+func (s *Server) deleteGroupHost(w http.ResponseWriter, r *http.Request) {
+	name, host := r.PathValue("name"), r.PathValue("host")
+	n, err := s.Fleet.Store.LeaveGroup(r.Context(), name, Key(host))
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	if n == 0 {
+		fail(w, http.StatusNotFound, "host %q is not in group %q", host, name)
+		return
+	}
+	s.audit(r, "group-remove", name, host)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// RunJSON is one results upload of a host.
+type RunJSON struct {
+	ID       int64     `json:"id"`
+	Kit      string    `json:"kit"`
+	Received time.Time `json:"received"`
+	Event    string    `json:"event"`
+	Status   string    `json:"status"`
+	Detail   string    `json:"detail"`
+	Steps    int       `json:"steps"`
+	Done     int       `json:"done"`
+	Failed   int       `json:"failed"`
+	Boots    int       `json:"restarts"`
+	Token    string    `json:"token"`
+	Remote   string    `json:"remote"`
+}
+
+func runJSON(x store.Run) RunJSON {
+	return RunJSON{ID: x.ID, Kit: x.Kit, Received: x.Received, Event: x.Event, Status: x.Status, Detail: x.Detail, Steps: x.Steps, Done: x.Done,
+		Failed: x.Failed, Boots: x.Boots, Token: x.Token, Remote: x.Remote}
+}
+
+// HostRunsJSON is GET /api/v1/hosts/{name}/runs: the kit runs and each
+// KB's newest outcome.
+type HostRunsJSON struct {
+	Runs     []RunJSON     `json:"runs"`
+	Outcomes []OutcomeJSON `json:"outcomes"`
+}
+
+func (s *Server) hostRuns(ctx context.Context, name string) (HostRunsJSON, error) {
+	d := HostRunsJSON{Runs: []RunJSON{}, Outcomes: []OutcomeJSON{}}
+	runs, err := s.Fleet.Store.Runs(ctx, Key(name), 50)
+	if err != nil {
+		return d, err
+	}
+	for _, x := range runs {
+		d.Runs = append(d.Runs, runJSON(x))
+	}
+	outs, err := s.Fleet.Store.Outcomes(ctx, Key(name))
+	if err != nil {
+		return d, err
+	}
+	for _, o := range outs {
+		d.Outcomes = append(d.Outcomes, outcomeJSON(o))
+	}
+	return d, nil
+}
+
+func (s *Server) getRuns(w http.ResponseWriter, r *http.Request) {
+	d, err := s.hostRuns(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// AuditJSON is one entry of the audit record.
+type AuditJSON struct {
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"`
+	Target string    `json:"target"`
+	Detail string    `json:"detail"`
+	Remote string    `json:"remote"`
+}
+
+func (s *Server) auditEntries(r *http.Request) ([]AuditJSON, error) {
+	limit := 200
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return nil, fmt.Errorf("limit=%q: expected 1 to 10000", v)
+		}
+		limit = n
+	}
+	var before time.Time
+	if v := r.URL.Query().Get("before"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return nil, fmt.Errorf("before=%q: expected a time like 2026-12-01T10:00:00Z", v)
+		}
+		before = t
+	}
+	es, err := s.Fleet.Store.Audit(r.Context(), before, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := []AuditJSON{}
+	for _, e := range es {
+		out = append(out, AuditJSON(e))
+	}
+	return out, nil
+}
+
+func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) {
+	es, err := s.auditEntries(r)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, es)
+}
+
+func (s *Server) getAuditCSV(w http.ResponseWriter, r *http.Request) {
+	es, err := s.auditEntries(r)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="kbplan-audit.csv"`)
+	cw := report.NewCSVWriter(w)
+	cw.Write([]string{"at", "actor", "action", "target", "detail", "remote"})
+	for _, e := range es {
+		cw.Write([]string{e.At.Format(time.RFC3339), e.Actor, e.Action, e.Target, e.Detail, e.Remote})
+	}
+	cw.Flush()
+}
+
+// UserJSON is a web user as the API shows it (never the password).
+type UserJSON struct {
+	Name    string    `json:"name"`
+	Role    string    `json:"role"`
+	Created time.Time `json:"created"`
+}
+
+func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) {
+	us, err := s.Fleet.Store.Users(r.Context())
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	out := []UserJSON{}
+	for _, u := range us {
+		out = append(out, UserJSON{Name: u.Name, Role: u.Role, Created: u.Created})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if c, _ := r.Context().Value(callerKey{}).(caller); c.session != nil && c.name == name {
+		fail(w, http.StatusBadRequest, "you cannot remove yourself: another admin, or kbplan fleet user remove on the server, can")
+		return
+	}
+	err := s.Fleet.Store.DeleteUser(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		fail(w, http.StatusNotFound, "no user %q", name)
+		return
+	}
+	if err != nil {
+		s.internal(w, err)
+		return
+	}
+	s.audit(r, "user-remove", name, "sessions ended")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// hostStates are the states, in the overview's order, with their labels.
+var hostStates = []option{
+	{"behind", "behind: updates to install"},
+	{"restart", "waiting for a restart"},
+	{"cannot-update", "cannot update further (no ESU year, no SHA-2)"},
+	{"current", "current on their channel"},
+	{"out-of-scope", "out of scope (not NT 6.0)"},
+}
+
+func stateLabel(st string) string {
+	if i := slices.IndexFunc(hostStates, func(o option) bool { return o.Value == st }); i >= 0 {
+		return hostStates[i].Label
+	}
+	if st == "" {
+		return "not assessed since the upgrade"
+	}
+	return st
+}
