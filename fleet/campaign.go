@@ -219,19 +219,25 @@ func (s *Server) updateDetail(ctx context.Context, kb, group string) (UpdateDeta
 	if cu, ok := s.Fleet.Catalog.Get(kb); ok {
 		d.Update.Title, d.Update.Kind, d.Update.Released = cu.Title, string(cu.Kind), cu.Released.String()
 	}
+	c, err := s.Fleet.Store.UpdateCount(ctx, kb, group)
+	if err != nil {
+		return d, err
+	}
+	d.Update.Needed, d.Update.Conditional, d.Update.Installed, d.Update.Failed, d.Update.Contradicted = c.Needed, c.Conditional, c.Installed, c.Failed, c.Contradicted
+	d.Totals = map[string]int{store.UpdateNeeded: c.Needed, store.UpdateConditional: c.Conditional, store.UpdateInstalled: c.Installed, "failed": c.Failed, "contradicted": c.Contradicted}
 	for _, st := range updateStates {
-		hosts, total, err := s.Fleet.Store.HostsWith(ctx, kb, st, group, 100, 0)
+		d.Hosts[st] = []HostJSON{}
+		if d.Totals[st] == 0 {
+			continue
+		}
+		hosts, err := s.Fleet.Store.HostsWith(ctx, kb, st, group, 100, d.Totals[st])
 		if err != nil {
 			return d, err
 		}
-		d.Totals[st] = total
-		d.Hosts[st] = []HostJSON{}
 		for _, h := range hosts {
 			d.Hosts[st] = append(d.Hosts[st], hostJSON(h))
 		}
 	}
-	d.Update.Needed, d.Update.Conditional, d.Update.Installed = d.Totals[store.UpdateNeeded], d.Totals[store.UpdateConditional], d.Totals[store.UpdateInstalled]
-	d.Update.Failed, d.Update.Contradicted = d.Totals["failed"], d.Totals["contradicted"]
 	if d.Update.Title == "" && d.Update.Needed+d.Update.Conditional+d.Update.Installed+d.Update.Failed == 0 {
 		return d, store.ErrNotFound
 	}
@@ -316,12 +322,12 @@ func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
+	if err := errors.Join(CheckGroup(name), CheckRule(req.Rule)); err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
 	n, err := s.Fleet.SetGroup(r.Context(), name, req.Rule)
 	if err != nil {
-		if CheckGroup(name) != nil || CheckRule(req.Rule) != nil {
-			fail(w, http.StatusBadRequest, "%v", err)
-			return
-		}
 		s.internal(w, err)
 		return
 	}
@@ -356,12 +362,12 @@ func (s *Server) postGroupHosts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
+	if err := errors.Join(CheckGroup(name), checkHostNames(req.Hosts)); err != nil {
+		fail(w, http.StatusBadRequest, "%v", err)
+		return
+	}
 	n, err := s.Fleet.JoinGroup(r.Context(), name, req.Hosts...)
 	if err != nil {
-		if CheckGroup(name) != nil || strings.Contains(err.Error(), "not a computer name") {
-			fail(w, http.StatusBadRequest, "%v", err)
-			return
-		}
 		s.internal(w, err)
 		return
 	}

@@ -269,7 +269,7 @@ func FuzzResultUpload(f *testing.F) {
 		}
 	}
 	f.Add([]byte(kit.ResultMagic + "\r\nhost: X\r\n[install.state]\r\nkit=ab\r\ndone=1 KB1 failed 0x80092004\r\n"))
-	fl := newTestFleet(&testing.T{}, "sqlite")
+	fl := newTestFleet(f, "sqlite")
 	f.Fuzz(func(t *testing.T, body []byte) {
 		res, err := fl.IngestResult(t.Context(), Origin{}, "fuzz", body)
 		if err != nil {

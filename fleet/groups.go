@@ -130,14 +130,24 @@ func (f *Fleet) JoinGroup(ctx context.Context, name string, hosts ...string) (in
 	if err := CheckGroup(name); err != nil {
 		return 0, err
 	}
+	if err := checkHostNames(hosts); err != nil {
+		return 0, err
+	}
 	keys := make([]string, len(hosts))
 	for i, h := range hosts {
 		keys[i] = Key(h)
-		if keys[i] == "" || len(keys[i]) > 255 {
-			return 0, fmt.Errorf("host %q: not a computer name", h)
-		}
 	}
 	return f.Store.JoinGroup(ctx, name, keys...)
+}
+
+// checkHostNames refuses names that cannot be a host's.
+func checkHostNames(hosts []string) error {
+	for _, h := range hosts {
+		if k := Key(h); k == "" || len(k) > 255 || strings.ContainsFunc(k, unicode.IsControl) {
+			return fmt.Errorf("host %q: not a computer name", h)
+		}
+	}
+	return nil
 }
 
 // LocalAudit records a change made with kbplan fleet on the server

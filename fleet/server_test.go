@@ -44,7 +44,7 @@ type testServer struct {
 
 // newTestFleet is a fleet over a fresh store of a dialect, its clock fixed
 // at 2026-11-25 noon UTC.
-func newTestFleet(t *testing.T, dialect string) *Fleet {
+func newTestFleet(t testing.TB, dialect string) *Fleet {
 	t.Helper()
 	f, err := New(storetest.Open(t, dialect), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -268,11 +268,14 @@ func TestKitOutcomes(t *testing.T) {
 			if flags["KB4536953"] != "contradicted" || flags["KB4534303"] != "failed" || flags["KB4474419"] != "" {
 				t.Errorf("flags %v", flags)
 			}
-			hs, total, err := s.HostsWith(ctx, "kb4536953", "contradicted", "", 10, 0)
-			if err != nil || total != 1 || len(hs) != 1 || hs[0].Name != "sql01" {
-				t.Errorf("hosts contradicting KB4536953: %v %d %v", hs, total, err)
+			hs, err := s.HostsWith(ctx, "kb4536953", "contradicted", "", 10, 1)
+			if err != nil || len(hs) != 1 || hs[0].Name != "sql01" {
+				t.Errorf("hosts contradicting KB4536953: %v %v", hs, err)
 			}
-			if _, _, err := s.HostsWith(ctx, "KB1", "bogus", "", 10, 0); err == nil {
+			if u, err := s.UpdateCount(ctx, "kb4536953", ""); err != nil || u.Contradicted != 1 || u.Needed != 1 {
+				t.Errorf("KB4536953: %+v %v", u, err)
+			}
+			if _, err := s.HostsWith(ctx, "KB1", "bogus", "", 10, 0); err == nil {
 				t.Error("a bogus state was accepted")
 			}
 			// An inventory that shows the failed update installed ends the failure.

@@ -474,37 +474,67 @@ func (s *Store) UpdateCounts(ctx context.Context, group string) ([]UpdateCount, 
 // HostsWith lists the hosts of a group ("" every host) whose profile
 // holds kb in state (UpdateNeeded, UpdateConditional, UpdateInstalled),
 // or, for state "failed" or "contradicted", whose kit outcome for kb is
-// so flagged; by name, at most limit from offset, with the total.
-func (s *Store) HostsWith(ctx context.Context, kb, state, group string, limit, offset int) ([]Host, int, error) {
-	var from string
+// so flagged: the first limit by name. total is how many there are
+// (UpdateCount): when they are many, the hosts are walked in name order
+// until limit match (the "+profile" keeps SQLite off the profile index,
+// which would sort all of them first); when few, found by their profiles.
+func (s *Store) HostsWith(ctx context.Context, kb, state, group string, limit, total int) ([]Host, error) {
+	var cond string
 	args := []any{strings.ToUpper(kb), state}
 	switch state {
 	case UpdateNeeded, UpdateConditional, UpdateInstalled:
-		from = ` FROM hosts JOIN profile_updates u ON u.profile = hosts.profile WHERE u.kb = $1 AND u.state = $2`
+		col := "profile"
+		if total > 20*limit {
+			col = "+profile"
+		}
+		cond = ` WHERE ` + col + ` IN (SELECT profile FROM profile_updates WHERE kb = $1 AND state = $2)`
 	case "failed", "contradicted":
-		from = ` FROM hosts JOIN host_outcomes o ON o.host = hosts.name WHERE o.kb = $1 AND o.flag = $2`
+		cond = ` WHERE name IN (SELECT host FROM host_outcomes WHERE kb = $1 AND flag = $2)`
 	default:
-		return nil, 0, &QueryError{fmt.Sprintf("state %q: expected needed, conditional, installed, failed or contradicted", state)}
+		return nil, &QueryError{fmt.Sprintf("state %q: expected needed, conditional, installed, failed or contradicted", state)}
 	}
 	if group != "" {
 		args = append(args, group)
-		from += ` AND hosts.name IN (SELECT host FROM host_groups WHERE grp = $3)`
+		cond += ` AND name IN (SELECT host FROM host_groups WHERE grp = $3)`
 	}
-	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*)`+from, args...).Scan(&total); err != nil {
-		return nil, 0, err
+	return collect(ctx, s.db, scanHost, `SELECT `+hostColumns+` FROM hosts`+cond+fmt.Sprintf(` ORDER BY name LIMIT %d`, max(limit, 1)), args...)
+}
+
+// UpdateCount is one KB's row of the by-update view of a group ("" every
+// host), zero when no host needs, may need, has or failed on it.
+func (s *Store) UpdateCount(ctx context.Context, kb, group string) (UpdateCount, error) {
+	if err := s.Fold(ctx); err != nil {
+		return UpdateCount{}, err
 	}
-	cols := strings.ReplaceAll(hostColumns, "\n\t", " ")
-	var qualified []string
-	for _, c := range strings.Split(cols, ",") {
-		qualified = append(qualified, "hosts."+strings.TrimSpace(c))
+	u := UpdateCount{KB: strings.ToUpper(kb)}
+	err := s.db.QueryRowContext(ctx, `SELECT needed, conditional, installed FROM kb_counts WHERE grp = $1 AND kb = $2`, group, u.KB).
+		Scan(&u.Needed, &u.Conditional, &u.Installed)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return u, err
 	}
-	q := `SELECT ` + strings.Join(qualified, ", ") + from + ` ORDER BY hosts.name`
-	if limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d OFFSET %d", limit, max(offset, 0))
+	q := `SELECT flag, COUNT(*) FROM host_outcomes WHERE kb = $1 AND flag IN ('failed', 'contradicted')`
+	args := []any{u.KB}
+	if group != "" {
+		q += ` AND host IN (SELECT host FROM host_groups WHERE grp = $2)`
+		args = append(args, group)
 	}
-	hosts, err := collect(ctx, s.db, scanHost, q, args...)
-	return hosts, total, err
+	type flagged struct {
+		flag string
+		n    int
+	}
+	flags, err := collect(ctx, s.db, func(r scanner) (flagged, error) {
+		var f flagged
+		err := r.Scan(&f.flag, &f.n)
+		return f, err
+	}, q+` GROUP BY flag`, args...)
+	for _, f := range flags {
+		if f.flag == "failed" {
+			u.Failed = f.n
+		} else {
+			u.Contradicted = f.n
+		}
+	}
+	return u, err
 }
 
 // HostUpdates is a host's profile: its updates and their states.
