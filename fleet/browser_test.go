@@ -1,14 +1,12 @@
 package fleet
 
 import (
-	"context"
 	"encoding/csv"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -50,96 +48,43 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("%s: %d", p, code)
 		}
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.Flag("headless", true), chromedp.WindowSize(1366, 900), chromedp.Flag("disable-gpu", true))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	shots := artifacts(t)
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), buf, 0o644)
-		})
-	}
-	// a11y is a small accessibility audit of the page shown: every form
-	// control has a label, every image and chart a text alternative, the
-	// page a language, one h1, and every table header a scope.
-	a11y := func(page string) {
-		t.Helper()
-		problems, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](a11yScript))
-		if err != nil {
-			t.Fatalf("%s: audit: %v", page, err)
-		}
-		for _, p := range problems {
-			t.Errorf("%s: %s", page, p)
-		}
-	}
-	text := func(step string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-		if err != nil {
-			t.Fatalf("%s: reading the page: %v", step, err)
-		}
-		return s
-	}
-	waitURL := func(step, part string) {
-		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if loc, err := chromedp.Run(ctx, chromedp.Location()); err == nil && strings.Contains(loc, part) {
-				return
-			}
-		}
-		t.Fatalf("%s: the address never held %q", step, part)
-	}
-	do := func(step string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	do("login", chromedp.Navigate(ts.URL+"/"),
-		chromedp.WaitVisible(chromedp.ID("user")), // sent to the login form
-		shot("01-login"))
-	a11y("login")
-	do("login",
+	b := newBrowser(t, exe, ts.URL)
+	b.do("login", chromedp.Navigate(ts.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("user"))) // sent to the login form
+	b.shot("01-login")
+	b.a11y("login")
+	b.do("login",
 		chromedp.SendKeys(chromedp.ID("user"), "ann"),
 		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
 		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Fleet overview"]`)),
-		shot("02-overview"))
-	overview := text("overview")
-	a11y("overview")
-	do("host list", chromedp.Click(chromedp.Search(`//nav//a[text()="Hosts"]`)))
-	waitURL("host list", "/hosts")
-	do("host list", chromedp.WaitVisible(chromedp.Search(`//h1[text()="Hosts"]`)))
-	do("filter", chromedp.SetValue(chromedp.ID("filter"), "no-sha2"))
-	do("apply", chromedp.Click(chromedp.Search(`//button[text()="Apply"]`)))
+		chromedp.WaitVisible(chromedp.Search(`//h1[text()="Fleet overview"]`)))
+	b.shot("02-overview")
+	overview := b.text("overview")
+	b.a11y("overview")
+	b.do("host list", chromedp.Click(chromedp.Search(`//nav//a[text()="Hosts"]`)))
+	b.waitURL("host list", "/hosts")
+	b.do("host list", chromedp.WaitVisible(chromedp.Search(`//h1[text()="Hosts"]`)))
+	b.do("filter", chromedp.SetValue(chromedp.ID("filter"), "no-sha2"))
+	b.do("apply", chromedp.Click(chromedp.Search(`//button[text()="Apply"]`)))
 	// A query during the navigation the click starts would hold on to the
 	// old page: wait for the new address first.
-	waitURL("filtered list", "filter=no-sha2")
-	do("filtered list", chromedp.WaitVisible(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)),
-		shot("03-hosts"))
-	hostList := text("hosts")
-	a11y("hosts")
-	do("host", chromedp.Click(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)))
-	waitURL("host", "/hosts/sql-nosha2")
-	do("host", chromedp.WaitVisible(chromedp.Search(`//h2[starts-with(text(),"Plan")]`)),
-		shot("04-host"))
-	hostPage := text("host")
-	a11y("host")
-	do("export", chromedp.Click(chromedp.Search(`//nav//a[text()="Export"]`)))
-	waitURL("export", "/export")
-	do("export", chromedp.WaitVisible(chromedp.Search(`//h1[text()="Export"]`)),
-		shot("05-export"))
-	exportPage := text("export")
-	a11y("export")
+	b.waitURL("filtered list", "filter=no-sha2")
+	b.do("filtered list", chromedp.WaitVisible(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)))
+	b.shot("03-hosts")
+	hostList := b.text("hosts")
+	b.a11y("hosts")
+	b.do("host", chromedp.Click(chromedp.Search(`//a[text()="SQL-NOSHA2"]`)))
+	b.waitURL("host", "/hosts/sql-nosha2")
+	b.do("host", chromedp.WaitVisible(chromedp.Search(`//h2[starts-with(text(),"Plan")]`)))
+	b.shot("04-host")
+	hostPage := b.text("host")
+	b.a11y("host")
+	b.do("export", chromedp.Click(chromedp.Search(`//nav//a[text()="Export"]`)))
+	b.waitURL("export", "/export")
+	b.do("export", chromedp.WaitVisible(chromedp.Search(`//h1[text()="Export"]`)))
+	b.shot("05-export")
+	exportPage := b.text("export")
+	b.a11y("export")
 	for _, c := range []struct{ page, text, want string }{
 		{"overview", overview, "without SHA-2 support"},
 		{"overview", overview, "Hosts by build"},
@@ -152,7 +97,7 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	// The export with the browser's own session cookie.
-	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{})
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,15 +114,15 @@ func TestBrowser(t *testing.T) {
 	if err != nil || len(rows) != 3 || rows[0][0] != "hostname" {
 		t.Errorf("CSV export with the browser's session: %v %v", rows, err)
 	}
-	do("logout", chromedp.Click(chromedp.Search(`//button[text()="Log out"]`)))
-	waitURL("logout", "/login")
-	do("logout", chromedp.WaitVisible(chromedp.ID("user")),
+	b.do("logout", chromedp.Click(chromedp.Search(`//button[text()="Log out"]`)))
+	b.waitURL("logout", "/login")
+	b.do("logout", chromedp.WaitVisible(chromedp.ID("user")),
 		chromedp.Navigate(ts.URL+"/hosts"),
 		chromedp.WaitVisible(chromedp.ID("user")))
-	if after := text("after logout"); !strings.Contains(after, "Log in") {
+	if after := b.text("after logout"); !strings.Contains(after, "Log in") {
 		t.Errorf("after logout: %s", after)
 	}
-	t.Logf("screenshots in %s", shots)
+	t.Logf("screenshots in %s", b.shots)
 }
 
 // a11yScript is a small accessibility audit of the page shown: every form

@@ -300,17 +300,23 @@ type GroupJSON struct {
 	Created time.Time `json:"created"`
 }
 
+// GroupsJSON is groups as the API and kbplan fleet group list --json show
+// them.
+func GroupsJSON(gs []store.Group) []GroupJSON {
+	out := []GroupJSON{}
+	for _, g := range gs {
+		out = append(out, GroupJSON{Name: g.Name, Rule: g.Rule, Hosts: g.Hosts, Created: g.Created})
+	}
+	return out
+}
+
 func (s *Server) getGroups(w http.ResponseWriter, r *http.Request) {
 	gs, err := s.Fleet.Store.Groups(r.Context())
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	out := []GroupJSON{}
-	for _, g := range gs {
-		out = append(out, GroupJSON{Name: g.Name, Rule: g.Rule, Hosts: g.Hosts, Created: g.Created})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, GroupsJSON(gs))
 }
 
 func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) {
@@ -523,17 +529,23 @@ type UserJSON struct {
 	Created time.Time `json:"created"`
 }
 
+// UsersJSON is users as the API and kbplan fleet user list --json show
+// them.
+func UsersJSON(us []store.User) []UserJSON {
+	out := []UserJSON{}
+	for _, u := range us {
+		out = append(out, UserJSON{Name: u.Name, Role: u.Role, Created: u.Created})
+	}
+	return out
+}
+
 func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) {
 	us, err := s.Fleet.Store.Users(r.Context())
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	out := []UserJSON{}
-	for _, u := range us {
-		out = append(out, UserJSON{Name: u.Name, Role: u.Role, Created: u.Created})
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, UsersJSON(us))
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {

@@ -657,17 +657,23 @@ func tokenJSON(t store.Token, secret string) TokenJSON {
 	return TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, Revoked: t.Revoked, Site: t.Site, Hosts: t.Hosts, Token: secret}
 }
 
+// TokensJSON is tokens as the API and kbplan fleet token list --json show
+// them (never the secret).
+func TokensJSON(ts []store.Token) []TokenJSON {
+	out := []TokenJSON{}
+	for _, t := range ts {
+		out = append(out, tokenJSON(t, ""))
+	}
+	return out
+}
+
 func (s *Server) getTokens(w http.ResponseWriter, r *http.Request) {
 	ts, err := s.Fleet.Store.Tokens(r.Context())
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	out := []TokenJSON{}
-	for _, t := range ts {
-		out = append(out, tokenJSON(t, ""))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, TokensJSON(ts))
 }
 
 func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {

@@ -60,25 +60,32 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 // needed; it returns how many joined (were not in it yet). A name with no
 // host row joins too: its first upload counts it.
 func (s *Store) JoinGroup(ctx context.Context, group string, hosts ...string) (int, error) {
+	return s.eachHost(ctx, hosts, func(tx *sql.Tx, key string) (bool, error) {
+		var old int64
+		err := tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, key).Scan(&old)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		return s.joined(ctx, tx, group, key, old)
+	})
+}
+
+// eachHost runs fn for each of hosts (lower case, in lock order, each
+// locked) in one transaction; it returns how many fn reported true for.
+func (s *Store) eachHost(ctx context.Context, hosts []string, fn func(tx *sql.Tx, key string) (bool, error)) (int, error) {
 	hosts = lockOrder(hosts)
 	n := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		n = 0
-		for _, h := range hosts {
-			key := strings.ToLower(h)
+		for _, key := range hosts {
 			if err := s.lockHost(ctx, tx, key); err != nil {
 				return err
 			}
-			var old int64
-			err := tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, key).Scan(&old)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			joined, err := s.joined(ctx, tx, group, key, old)
+			ok, err := fn(tx, key)
 			if err != nil {
 				return err
 			}
-			if joined {
+			if ok {
 				n++
 			}
 		}
@@ -115,35 +122,21 @@ func (s *Store) countProfile(ctx context.Context, tx *sql.Tx, group string, prof
 
 // LeaveGroup takes hosts out of a group; it returns how many left.
 func (s *Store) LeaveGroup(ctx context.Context, group string, hosts ...string) (int, error) {
-	hosts = lockOrder(hosts)
-	n := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		n = 0
-		for _, h := range hosts {
-			key := strings.ToLower(h)
-			if err := s.lockHost(ctx, tx, key); err != nil {
-				return err
-			}
-			r, err := tx.ExecContext(ctx, `DELETE FROM host_groups WHERE host = $1 AND grp = $2`, key, group)
-			if err != nil {
-				return err
-			}
-			if c, _ := r.RowsAffected(); c == 0 {
-				continue
-			}
-			n++
-			var profile int64
-			err = tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, key).Scan(&profile)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if err := s.countProfile(ctx, tx, group, profile, -1); err != nil {
-				return err
-			}
+	return s.eachHost(ctx, hosts, func(tx *sql.Tx, key string) (bool, error) {
+		r, err := tx.ExecContext(ctx, `DELETE FROM host_groups WHERE host = $1 AND grp = $2`, key, group)
+		if err != nil {
+			return false, err
 		}
-		return nil
+		if c, _ := r.RowsAffected(); c == 0 {
+			return false, nil
+		}
+		var profile int64
+		err = tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, key).Scan(&profile)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		return true, s.countProfile(ctx, tx, group, profile, -1)
 	})
-	return n, err
 }
 
 // HostGroups lists a host's groups.

@@ -380,9 +380,14 @@ func (s *Store) Snapshot(ctx context.Context, id int64) (Snapshot, error) {
 
 // History lists a host's snapshots, newest first, without bodies.
 func (s *Store) History(ctx context.Context, host string, limit int) ([]Snapshot, error) {
-	return collect(ctx, s.db, scanHistory, `SELECT id, host, digest, received, format, size, build, revision, patch_level, steps, token, remote
-		FROM snapshots WHERE host = $1 ORDER BY id DESC LIMIT $2`, strings.ToLower(host), limit)
+	rows, err := s.history.QueryContext(ctx, strings.ToLower(host), limit)
+	return scanAll(rows, err, scanHistory)
 }
+
+// historySQL is read by every upload (a host's state merges its newest
+// snapshot of each kind): prepared once.
+const historySQL = `SELECT id, host, digest, received, format, size, build, revision, patch_level, steps, token, remote
+	FROM snapshots WHERE host = $1 ORDER BY id DESC LIMIT $2`
 
 func scanHistory(r scanner) (Snapshot, error) {
 	var sn Snapshot

@@ -93,6 +93,10 @@ func (s *Store) AddRun(ctx context.Context, r Run, outcomes []Outcome, state str
 
 const runColumns = `id, host, kit, digest, received, token, remote, event, status, detail, steps, done, failed, boots`
 
+// latestRunSQL is every upload's question (a kit's restart sets the
+// host's state): prepared once.
+const latestRunSQL = `SELECT ` + runColumns + ` FROM runs WHERE host = $1 ORDER BY id DESC LIMIT 1`
+
 func scanRun(r scanner) (Run, error) {
 	var x Run
 	var received int64
@@ -108,7 +112,7 @@ func (s *Store) Runs(ctx context.Context, host string, limit int) ([]Run, error)
 
 // LatestRun is a host's newest results upload; ErrNotFound when none.
 func (s *Store) LatestRun(ctx context.Context, host string) (Run, error) {
-	r, err := scanRun(s.db.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE host = $1 ORDER BY id DESC LIMIT 1`, strings.ToLower(host)))
+	r, err := scanRun(s.latestRun.QueryRowContext(ctx, strings.ToLower(host)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Run{}, ErrNotFound
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -257,8 +258,10 @@ func (s *Store) recount(ctx context.Context, tx *sql.Tx, host string) error {
 // profileDigest names a profile by its content.
 func profileDigest(us []Update) string {
 	h := sha256.New()
+	b := make([]byte, 0, 64)
 	for _, u := range us {
-		fmt.Fprintf(h, "%s %s\n", u.KB, u.State)
+		b = append(append(append(append(b[:0], u.KB...), ' '), u.State...), '\n')
+		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -315,13 +318,12 @@ func (s *Store) ensureProfile(ctx context.Context, tx *sql.Tx, us []Update) (int
 // normalize sorts a profile by KB and keeps one state per KB (needed
 // over conditional over installed).
 func normalize(us []Update) []Update {
-	rank := map[string]int{UpdateNeeded: 0, UpdateConditional: 1, UpdateInstalled: 2}
 	out := append([]Update(nil), us...)
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].KB != out[j].KB {
-			return out[i].KB < out[j].KB
+	slices.SortFunc(out, func(a, b Update) int {
+		if c := strings.Compare(a.KB, b.KB); c != 0 {
+			return c
 		}
-		return rank[out[i].State] < rank[out[j].State]
+		return stateIndex[a.State] - stateIndex[b.State]
 	})
 	w := 0
 	for i, u := range out {

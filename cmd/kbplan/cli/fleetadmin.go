@@ -102,11 +102,7 @@ a removal ends the user's sessions at once. Each change is in the audit record.`
 				return failed(stderr, err)
 			}
 			if asJSON {
-				out := []fleet.UserJSON{}
-				for _, u := range us {
-					out = append(out, fleet.UserJSON{Name: u.Name, Role: u.Role, Created: u.Created})
-				}
-				return printJSON(stdout, out)
+				return printJSON(stdout, fleet.UsersJSON(us))
 			}
 			for _, u := range us {
 				fmt.Fprintf(stdout, "%s\t%s\t%s\n", u.Name, u.Role, u.Created.Format(time.RFC3339))
@@ -190,11 +186,7 @@ is refused with 403 and logged. A kit's report token (kbplan kit
 				return failed(stderr, err)
 			}
 			if asJSON {
-				out := []fleet.TokenJSON{}
-				for _, t := range ts {
-					out = append(out, fleet.TokenJSON{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, Revoked: t.Revoked, Site: t.Site, Hosts: t.Hosts})
-				}
-				return printJSON(stdout, out)
+				return printJSON(stdout, fleet.TokensJSON(ts))
 			}
 			for _, t := range ts {
 				state := "valid"
@@ -265,11 +257,7 @@ uploads). Every page, export and metric of the fleet can be filtered by group.`,
 				return failed(stderr, err)
 			}
 			if asJSON {
-				out := []fleet.GroupJSON{}
-				for _, g := range gs {
-					out = append(out, fleet.GroupJSON{Name: g.Name, Rule: g.Rule, Hosts: g.Hosts, Created: g.Created})
-				}
-				return printJSON(stdout, out)
+				return printJSON(stdout, fleet.GroupsJSON(gs))
 			}
 			for _, g := range gs {
 				fmt.Fprintf(stdout, "%s\t%d hosts\trule=%s\n", g.Name, g.Hosts, cmp.Or(g.Rule, "-"))
