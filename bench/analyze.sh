@@ -1,21 +1,44 @@
 #!/usr/bin/env bash
-# Times `kbplan analyze`: one host end to end as a process, and a directory
-# of 10,000 inventories (hosts/s, peak memory). wesng cannot run here (its
-# definitions.zip comes from GitHub, which this network does not reach); the
-# ratio is against its recorded 2.7 s and 566 MiB for one host
-# (the product brief's anchors). Usage: bench/analyze.sh [HOSTS]   (default 10000)
+# Times `kbplan analyze` beside wesng, in the same run on the same file:
+# one host as a whole process, plain and with its CVE exposure (--exposure
+# --json, the run closest to what wesng does), min and median of each and
+# the ratios, and each one's peak memory; then a directory of 10,000
+# inventories (hosts/s, peak memory) for --csv, --jsonl and --jsonl
+# --exposure. wesng is ../shared/peers/wesng (WESNG= overrides; without it
+# the side-by-side part is skipped and says so).
+# Usage: bench/analyze.sh [HOSTS] [RUNS]   (defaults 10000 and 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-10000}
+runs=${2:-20}
+wesng=${WESNG:-../shared/peers/wesng}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-go build -o "$dir/kbplan" ./cmd/kbplan
-samples=inventory/systeminfo/testdata
-one=$samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt
-
-hyperfine -N -i --warmup 10 --runs 200 --export-json "$dir/one.json" "$dir/kbplan analyze --as-of 2026-11-25 --json $one" >&2 || true
-one_ms=$(python3 -c 'import json,sys;print("%.2f"%(json.load(open(sys.argv[1]))["results"][0]["mean"]*1000))' "$dir/one.json")
-one_kib=$( (/usr/bin/time -f '%M' "$dir/kbplan" analyze --as-of 2026-11-25 --json "$one" 2>&1 >/dev/null || true) | tail -n 1)
+CGO_ENABLED=0 go build -o "$dir/kbplan" ./cmd/kbplan
+# A systeminfo both tools read (wesng reads UTF-8 only).
+one=testdata/analyze/ws2008-6003-x64-no-sha2.txt
+plain="$dir/kbplan analyze --as-of 2026-11-25 $one"
+expo="$dir/kbplan analyze --as-of 2026-11-25 --exposure --json $one"
+rss() { /usr/bin/time -f '%M' -o "$dir/rss" "$@" >/dev/null 2>&1 || true; echo $(( $(tail -n 1 "$dir/rss") / 1024 )); }
+if [ -f "$wesng/wes.py" ]; then
+  wes="python3 $wesng/wes.py $one --definitions $wesng/definitions.zip"
+  hyperfine -N -i --warmup 2 --runs "$runs" --export-json "$dir/side.json" "$plain" "$expo" "$wes" >&2
+  python3 - "$dir/side.json" "$(rss $plain)" "$(rss $expo)" "$(rss $wes)" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+rss = sys.argv[2:5]
+def mm(x): return min(x["times"]) * 1000, x["median"] * 1000
+names = ["kbplan analyze", "kbplan analyze --exposure --json", "wesng"]
+(wmin, wmed) = mm(r[2])
+for i, x in enumerate(r):
+    lo, med = mm(x)
+    ratio = "" if i == 2 else "; wesng/kbplan %.0fx (min) %.0fx (median)" % (wmin / lo, wmed / med)
+    print("%-33s min %8.1f ms, median %8.1f ms, peak RSS %4s MiB%s" % (names[i], lo, med, rss[i], ratio))
+PY
+else
+  echo "wesng not found at $wesng (set WESNG=): side-by-side skipped" >&2
+  hyperfine -N -i --warmup 2 --runs "$runs" "$plain" "$expo" >&2
+fi
 
 # A fleet: the in-scope real and hand-built inventories, each copied under
 # many host names.
@@ -34,13 +57,14 @@ for i in range(n):
     with open(os.path.join(out, "host%05d.txt" % i), "wb") as f:
         f.write(data[i % len(data)])
 PY
-echo "one host, whole process: ${one_ms} ms, peak RSS $((one_kib / 1024)) MiB (wesng 2.7 s and 566 MiB: $(python3 -c "print('%.0fx faster, %.0fx less memory' % (2700/$one_ms, 566*1024/$one_kib))"))"
 # The fleet summary (--csv) and the full plans (--jsonl, about 100 KB per
 # host for a bare SP2 box: hundreds of steps).
-for mode in csv jsonl; do
+for mode in csv jsonl "jsonl --exposure"; do
   start=$(date +%s.%N)
-  /usr/bin/time -f '%M' -o "$dir/fleet.rss" "$dir/kbplan" analyze --as-of 2026-11-25 --$mode "$dir/fleet" > "$dir/out" || true
+  # Counted as it streams: --jsonl --exposure writes about 1 MB per host.
+  { /usr/bin/time -f '%M' -o "$dir/fleet.rss" "$dir/kbplan" analyze --as-of 2026-11-25 --$mode "$dir/fleet" || true; } | wc -lc > "$dir/count"
   end=$(date +%s.%N)
-  hosts=$(python3 -c "import sys; print(sum(1 for _ in open(sys.argv[1])) - (1 if sys.argv[2] == 'csv' else 0))" "$dir/out" "$mode")
-  python3 -c "import sys; s,e,h,r,b=float(sys.argv[1]),float(sys.argv[2]),int(sys.argv[3]),int(sys.argv[4]),int(sys.argv[5]); print('fleet --%s: %d hosts in %.2f s = %.0f hosts/s, peak RSS %d MiB, output %d MiB' % (sys.argv[6], h, e-s, h/(e-s), r//1024, b>>20))" "$start" "$end" "$hosts" "$(tail -n 1 "$dir/fleet.rss")" "$(stat -c %s "$dir/out")" "$mode"
+  read -r lines bytes < "$dir/count"
+  [ "$mode" = csv ] && lines=$((lines - 1))
+  python3 -c "import sys; s,e,h,r,b=float(sys.argv[1]),float(sys.argv[2]),int(sys.argv[3]),int(sys.argv[4]),int(sys.argv[5]); print('fleet --%s: %d hosts in %.2f s = %.0f hosts/s, peak RSS %d MiB, output %d MiB' % (sys.argv[6], h, e-s, h/(e-s), r//1024, b>>20))" "$start" "$end" "$lines" "$(tail -n 1 "$dir/fleet.rss")" "$bytes" "$mode"
 done
