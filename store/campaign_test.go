@@ -200,6 +200,7 @@ func TestUpdateCountsStayExact(t *testing.T) {
 					if fmt.Sprint(sorted(gotMap)) != fmt.Sprint(sorted(want)) {
 						t.Fatalf("step %d (%s on %s), group %q:\nkept     %v\nrecounted %v", step, what, h, g, sorted(gotMap), sorted(want))
 					}
+					sameOverview(t, s, g, fmt.Sprintf("step %d (%s on %s)", step, what, h))
 				}
 			}
 		})
@@ -328,8 +329,27 @@ func TestPopulateMatches(t *testing.T) {
 	}
 }
 
+// sameOverview checks the overview from the summary against the scan of
+// every host row.
+func sameOverview(t *testing.T, s *store.Store, group, when string) {
+	t.Helper()
+	now := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	got, err := s.Overview(context.Background(), now, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.ScanOverview(context.Background(), now, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("%s, group %q: overview from the summary\n%+v\nfrom the hosts\n%+v", when, group, got, want)
+	}
+}
+
 func populated(t *testing.T, s *store.Store) {
 	for _, g := range []string{"", "plant-a"} {
+		sameOverview(t, s, g, "populated")
 		got, err := s.UpdateCounts(context.Background(), g)
 		if err != nil {
 			t.Fatal(err)

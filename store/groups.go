@@ -19,15 +19,19 @@ type Group struct {
 	Hosts   int
 }
 
-// Groups lists the groups with their sizes, by name.
+// Groups lists the groups with their sizes (hosts of the fleet in each,
+// from the summary), by name.
 func (s *Store) Groups(ctx context.Context) ([]Group, error) {
+	if err := s.Fold(ctx); err != nil {
+		return nil, err
+	}
 	return collect(ctx, s.db, func(r scanner) (Group, error) {
 		var g Group
 		var created int64
 		err := r.Scan(&g.Name, &g.Rule, &created, &g.Hosts)
 		g.Created = fromMS(created)
 		return g, err
-	}, `SELECT g.name, g.rule, g.created, (SELECT COUNT(*) FROM host_groups m WHERE m.grp = g.name) FROM groups g ORDER BY g.name`)
+	}, `SELECT g.name, g.rule, g.created, COALESCE((SELECT SUM(n) FROM summary m WHERE m.grp = g.name), 0) FROM groups g ORDER BY g.name`)
 }
 
 // PutGroup makes a group, or sets its rule.
@@ -47,7 +51,8 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 		if n, _ := r.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		for _, q := range []string{`DELETE FROM host_groups WHERE grp = $1`, `DELETE FROM kb_counts WHERE grp = $1`, `DELETE FROM count_log WHERE grp = $1`} {
+		for _, q := range []string{`DELETE FROM host_groups WHERE grp = $1`, `DELETE FROM kb_counts WHERE grp = $1`, `DELETE FROM count_log WHERE grp = $1`,
+			`DELETE FROM summary WHERE grp = $1`, `DELETE FROM summary_log WHERE grp = $1`} {
 			if _, err := tx.ExecContext(ctx, q, name); err != nil {
 				return err
 			}
@@ -107,6 +112,9 @@ func (s *Store) joined(ctx context.Context, tx *sql.Tx, group, host string, prof
 	if n, _ := r.RowsAffected(); n == 0 {
 		return false, nil
 	}
+	if err := s.summarizeIn(ctx, tx, group, host, 1); err != nil {
+		return false, err
+	}
 	return true, s.countProfile(ctx, tx, group, profile, 1)
 }
 
@@ -133,6 +141,9 @@ func (s *Store) LeaveGroup(ctx context.Context, group string, hosts ...string) (
 		var profile int64
 		err = tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, key).Scan(&profile)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+		if err := s.summarizeIn(ctx, tx, group, key, -1); err != nil {
 			return false, err
 		}
 		return true, s.countProfile(ctx, tx, group, profile, -1)

@@ -437,19 +437,24 @@ func (s *Store) DeleteHost(ctx context.Context, name string) (int64, error) {
 		if err := s.logMove(ctx, tx, key, profile, 0); err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `DELETE FROM hosts WHERE name = $1`, key)
-		if err != nil {
+		if _, err := s.track(ctx, tx, key, func() (bool, error) {
+			r, err := tx.ExecContext(ctx, `DELETE FROM hosts WHERE name = $1`, key)
+			if err != nil {
+				return false, err
+			}
+			if c, _ := r.RowsAffected(); c == 0 {
+				return false, ErrNotFound
+			}
+			return true, nil
+		}); err != nil {
 			return err
-		}
-		if c, _ := r.RowsAffected(); c == 0 {
-			return ErrNotFound
 		}
 		for _, q := range []string{`DELETE FROM host_groups WHERE host = $1`, `DELETE FROM host_outcomes WHERE host = $1`, `DELETE FROM runs WHERE host = $1`} {
 			if _, err := tx.ExecContext(ctx, q, key); err != nil {
 				return err
 			}
 		}
-		r, err = tx.ExecContext(ctx, `DELETE FROM snapshots WHERE host = $1`, key)
+		r, err := tx.ExecContext(ctx, `DELETE FROM snapshots WHERE host = $1`, key)
 		if err != nil {
 			return err
 		}

@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
-	"strings"
+	"sort"
+	"strconv"
 	"time"
 )
 
-// Overview is the fleet (or one group) at a glance, computed in the
-// database (grouped scans of hosts, whatever the fleet's size).
+// Overview is the fleet (or one group) at a glance, from the summary kept
+// at write time (schema 5): a few rows per group, whatever the fleet's
+// size, and two index lookups.
 type Overview struct {
 	Group         string // "": every host
 	Hosts         int
@@ -39,45 +41,81 @@ type Count struct {
 // Overview computes the fleet overview as of now.
 func (s *Store) Overview(ctx context.Context, now time.Time, group string) (Overview, error) {
 	o := Overview{Group: group}
-	where, args := "", []any{ms(now.Add(-StaleAfter))}
-	if group != "" {
-		where = ` WHERE name IN (SELECT host FROM host_groups WHERE grp = $2)`
-		args = append(args, group)
+	if err := s.Fold(ctx); err != nil {
+		return o, err
 	}
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
-		COALESCE(SUM(in_scope), 0),
-		COALESCE(SUM(CASE WHEN in_scope = 1 AND sha2 = 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN in_scope = 1 AND ssu_current = 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN in_scope = 1 AND esu_prepared = 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(reboot_pending), 0),
-		COALESCE(SUM(CASE WHEN cves_open > 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN cves_critical > 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN cves_exploited > 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN contradicted > 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(cves_open), 0), COALESCE(SUM(cves_critical), 0), COALESCE(SUM(cves_exploited), 0),
-		COALESCE(SUM(CASE WHEN updated < $1 THEN 1 ELSE 0 END), 0)
-		FROM hosts`+where, args...).Scan(&o.Hosts, &o.InScope, &o.NoSHA2, &o.SSUOld, &o.ESUUnprepared, &o.RebootPending,
-		&o.Exposed, &o.Critical, &o.Exploited, &o.Contradicted, &o.CVEsOpen, &o.CVEsCritical, &o.CVEsExploited, &o.Stale)
+	type row struct {
+		state, level              string
+		build, flags, n           int
+		open, critical, exploited int
+	}
+	rows, err := collect(ctx, s.db, func(r scanner) (row, error) {
+		var x row
+		err := r.Scan(&x.state, &x.build, &x.level, &x.flags, &x.n, &x.open, &x.critical, &x.exploited)
+		return x, err
+	}, `SELECT state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited FROM summary WHERE grp = $1 AND n > 0`, group)
 	if err != nil {
 		return o, err
 	}
-	gargs := args[1:]
-	gwhere := strings.ReplaceAll(where, "$2", "$1")
-	if o.ByBuild, err = s.counts(ctx, `SELECT CAST(build AS TEXT), COUNT(*) FROM hosts`+gwhere+` GROUP BY build ORDER BY build`, gargs...); err != nil {
+	builds, levels, states := map[int]int{}, map[string]int{}, map[string]int{}
+	for _, x := range rows {
+		on := func(f int) bool { return x.flags&f != 0 }
+		add := func(to *int, ok bool) {
+			if ok {
+				*to += x.n
+			}
+		}
+		scope := on(flagInScope)
+		add(&o.Hosts, true)
+		add(&o.InScope, scope)
+		add(&o.NoSHA2, scope && !on(flagSHA2))
+		add(&o.SSUOld, scope && !on(flagSSUCurrent))
+		add(&o.ESUUnprepared, scope && !on(flagESUPrepared))
+		add(&o.RebootPending, on(flagRebootPending))
+		add(&o.Exposed, on(flagExposed))
+		add(&o.Critical, on(flagCritical))
+		add(&o.Exploited, on(flagExploited))
+		add(&o.Contradicted, on(flagContradicted))
+		o.CVEsOpen, o.CVEsCritical, o.CVEsExploited = o.CVEsOpen+x.open, o.CVEsCritical+x.critical, o.CVEsExploited+x.exploited
+		builds[x.build] += x.n
+		levels[x.level] += x.n
+		states[x.state] += x.n
+	}
+	o.ByBuild = sortedCounts(builds, func(a, b int) bool { return a < b }, strconv.Itoa)
+	o.ByPatchLevel = sortedCounts(levels, func(a, b string) bool { return a < b }, func(k string) string { return k })
+	o.ByState = sortedCounts(states, func(a, b string) bool { return a < b }, func(k string) string { return k })
+	// The two answers a summary cannot keep: hosts silent since a date
+	// (an index range of hosts.updated), and the oldest patch levels (an
+	// index walk of in_scope, patch_level, name).
+	where, args := "", []any{ms(now.Add(-StaleAfter))}
+	if group != "" {
+		where, args = ` AND name IN (SELECT host FROM host_groups WHERE grp = $2)`, append(args, group)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts WHERE updated < $1`+where, args...).Scan(&o.Stale); err != nil {
 		return o, err
 	}
-	if o.ByPatchLevel, err = s.counts(ctx, `SELECT patch_level, COUNT(*) FROM hosts`+gwhere+` GROUP BY patch_level ORDER BY patch_level`, gargs...); err != nil {
-		return o, err
-	}
-	if o.ByState, err = s.counts(ctx, `SELECT state, COUNT(*) FROM hosts`+gwhere+` GROUP BY state ORDER BY state`, gargs...); err != nil {
-		return o, err
-	}
-	cond := " WHERE in_scope = 1"
-	if gwhere != "" {
-		cond = gwhere + " AND in_scope = 1"
+	cond, gargs := ` WHERE in_scope = 1`, []any{}
+	if group != "" {
+		cond, gargs = ` WHERE in_scope = 1 AND name IN (SELECT host FROM host_groups WHERE grp = $1)`, []any{group}
 	}
 	o.Oldest, err = collect(ctx, s.db, scanHost, `SELECT `+hostColumns+` FROM hosts`+cond+` ORDER BY patch_level, name LIMIT 10`, gargs...)
 	return o, err
+}
+
+// sortedCounts turns a map of counts into buckets in key order.
+func sortedCounts[K comparable](m map[K]int, less func(a, b K) bool, name func(K) string) []Count {
+	keys := make([]K, 0, len(m))
+	for k, n := range m {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
+	out := make([]Count, len(keys))
+	for i, k := range keys {
+		out[i] = Count{Key: name(k), N: m[k]}
+	}
+	return out
 }
 
 // GroupState is how many hosts of a group are in a state.
@@ -86,13 +124,16 @@ type GroupState struct {
 	N            int
 }
 
-// GroupStates counts each group's hosts by state.
+// GroupStates counts each group's hosts by state (from the summary).
 func (s *Store) GroupStates(ctx context.Context) ([]GroupState, error) {
+	if err := s.Fold(ctx); err != nil {
+		return nil, err
+	}
 	return collect(ctx, s.db, func(r scanner) (GroupState, error) {
 		var g GroupState
 		err := r.Scan(&g.Group, &g.State, &g.N)
 		return g, err
-	}, `SELECT m.grp, h.state, COUNT(*) FROM host_groups m JOIN hosts h ON h.name = m.host GROUP BY m.grp, h.state ORDER BY m.grp, h.state`)
+	}, `SELECT grp, state, SUM(n) FROM summary WHERE grp <> '' GROUP BY grp, state HAVING SUM(n) > 0 ORDER BY grp, state`)
 }
 
 func (s *Store) counts(ctx context.Context, q string, args ...any) ([]Count, error) {
@@ -113,7 +154,10 @@ func (s *Store) Builds(ctx context.Context) ([]int, error) {
 	}, `SELECT DISTINCT build FROM hosts ORDER BY build`)
 }
 
-// StateCounts counts every host by state.
+// StateCounts counts every host by state (from the summary).
 func (s *Store) StateCounts(ctx context.Context) ([]Count, error) {
-	return s.counts(ctx, `SELECT state, COUNT(*) FROM hosts GROUP BY state ORDER BY state`)
+	if err := s.Fold(ctx); err != nil {
+		return nil, err
+	}
+	return s.counts(ctx, `SELECT state, SUM(n) FROM summary WHERE grp = '' GROUP BY state HAVING SUM(n) > 0 ORDER BY state`)
 }

@@ -81,12 +81,15 @@ func (s *Store) AddRun(ctx context.Context, r Run, outcomes []Outcome, state str
 				return err
 			}
 		}
-		if state != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE hosts SET state = $2 WHERE name = $1`, r.Host, state); err != nil {
-				return err
+		_, err = s.track(ctx, tx, r.Host, func() (bool, error) {
+			if state != "" {
+				if _, err := tx.ExecContext(ctx, `UPDATE hosts SET state = $2 WHERE name = $1`, r.Host, state); err != nil {
+					return false, err
+				}
 			}
-		}
-		return s.recount(ctx, tx, r.Host)
+			return true, s.recount(ctx, tx, r.Host)
+		})
+		return err
 	})
 	return id, created, err
 }

@@ -52,37 +52,42 @@ func (s *Store) writeHost(ctx context.Context, tx *sql.Tx, h Host) error {
 	if h.ProfileID, err = s.ensureProfile(ctx, tx, h.Updates); err != nil {
 		return err
 	}
-	var written int64
-	err = tx.StmtContext(ctx, s.upsertHost).QueryRowContext(ctx, hostArgs(h)...).Scan(&written)
-	if errors.Is(err, sql.ErrNoRows) {
-		// A newer snapshot's row: it stays; the groups the upload names
-		// are joined all the same.
-		for _, g := range h.Groups {
-			if _, err := s.joined(ctx, tx, g, h.Name, old); err != nil {
-				return err
+	written, err := s.track(ctx, tx, h.Name, func() (bool, error) {
+		var p int64
+		err := tx.StmtContext(ctx, s.upsertHost).QueryRowContext(ctx, hostArgs(h)...).Scan(&p)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil // a newer snapshot's row: it stays
+		}
+		if err != nil {
+			return false, err
+		}
+		if !exists || old != h.ProfileID {
+			if err := s.logMove(ctx, tx, h.Name, old, h.ProfileID); err != nil {
+				return false, err
 			}
 		}
-		return nil
-	}
+		r, err := tx.StmtContext(ctx, s.flagOutcomes).ExecContext(ctx, h.Name, ms(h.Updated), h.ProfileID)
+		if err != nil {
+			return false, err
+		}
+		if n, _ := r.RowsAffected(); n > 0 || h.Contradicted != 0 {
+			return true, s.recount(ctx, tx, h.Name)
+		}
+		return true, nil
+	})
 	if err != nil {
 		return err
 	}
-	if !exists || old != h.ProfileID {
-		if err := s.logMove(ctx, tx, h.Name, old, h.ProfileID); err != nil {
-			return err
-		}
+	// The groups the upload names, joined last: each counts the host as
+	// it is now (a stale write's too).
+	profile := old
+	if written {
+		profile = h.ProfileID
 	}
 	for _, g := range h.Groups {
-		if _, err := s.joined(ctx, tx, g, h.Name, h.ProfileID); err != nil {
+		if _, err := s.joined(ctx, tx, g, h.Name, profile); err != nil {
 			return err
 		}
-	}
-	r, err := tx.StmtContext(ctx, s.flagOutcomes).ExecContext(ctx, h.Name, ms(h.Updated), h.ProfileID)
-	if err != nil {
-		return err
-	}
-	if n, _ := r.RowsAffected(); n > 0 || h.Contradicted != 0 {
-		return s.recount(ctx, tx, h.Name)
 	}
 	return nil
 }
@@ -114,8 +119,9 @@ type delta map[string]*[3]int
 
 var stateIndex = map[string]int{UpdateNeeded: 0, UpdateConditional: 1, UpdateInstalled: 2}
 
-// Fold applies the logged profile moves to the by-update counts: each
-// (group, profile) once, with the net number of hosts that moved. It
+// Fold applies the logged profile moves to the by-update counts, each
+// (group, profile) once with the net number of hosts that moved, and the
+// logged summary keys to the overview's summary. It
 // claims the log rows it applies (deleting them in its transaction), so
 // servers folding at once on one PostgreSQL apply each row once.
 func (s *Store) Fold(ctx context.Context) error {
@@ -170,6 +176,9 @@ func (s *Store) Fold(ctx context.Context) error {
 			groups = append(groups, g)
 		}
 		sort.Strings(groups) // one lock order for every folder (PostgreSQL)
+		if err := s.foldSummary(ctx, tx); err != nil {
+			return err
+		}
 		for _, g := range groups {
 			// A group deleted while a write logged a move in it is gone.
 			if g != "" {

@@ -14,7 +14,7 @@ import (
 // than one upload per host: hosts HOST-1 to HOST-n, each in one of
 // profiles update profiles over updates KBs (KB1000001 on), every tenth
 // host in group "plant-a", with the profile counts the store keeps at
-// write time (kb_counts). TestPopulateMatches checks that the result is what the
+// write time (kb_counts, summary). TestPopulateMatches checks that the result is what the
 // store's own writes would make.
 func Populate(tb testing.TB, s *store.Store, hosts, updates, profiles int) {
 	tb.Helper()
@@ -56,6 +56,12 @@ func Populate(tb testing.TB, s *store.Store, hosts, updates, profiles int) {
 	if s.Dialect == "postgres" {
 		body = `'\x78'`
 	}
+	type summaryKey struct {
+		state, level string
+		flags        int
+	}
+	states := []string{"behind", "restart", "cannot-update", "current", "behind"}
+	summary := map[[2]any]int{}
 	count := map[string]map[string]*[3]int{"": {}, "plant-a": {}}
 	add := func(group string, p int) {
 		for _, u := range entries[p] {
@@ -74,8 +80,17 @@ func Populate(tb testing.TB, s *store.Store, hosts, updates, profiles int) {
 			p := rng.IntN(profiles) + 1
 			name := fmt.Sprintf("host-%d", i)
 			ss = append(ss, fmt.Sprintf("(%d, '%s', 'bench-%d', 0, 'systeminfo', 1, %s)", i, name, i, body))
-			hs = append(hs, fmt.Sprintf("('%s', '%s', %d, 0, 0, 'bench', 'Windows Server 2008', 'x64', 6003, 1, '2019-05', 100, 1, 3, 1, 0, 0, 0, 0, 10, 2, 1, 1, '', 'behind', 'behind', %d, 0)",
-				name, strings.ToUpper(name), i, p))
+			// Hosts at 60 patch levels, in every state, some with SHA-2.
+			level := fmt.Sprintf("%d-%02d", 2015+i%60/12, i%12+1)
+			state := states[i%len(states)]
+			sha2 := i % 3 / 2
+			hs = append(hs, fmt.Sprintf("('%s', '%s', %d, 0, 0, 'bench', 'Windows Server 2008', 'x64', 6003, 1, '%s', 100, 1, 3, 1, %d, 0, 0, 0, 10, 2, 1, 1, '', '%s', '%s', %d, 0)",
+				name, strings.ToUpper(name), i, level, sha2, state, state, p))
+			k := summaryKey{state, level, 1 | 2*sha2 | 32 | 64 | 128}
+			summary[[2]any{"", k}]++
+			if i%10 == 0 {
+				summary[[2]any{"plant-a", k}]++
+			}
 			add("", p)
 			if i%10 == 0 {
 				gs = append(gs, fmt.Sprintf("('%s', 'plant-a')", name))
@@ -94,6 +109,11 @@ func Populate(tb testing.TB, s *store.Store, hosts, updates, profiles int) {
 		for kb, c := range byKB {
 			exec(`INSERT INTO kb_counts (grp, kb, needed, conditional, installed) VALUES ($1, $2, $3, $4, $5)`, g, kb, c[0], c[1], c[2])
 		}
+	}
+	for k, n := range summary {
+		sk := k[1].(summaryKey)
+		exec(`INSERT INTO summary (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited) VALUES ($1, $2, 6003, $3, $4, $5, $6, $7, $8)`,
+			k[0], sk.state, sk.level, sk.flags, n, 10*n, 2*n, n)
 	}
 	if s.Dialect == "postgres" {
 		exec(`SELECT setval(pg_get_serial_sequence('profiles', 'id'), $1)`, profiles)

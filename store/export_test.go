@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// ScanOverview is the overview by scans of hosts (schema 4's way): the
+// reference the summary is checked against.
+func (s *Store) ScanOverview(ctx context.Context, now time.Time, group string) (Overview, error) {
+	return s.scanOverview(ctx, now, group)
+}
+
+func (s *Store) scanOverview(ctx context.Context, now time.Time, group string) (Overview, error) {
+	o := Overview{Group: group}
+	where, args := "", []any{ms(now.Add(-StaleAfter))}
+	if group != "" {
+		where = ` WHERE name IN (SELECT host FROM host_groups WHERE grp = $2)`
+		args = append(args, group)
+	}
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*),
+		COALESCE(SUM(in_scope), 0),
+		COALESCE(SUM(CASE WHEN in_scope = 1 AND sha2 = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN in_scope = 1 AND ssu_current = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN in_scope = 1 AND esu_prepared = 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(reboot_pending), 0),
+		COALESCE(SUM(CASE WHEN cves_open > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN cves_critical > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN cves_exploited > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN contradicted > 0 THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(cves_open), 0), COALESCE(SUM(cves_critical), 0), COALESCE(SUM(cves_exploited), 0),
+		COALESCE(SUM(CASE WHEN updated < $1 THEN 1 ELSE 0 END), 0)
+		FROM hosts`+where, args...).Scan(&o.Hosts, &o.InScope, &o.NoSHA2, &o.SSUOld, &o.ESUUnprepared, &o.RebootPending,
+		&o.Exposed, &o.Critical, &o.Exploited, &o.Contradicted, &o.CVEsOpen, &o.CVEsCritical, &o.CVEsExploited, &o.Stale)
+	if err != nil {
+		return o, err
+	}
+	gargs := args[1:]
+	gwhere := strings.ReplaceAll(where, "$2", "$1")
+	if o.ByBuild, err = s.counts(ctx, `SELECT CAST(build AS TEXT), COUNT(*) FROM hosts`+gwhere+` GROUP BY build ORDER BY build`, gargs...); err != nil {
+		return o, err
+	}
+	if o.ByPatchLevel, err = s.counts(ctx, `SELECT patch_level, COUNT(*) FROM hosts`+gwhere+` GROUP BY patch_level ORDER BY patch_level`, gargs...); err != nil {
+		return o, err
+	}
+	if o.ByState, err = s.counts(ctx, `SELECT state, COUNT(*) FROM hosts`+gwhere+` GROUP BY state ORDER BY state`, gargs...); err != nil {
+		return o, err
+	}
+	cond := " WHERE in_scope = 1"
+	if gwhere != "" {
+		cond = gwhere + " AND in_scope = 1"
+	}
+	o.Oldest, err = collect(ctx, s.db, scanHost, `SELECT `+hostColumns+` FROM hosts`+cond+` ORDER BY patch_level, name LIMIT 10`, gargs...)
+	return o, err
+}

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"sort"
+)
+
+// summaryKey is a host's place in the overview's summary (schema 5), with
+// the CVE counts the overview sums.
+type summaryKey struct {
+	State                                 string
+	Build                                 int
+	PatchLevel                            string
+	Flags                                 int
+	CVEsOpen, CVEsCritical, CVEsExploited int
+}
+
+// Summary flags (migrations/*/0005_overview_summary.sql).
+const (
+	flagInScope = 1 << iota
+	flagSHA2
+	flagSSUCurrent
+	flagESUPrepared
+	flagRebootPending
+	flagExposed
+	flagCritical
+	flagExploited
+	flagContradicted
+)
+
+const hostKeySQL = `SELECT state, build, patch_level, in_scope, sha2, ssu_current, esu_prepared, reboot_pending,
+	cves_open, cves_critical, cves_exploited, contradicted FROM hosts WHERE name = $1`
+
+// keyOf is a host row's summary key; ok false when there is no row.
+func (s *Store) keyOf(ctx context.Context, tx *sql.Tx, host string) (k summaryKey, ok bool, err error) {
+	var scope, sha2, ssu, esu, pending, contradicted int
+	err = tx.StmtContext(ctx, s.hostKey).QueryRowContext(ctx, host).Scan(&k.State, &k.Build, &k.PatchLevel, &scope, &sha2, &ssu, &esu, &pending,
+		&k.CVEsOpen, &k.CVEsCritical, &k.CVEsExploited, &contradicted)
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, false, nil
+	}
+	for _, f := range []struct {
+		on   bool
+		flag int
+	}{{scope == 1, flagInScope}, {sha2 == 1, flagSHA2}, {ssu == 1, flagSSUCurrent}, {esu == 1, flagESUPrepared}, {pending == 1, flagRebootPending},
+		{k.CVEsOpen > 0, flagExposed}, {k.CVEsCritical > 0, flagCritical}, {k.CVEsExploited > 0, flagExploited}, {contradicted > 0, flagContradicted}} {
+		if f.on {
+			k.Flags |= f.flag
+		}
+	}
+	return k, true, err
+}
+
+// track runs a change of a host's row and logs the summary key it left
+// and took, in every group it is in and in ” (every host), for Fold.
+func (s *Store) track(ctx context.Context, tx *sql.Tx, host string, change func() (bool, error)) (bool, error) {
+	before, had, err := s.keyOf(ctx, tx, host)
+	if err != nil {
+		return false, err
+	}
+	changed, err := change()
+	if err != nil || !changed {
+		return changed, err
+	}
+	after, has, err := s.keyOf(ctx, tx, host)
+	if err != nil || (had == has && before == after) {
+		return changed, err
+	}
+	for _, x := range []struct {
+		k  summaryKey
+		ok bool
+		n  int
+	}{{before, had, -1}, {after, has, 1}} {
+		if !x.ok {
+			continue
+		}
+		k := x.k
+		if _, err := tx.StmtContext(ctx, s.logSummary).ExecContext(ctx, host, k.State, k.Build, k.PatchLevel, k.Flags, x.n,
+			x.n*k.CVEsOpen, x.n*k.CVEsCritical, x.n*k.CVEsExploited); err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+// logSummarySQL logs a host's key (n 1 or -1, the CVE counts signed) in
+// every group it is in and in ”.
+const logSummarySQL = `INSERT INTO summary_log (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited)
+	SELECT g.grp, CAST($2 AS TEXT), CAST($3 AS INTEGER), CAST($4 AS TEXT), CAST($5 AS INTEGER), CAST($6 AS INTEGER),
+		CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT)
+	FROM (SELECT '' AS grp UNION ALL SELECT grp FROM host_groups WHERE host = $1) g`
+
+// summarizeIn logs a host's current key joining (n 1) or leaving (n -1)
+// one group.
+func (s *Store) summarizeIn(ctx context.Context, tx *sql.Tx, group, host string, n int) error {
+	k, ok, err := s.keyOf(ctx, tx, host)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO summary_log (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, group, k.State, k.Build, k.PatchLevel, k.Flags, n, n*k.CVEsOpen, n*k.CVEsCritical, n*k.CVEsExploited)
+	return err
+}
+
+// summaryRow is one key's sums in one group.
+type summaryRow struct {
+	Group      string `json:"g"`
+	State      string `json:"s"`
+	Build      int    `json:"b"`
+	PatchLevel string `json:"p"`
+	Flags      int    `json:"f"`
+	N          int    `json:"n"`
+	Open       int    `json:"o"`
+	Critical   int    `json:"c"`
+	Exploited  int    `json:"e"`
+}
+
+// foldSummary applies summary_log to summary in tx (Fold's second half).
+func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `DELETE FROM summary_log RETURNING grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited`)
+	if err != nil {
+		return err
+	}
+	type key struct {
+		grp, state, level string
+		build, flags      int
+	}
+	sums := map[key]*summaryRow{}
+	for rows.Next() {
+		var r summaryRow
+		if err := rows.Scan(&r.Group, &r.State, &r.Build, &r.PatchLevel, &r.Flags, &r.N, &r.Open, &r.Critical, &r.Exploited); err != nil {
+			rows.Close()
+			return err
+		}
+		k := key{r.Group, r.State, r.PatchLevel, r.Build, r.Flags}
+		if x := sums[k]; x != nil {
+			x.N, x.Open, x.Critical, x.Exploited = x.N+r.N, x.Open+r.Open, x.Critical+r.Critical, x.Exploited+r.Exploited
+		} else {
+			sums[k] = &r
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	out := make([]summaryRow, 0, len(sums))
+	for _, r := range sums {
+		if r.N != 0 || r.Open != 0 || r.Critical != 0 || r.Exploited != 0 {
+			out = append(out, *r)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	// One order for every folder (PostgreSQL's row locks).
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Group != b.Group {
+			return a.Group < b.Group
+		}
+		if a.State != b.State {
+			return a.State < b.State
+		}
+		if a.Build != b.Build {
+			return a.Build < b.Build
+		}
+		if a.PatchLevel != b.PatchLevel {
+			return a.PatchLevel < b.PatchLevel
+		}
+		return a.Flags < b.Flags
+	})
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, s.addSummary).ExecContext(ctx, string(b))
+	return err
+}
+
+// addSummarySQL adds rows of sums to summary from one JSON array (as
+// addCountsSQL does).
+var addSummarySQL = map[string]string{
+	"sqlite": `INSERT INTO summary (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited)
+		SELECT json_extract(value, '$.g'), json_extract(value, '$.s'), json_extract(value, '$.b'), json_extract(value, '$.p'), json_extract(value, '$.f'),
+			json_extract(value, '$.n'), json_extract(value, '$.o'), json_extract(value, '$.c'), json_extract(value, '$.e') FROM json_each($1) WHERE true
+		ON CONFLICT (grp, state, build, patch_level, flags) DO UPDATE SET n = summary.n + excluded.n, cves_open = summary.cves_open + excluded.cves_open,
+			cves_critical = summary.cves_critical + excluded.cves_critical, cves_exploited = summary.cves_exploited + excluded.cves_exploited`,
+	"postgres": `INSERT INTO summary (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited)
+		SELECT x.g, x.s, x.b, x.p, x.f, x.n, x.o, x.c, x.e FROM jsonb_to_recordset($1::jsonb) AS x(g text, s text, b integer, p text, f integer, n integer, o bigint, c bigint, e bigint)
+		ON CONFLICT (grp, state, build, patch_level, flags) DO UPDATE SET n = summary.n + excluded.n, cves_open = summary.cves_open + excluded.cves_open,
+			cves_critical = summary.cves_critical + excluded.cves_critical, cves_exploited = summary.cves_exploited + excluded.cves_exploited`,
+}
