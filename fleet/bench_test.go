@@ -136,3 +136,42 @@ func BenchmarkUpdatesPage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOverviewMillion is the overview page (HTML, with a session)
+// and its JSON over 1,000,000 hosts (storetest.Populate: 60 patch levels,
+// every state, a group of 100,000), on both databases.
+func BenchmarkOverviewMillion(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d, func(b *testing.B) {
+			f := benchFleet(b, d)
+			storetest.Populate(b, f.Store, 1_000_000, 400, 2000)
+			ctx := context.Background()
+			if d == "postgres" {
+				if _, err := f.Store.DB().ExecContext(ctx, "ANALYZE"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := AddUser(ctx, f.Store, "root", RoleAdmin, "correct horse battery"); err != nil {
+				b.Fatal(err)
+			}
+			tok := NewToken()
+			if err := f.Store.AddSession(ctx, store.Session{Hash: HashToken(tok), User: "root", CSRF: NewToken(), Expires: time.Now().Add(time.Hour)}); err != nil {
+				b.Fatal(err)
+			}
+			srv := NewServer(f)
+			for _, path := range []string{"/", "/?group=plant-a", "/api/v1/overview"} {
+				b.Run(path, func(b *testing.B) {
+					for b.Loop() {
+						req := httptest.NewRequest("GET", path, nil)
+						req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+						w := httptest.NewRecorder()
+						srv.ServeHTTP(w, req)
+						if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte("00")) {
+							b.Fatalf("%s: %d %.300s", path, w.Code, w.Body.String())
+						}
+					}
+				})
+			}
+		})
+	}
+}

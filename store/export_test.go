@@ -14,7 +14,7 @@ func (s *Store) ScanOverview(ctx context.Context, now time.Time, group string) (
 
 func (s *Store) scanOverview(ctx context.Context, now time.Time, group string) (Overview, error) {
 	o := Overview{Group: group}
-	where, args := "", []any{ms(now.Add(-StaleAfter))}
+	where, args := "", []any{staleBefore(now)}
 	if group != "" {
 		where = ` WHERE name IN (SELECT host FROM host_groups WHERE grp = $2)`
 		args = append(args, group)

@@ -260,7 +260,8 @@ func sortNames() []string {
 }
 
 // StaleAfter is how long a host may go without an upload before the fleet
-// calls it stale: collectors that run weekly or monthly have stopped.
+// calls it stale: collectors that run weekly or monthly have stopped. It
+// counts in whole UTC days (staleBefore).
 const StaleAfter = 30 * 24 * time.Hour
 
 // Filters lists the Query.Filter names.
@@ -292,7 +293,7 @@ func (q Query) where() (string, []any, error) {
 		if now.IsZero() {
 			now = time.Now()
 		}
-		args = append(args, ms(now.Add(-StaleAfter)))
+		args = append(args, staleBefore(now))
 		conds = append(conds, fmt.Sprintf("updated < $%d", len(args)))
 	} else if q.Filter != "" {
 		c, ok := filters[q.Filter]

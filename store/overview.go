@@ -47,17 +47,19 @@ func (s *Store) Overview(ctx context.Context, now time.Time, group string) (Over
 	type row struct {
 		state, level              string
 		build, flags, n           int
+		day                       int64
 		open, critical, exploited int
 	}
 	rows, err := collect(ctx, s.db, func(r scanner) (row, error) {
 		var x row
-		err := r.Scan(&x.state, &x.build, &x.level, &x.flags, &x.n, &x.open, &x.critical, &x.exploited)
+		err := r.Scan(&x.state, &x.build, &x.level, &x.day, &x.flags, &x.n, &x.open, &x.critical, &x.exploited)
 		return x, err
-	}, `SELECT state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited FROM summary WHERE grp = $1 AND n > 0`, group)
+	}, `SELECT state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited FROM summary WHERE grp = $1 AND n > 0`, group)
 	if err != nil {
 		return o, err
 	}
 	builds, levels, states := map[int]int{}, map[string]int{}, map[string]int{}
+	silent := staleBefore(now)
 	for _, x := range rows {
 		on := func(f int) bool { return x.flags&f != 0 }
 		add := func(to *int, ok bool) {
@@ -76,6 +78,7 @@ func (s *Store) Overview(ctx context.Context, now time.Time, group string) (Over
 		add(&o.Critical, on(flagCritical))
 		add(&o.Exploited, on(flagExploited))
 		add(&o.Contradicted, on(flagContradicted))
+		add(&o.Stale, x.day < dayOf(silent))
 		o.CVEsOpen, o.CVEsCritical, o.CVEsExploited = o.CVEsOpen+x.open, o.CVEsCritical+x.critical, o.CVEsExploited+x.exploited
 		builds[x.build] += x.n
 		levels[x.level] += x.n
@@ -84,22 +87,22 @@ func (s *Store) Overview(ctx context.Context, now time.Time, group string) (Over
 	o.ByBuild = sortedCounts(builds, func(a, b int) bool { return a < b }, strconv.Itoa)
 	o.ByPatchLevel = sortedCounts(levels, func(a, b string) bool { return a < b }, func(k string) string { return k })
 	o.ByState = sortedCounts(states, func(a, b string) bool { return a < b }, func(k string) string { return k })
-	// The two answers a summary cannot keep: hosts silent since a date
-	// (an index range of hosts.updated), and the oldest patch levels (an
-	// index walk of in_scope, patch_level, name).
-	where, args := "", []any{ms(now.Add(-StaleAfter))}
-	if group != "" {
-		where, args = ` AND name IN (SELECT host FROM host_groups WHERE grp = $2)`, append(args, group)
-	}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM hosts WHERE updated < $1`+where, args...).Scan(&o.Stale); err != nil {
-		return o, err
-	}
+	// The one answer a summary cannot keep: the hosts at the oldest patch
+	// levels (an index walk of in_scope, patch_level, name).
 	cond, gargs := ` WHERE in_scope = 1`, []any{}
 	if group != "" {
 		cond, gargs = ` WHERE in_scope = 1 AND name IN (SELECT host FROM host_groups WHERE grp = $1)`, []any{group}
 	}
 	o.Oldest, err = collect(ctx, s.db, scanHost, `SELECT `+hostColumns+` FROM hosts`+cond+` ORDER BY patch_level, name LIMIT 10`, gargs...)
 	return o, err
+}
+
+// staleBefore is the start (UTC midnight, Unix milliseconds) of the day
+// from which on a host is not silent: hosts whose newest upload is on an
+// earlier day are stale. Whole days, so that the summary's upload days
+// count them exactly.
+func staleBefore(now time.Time) int64 {
+	return dayOf(ms(now.Add(-StaleAfter))) * 86400000
 }
 
 // sortedCounts turns a map of counts into buckets in key order.

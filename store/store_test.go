@@ -122,8 +122,10 @@ func TestQueryAndOverview(t *testing.T) {
 				{store.Query{Filter: "out-of-scope"}, "win7"},
 				{store.Query{Sort: "build", Limit: 2}, "sql_100% web-02"},
 				{store.Query{Sort: "build", Limit: 2, Offset: 2}, "web-01 win7"},
-				{store.Query{Filter: "stale", Now: time.Unix(1, 0).Add(store.StaleAfter)}, ""},
-				{store.Query{Filter: "stale", Now: time.Unix(1, 0).Add(store.StaleAfter + time.Second)}, "sql_100% web-01 web-02 win7"},
+				// Silence counts in whole UTC days: an upload of day 0 is
+				// stale from day 31 on.
+				{store.Query{Filter: "stale", Now: time.Unix(1, 0).Add(store.StaleAfter + 23*time.Hour)}, ""},
+				{store.Query{Filter: "stale", Now: time.Unix(0, 0).Add(store.StaleAfter + 24*time.Hour)}, "sql_100% web-01 web-02 win7"},
 			}
 			for _, tt := range tests {
 				hs, total, err := s.Hosts(ctx, tt.q)
@@ -150,7 +152,7 @@ func TestQueryAndOverview(t *testing.T) {
 			if _, _, err := s.Hosts(ctx, store.Query{Sort: "name; DROP TABLE hosts"}); err == nil {
 				t.Error("bad sort accepted")
 			}
-			ov, err := s.Overview(ctx, time.Unix(2, 0).Add(store.StaleAfter+time.Hour), "")
+			ov, err := s.Overview(ctx, time.Unix(2, 0).Add(store.StaleAfter+25*time.Hour), "")
 			if err != nil {
 				t.Fatal(err)
 			}

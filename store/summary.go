@@ -14,6 +14,7 @@ type summaryKey struct {
 	State                                 string
 	Build                                 int
 	PatchLevel                            string
+	Day                                   int64 // UTC day of the newest upload (dayOf)
 	Flags                                 int
 	CVEsOpen, CVEsCritical, CVEsExploited int
 }
@@ -31,17 +32,22 @@ const (
 	flagContradicted
 )
 
-const hostKeySQL = `SELECT state, build, patch_level, in_scope, sha2, ssu_current, esu_prepared, reboot_pending,
+// dayOf is the UTC day a time in Unix milliseconds falls on.
+func dayOf(ms int64) int64 { return ms / 86400000 }
+
+const hostKeySQL = `SELECT state, build, patch_level, updated, in_scope, sha2, ssu_current, esu_prepared, reboot_pending,
 	cves_open, cves_critical, cves_exploited, contradicted FROM hosts WHERE name = $1`
 
 // keyOf is a host row's summary key; ok false when there is no row.
 func (s *Store) keyOf(ctx context.Context, tx *sql.Tx, host string) (k summaryKey, ok bool, err error) {
 	var scope, sha2, ssu, esu, pending, contradicted int
-	err = tx.StmtContext(ctx, s.hostKey).QueryRowContext(ctx, host).Scan(&k.State, &k.Build, &k.PatchLevel, &scope, &sha2, &ssu, &esu, &pending,
+	var updated int64
+	err = tx.StmtContext(ctx, s.hostKey).QueryRowContext(ctx, host).Scan(&k.State, &k.Build, &k.PatchLevel, &updated, &scope, &sha2, &ssu, &esu, &pending,
 		&k.CVEsOpen, &k.CVEsCritical, &k.CVEsExploited, &contradicted)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, false, nil
 	}
+	k.Day = dayOf(updated)
 	for _, f := range []struct {
 		on   bool
 		flag int
@@ -78,7 +84,7 @@ func (s *Store) track(ctx context.Context, tx *sql.Tx, host string, change func(
 			continue
 		}
 		k := x.k
-		if _, err := tx.StmtContext(ctx, s.logSummary).ExecContext(ctx, host, k.State, k.Build, k.PatchLevel, k.Flags, x.n,
+		if _, err := tx.StmtContext(ctx, s.logSummary).ExecContext(ctx, host, k.State, k.Build, k.PatchLevel, k.Day, k.Flags, x.n,
 			x.n*k.CVEsOpen, x.n*k.CVEsCritical, x.n*k.CVEsExploited); err != nil {
 			return changed, err
 		}
@@ -88,9 +94,9 @@ func (s *Store) track(ctx context.Context, tx *sql.Tx, host string, change func(
 
 // logSummarySQL logs a host's key (n 1 or -1, the CVE counts signed) in
 // every group it is in and in ”.
-const logSummarySQL = `INSERT INTO summary_log (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited)
-	SELECT g.grp, CAST($2 AS TEXT), CAST($3 AS INTEGER), CAST($4 AS TEXT), CAST($5 AS INTEGER), CAST($6 AS INTEGER),
-		CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT)
+const logSummarySQL = `INSERT INTO summary_log (grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited)
+	SELECT g.grp, CAST($2 AS TEXT), CAST($3 AS INTEGER), CAST($4 AS TEXT), CAST($5 AS BIGINT), CAST($6 AS INTEGER), CAST($7 AS INTEGER),
+		CAST($8 AS BIGINT), CAST($9 AS BIGINT), CAST($10 AS BIGINT)
 	FROM (SELECT '' AS grp UNION ALL SELECT grp FROM host_groups WHERE host = $1) g`
 
 // summarizeIn logs a host's current key joining (n 1) or leaving (n -1)
@@ -100,8 +106,8 @@ func (s *Store) summarizeIn(ctx context.Context, tx *sql.Tx, group, host string,
 	if err != nil || !ok {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO summary_log (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, group, k.State, k.Build, k.PatchLevel, k.Flags, n, n*k.CVEsOpen, n*k.CVEsCritical, n*k.CVEsExploited)
+	_, err = tx.ExecContext(ctx, `INSERT INTO summary_log (grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, group, k.State, k.Build, k.PatchLevel, k.Day, k.Flags, n, n*k.CVEsOpen, n*k.CVEsCritical, n*k.CVEsExploited)
 	return err
 }
 
@@ -111,6 +117,7 @@ type summaryRow struct {
 	State      string `json:"s"`
 	Build      int    `json:"b"`
 	PatchLevel string `json:"p"`
+	Day        int64  `json:"d"`
 	Flags      int    `json:"f"`
 	N          int    `json:"n"`
 	Open       int    `json:"o"`
@@ -120,22 +127,23 @@ type summaryRow struct {
 
 // foldSummary applies summary_log to summary in tx (Fold's second half).
 func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `DELETE FROM summary_log RETURNING grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited`)
+	rows, err := tx.QueryContext(ctx, `DELETE FROM summary_log RETURNING grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited`)
 	if err != nil {
 		return err
 	}
 	type key struct {
 		grp, state, level string
 		build, flags      int
+		day               int64
 	}
 	sums := map[key]*summaryRow{}
 	for rows.Next() {
 		var r summaryRow
-		if err := rows.Scan(&r.Group, &r.State, &r.Build, &r.PatchLevel, &r.Flags, &r.N, &r.Open, &r.Critical, &r.Exploited); err != nil {
+		if err := rows.Scan(&r.Group, &r.State, &r.Build, &r.PatchLevel, &r.Day, &r.Flags, &r.N, &r.Open, &r.Critical, &r.Exploited); err != nil {
 			rows.Close()
 			return err
 		}
-		k := key{r.Group, r.State, r.PatchLevel, r.Build, r.Flags}
+		k := key{r.Group, r.State, r.PatchLevel, r.Build, r.Flags, r.Day}
 		if x := sums[k]; x != nil {
 			x.N, x.Open, x.Critical, x.Exploited = x.N+r.N, x.Open+r.Open, x.Critical+r.Critical, x.Exploited+r.Exploited
 		} else {
@@ -170,6 +178,9 @@ func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx) error {
 		if a.PatchLevel != b.PatchLevel {
 			return a.PatchLevel < b.PatchLevel
 		}
+		if a.Day != b.Day {
+			return a.Day < b.Day
+		}
 		return a.Flags < b.Flags
 	})
 	b, err := json.Marshal(out)
@@ -183,13 +194,13 @@ func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx) error {
 // addSummarySQL adds rows of sums to summary from one JSON array (as
 // addCountsSQL does).
 var addSummarySQL = map[string]string{
-	"sqlite": `INSERT INTO summary (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited)
-		SELECT json_extract(value, '$.g'), json_extract(value, '$.s'), json_extract(value, '$.b'), json_extract(value, '$.p'), json_extract(value, '$.f'),
+	"sqlite": `INSERT INTO summary (grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited)
+		SELECT json_extract(value, '$.g'), json_extract(value, '$.s'), json_extract(value, '$.b'), json_extract(value, '$.p'), json_extract(value, '$.d'), json_extract(value, '$.f'),
 			json_extract(value, '$.n'), json_extract(value, '$.o'), json_extract(value, '$.c'), json_extract(value, '$.e') FROM json_each($1) WHERE true
-		ON CONFLICT (grp, state, build, patch_level, flags) DO UPDATE SET n = summary.n + excluded.n, cves_open = summary.cves_open + excluded.cves_open,
+		ON CONFLICT (grp, state, build, patch_level, day, flags) DO UPDATE SET n = summary.n + excluded.n, cves_open = summary.cves_open + excluded.cves_open,
 			cves_critical = summary.cves_critical + excluded.cves_critical, cves_exploited = summary.cves_exploited + excluded.cves_exploited`,
-	"postgres": `INSERT INTO summary (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited)
-		SELECT x.g, x.s, x.b, x.p, x.f, x.n, x.o, x.c, x.e FROM jsonb_to_recordset($1::jsonb) AS x(g text, s text, b integer, p text, f integer, n integer, o bigint, c bigint, e bigint)
-		ON CONFLICT (grp, state, build, patch_level, flags) DO UPDATE SET n = summary.n + excluded.n, cves_open = summary.cves_open + excluded.cves_open,
+	"postgres": `INSERT INTO summary (grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited)
+		SELECT x.g, x.s, x.b, x.p, x.d, x.f, x.n, x.o, x.c, x.e FROM jsonb_to_recordset($1::jsonb) AS x(g text, s text, b integer, p text, d bigint, f integer, n integer, o bigint, c bigint, e bigint)
+		ON CONFLICT (grp, state, build, patch_level, day, flags) DO UPDATE SET n = summary.n + excluded.n, cves_open = summary.cves_open + excluded.cves_open,
 			cves_critical = summary.cves_critical + excluded.cves_critical, cves_exploited = summary.cves_exploited + excluded.cves_exploited`,
 }

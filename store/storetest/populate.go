@@ -112,7 +112,7 @@ func Populate(tb testing.TB, s *store.Store, hosts, updates, profiles int) {
 	}
 	for k, n := range summary {
 		sk := k[1].(summaryKey)
-		exec(`INSERT INTO summary (grp, state, build, patch_level, flags, n, cves_open, cves_critical, cves_exploited) VALUES ($1, $2, 6003, $3, $4, $5, $6, $7, $8)`,
+		exec(`INSERT INTO summary (grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited) VALUES ($1, $2, 6003, $3, 0, $4, $5, $6, $7, $8)`,
 			k[0], sk.state, sk.level, sk.flags, n, 10*n, 2*n, n)
 	}
 	if s.Dialect == "postgres" {
