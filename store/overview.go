@@ -91,7 +91,9 @@ func (s *Store) Overview(ctx context.Context, now time.Time, group string) (Over
 	// levels (an index walk of in_scope, patch_level, name).
 	cond, gargs := ` WHERE in_scope = 1`, []any{}
 	if group != "" {
-		cond, gargs = ` WHERE in_scope = 1 AND name IN (SELECT host FROM host_groups WHERE grp = $1)`, []any{group}
+		// EXISTS, not IN: the walk stops at 10 members, each checked by
+		// the membership's key, with no set of the group built first.
+		cond, gargs = ` WHERE in_scope = 1 AND EXISTS (SELECT 1 FROM host_groups m WHERE m.host = hosts.name AND m.grp = $1)`, []any{group}
 	}
 	o.Oldest, err = collect(ctx, s.db, scanHost, `SELECT `+hostColumns+` FROM hosts`+cond+` ORDER BY patch_level, name LIMIT 10`, gargs...)
 	return o, err
