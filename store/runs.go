@@ -87,7 +87,8 @@ func (s *Store) AddRun(ctx context.Context, r Run, outcomes []Outcome, state str
 					return false, err
 				}
 			}
-			return true, s.recount(ctx, tx, r.Host)
+			_, err := s.recount(ctx, tx, r.Host)
+			return true, err
 		})
 		return err
 	})

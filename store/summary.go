@@ -36,28 +36,44 @@ const (
 func dayOf(ms int64) int64 { return ms / 86400000 }
 
 const hostKeySQL = `SELECT state, build, patch_level, updated, in_scope, sha2, ssu_current, esu_prepared, reboot_pending,
-	cves_open, cves_critical, cves_exploited, contradicted FROM hosts WHERE name = $1`
+	cves_open, cves_critical, cves_exploited, contradicted, profile FROM hosts WHERE name = $1`
 
 // keyOf is a host row's summary key; ok false when there is no row.
 func (s *Store) keyOf(ctx context.Context, tx *sql.Tx, host string) (k summaryKey, ok bool, err error) {
-	var scope, sha2, ssu, esu, pending, contradicted int
+	k, _, ok, err = s.rowKey(ctx, tx, host)
+	return k, ok, err
+}
+
+// rowKey is a host row's summary key and profile.
+func (s *Store) rowKey(ctx context.Context, tx *sql.Tx, host string) (k summaryKey, profile int64, ok bool, err error) {
+	var h Host
+	var scope, sha2, ssu, esu, pending int
 	var updated int64
-	err = tx.StmtContext(ctx, s.hostKey).QueryRowContext(ctx, host).Scan(&k.State, &k.Build, &k.PatchLevel, &updated, &scope, &sha2, &ssu, &esu, &pending,
-		&k.CVEsOpen, &k.CVEsCritical, &k.CVEsExploited, &contradicted)
+	err = tx.StmtContext(ctx, s.hostKey).QueryRowContext(ctx, host).Scan(&h.State, &h.Build, &h.PatchLevel, &updated, &scope, &sha2, &ssu, &esu, &pending,
+		&h.CVEsOpen, &h.CVEsCritical, &h.CVEsExploited, &h.Contradicted, &profile)
 	if errors.Is(err, sql.ErrNoRows) {
-		return k, false, nil
+		return k, 0, false, nil
 	}
-	k.Day = dayOf(updated)
+	h.Updated = fromMS(updated)
+	h.InScope, h.SHA2, h.SSUCurrent, h.ESUPrepared, h.RebootPending = scope == 1, sha2 == 1, ssu == 1, esu == 1, pending == 1
+	return keyOfHost(h), profile, true, err
+}
+
+// keyOfHost is the summary key of a host row's values: the one place
+// that says what the overview counts a host as.
+func keyOfHost(h Host) summaryKey {
+	k := summaryKey{State: h.State, Build: h.Build, PatchLevel: h.PatchLevel, Day: dayOf(ms(h.Updated)),
+		CVEsOpen: h.CVEsOpen, CVEsCritical: h.CVEsCritical, CVEsExploited: h.CVEsExploited}
 	for _, f := range []struct {
 		on   bool
 		flag int
-	}{{scope == 1, flagInScope}, {sha2 == 1, flagSHA2}, {ssu == 1, flagSSUCurrent}, {esu == 1, flagESUPrepared}, {pending == 1, flagRebootPending},
-		{k.CVEsOpen > 0, flagExposed}, {k.CVEsCritical > 0, flagCritical}, {k.CVEsExploited > 0, flagExploited}, {contradicted > 0, flagContradicted}} {
+	}{{h.InScope, flagInScope}, {h.SHA2, flagSHA2}, {h.SSUCurrent, flagSSUCurrent}, {h.ESUPrepared, flagESUPrepared}, {h.RebootPending, flagRebootPending},
+		{h.CVEsOpen > 0, flagExposed}, {h.CVEsCritical > 0, flagCritical}, {h.CVEsExploited > 0, flagExploited}, {h.Contradicted > 0, flagContradicted}} {
 		if f.on {
 			k.Flags |= f.flag
 		}
 	}
-	return k, true, err
+	return k
 }
 
 // track runs a change of a host's row and logs the summary key it left
@@ -72,8 +88,17 @@ func (s *Store) track(ctx context.Context, tx *sql.Tx, host string, change func(
 		return changed, err
 	}
 	after, has, err := s.keyOf(ctx, tx, host)
-	if err != nil || (had == has && before == after) {
+	if err != nil {
 		return changed, err
+	}
+	return changed, s.logKeys(ctx, tx, host, before, had, after, has)
+}
+
+// logKeys logs a host leaving key before (when had) and taking key after
+// (when has), in every group it is in and in ”.
+func (s *Store) logKeys(ctx context.Context, tx *sql.Tx, host string, before summaryKey, had bool, after summaryKey, has bool) error {
+	if had == has && before == after {
+		return nil
 	}
 	for _, x := range []struct {
 		k  summaryKey
@@ -86,10 +111,10 @@ func (s *Store) track(ctx context.Context, tx *sql.Tx, host string, change func(
 		k := x.k
 		if _, err := tx.StmtContext(ctx, s.logSummary).ExecContext(ctx, host, k.State, k.Build, k.PatchLevel, k.Day, k.Flags, x.n,
 			x.n*k.CVEsOpen, x.n*k.CVEsCritical, x.n*k.CVEsExploited); err != nil {
-			return changed, err
+			return err
 		}
 	}
-	return changed, nil
+	return nil
 }
 
 // logSummarySQL logs a host's key (n 1 or -1, the CVE counts signed) in

@@ -42,41 +42,42 @@ func (s *Store) writeHost(ctx context.Context, tx *sql.Tx, h Host) error {
 	if err := s.lockHost(ctx, tx, h.Name); err != nil {
 		return err
 	}
-	var old int64
-	err := tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, h.Name).Scan(&old)
-	exists := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	before, old, exists, err := s.rowKey(ctx, tx, h.Name)
+	if err != nil {
 		return err
 	}
 	h.Updates = normalize(h.Updates)
 	if h.ProfileID, err = s.ensureProfile(ctx, tx, h.Updates); err != nil {
 		return err
 	}
-	written, err := s.track(ctx, tx, h.Name, func() (bool, error) {
-		var p int64
-		err := tx.StmtContext(ctx, s.upsertHost).QueryRowContext(ctx, hostArgs(h)...).Scan(&p)
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil // a newer snapshot's row: it stays
-		}
-		if err != nil {
-			return false, err
-		}
+	var p int64
+	err = tx.StmtContext(ctx, s.upsertHost).QueryRowContext(ctx, hostArgs(h)...).Scan(&p)
+	written := err == nil
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		// A newer snapshot's row: it stays.
+	case err != nil:
+		return err
+	default:
 		if !exists || old != h.ProfileID {
 			if err := s.logMove(ctx, tx, h.Name, old, h.ProfileID); err != nil {
-				return false, err
+				return err
 			}
 		}
 		r, err := tx.StmtContext(ctx, s.flagOutcomes).ExecContext(ctx, h.Name, ms(h.Updated), h.ProfileID)
 		if err != nil {
-			return false, err
+			return err
 		}
 		if n, _ := r.RowsAffected(); n > 0 || h.Contradicted != 0 {
-			return true, s.recount(ctx, tx, h.Name)
+			if h.Contradicted, err = s.recount(ctx, tx, h.Name); err != nil {
+				return err
+			}
 		}
-		return true, nil
-	})
-	if err != nil {
-		return err
+		// The row is h now, but for the site, which the first write sets
+		// and the summary does not count.
+		if err := s.logKeys(ctx, tx, h.Name, before, exists, keyOfHost(h), true); err != nil {
+			return err
+		}
 	}
 	// The groups the upload names, joined last: each counts the host as
 	// it is now (a stale write's too).
@@ -254,14 +255,15 @@ var (
 	}
 )
 
-// recount sets a host's contradicted count from its outcomes.
-func (s *Store) recount(ctx context.Context, tx *sql.Tx, host string) error {
+// recount sets a host's contradicted count from its outcomes and returns
+// it.
+func (s *Store) recount(ctx context.Context, tx *sql.Tx, host string) (int, error) {
 	var n int
 	if err := tx.StmtContext(ctx, s.countContradicted).QueryRowContext(ctx, host).Scan(&n); err != nil {
-		return err
+		return 0, err
 	}
 	_, err := tx.StmtContext(ctx, s.setContradicted).ExecContext(ctx, host, n)
-	return err
+	return n, err
 }
 
 // profileDigest names a profile by its content.
