@@ -112,26 +112,9 @@ func BenchmarkUpdatesPage(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			if err := AddUser(ctx, f.Store, "root", RoleAdmin, "correct horse battery"); err != nil {
-				b.Fatal(err)
-			}
-			tok := NewToken()
-			if err := f.Store.AddSession(ctx, store.Session{Hash: HashToken(tok), User: "root", CSRF: NewToken(), Expires: time.Now().Add(time.Hour)}); err != nil {
-				b.Fatal(err)
-			}
-			srv := NewServer(f)
+			srv, tok := sessionServer(b, f)
 			for _, path := range []string{"/updates", "/updates?group=plant-a", "/api/v1/updates", "/updates/KB1000400", "/updates/KB1000400?group=plant-a"} {
-				b.Run(path, func(b *testing.B) {
-					for b.Loop() {
-						req := httptest.NewRequest("GET", path, nil)
-						req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
-						w := httptest.NewRecorder()
-						srv.ServeHTTP(w, req)
-						if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte("KB1000400")) {
-							b.Fatalf("%s: %d %.300s", path, w.Code, w.Body.String())
-						}
-					}
-				})
+				b.Run(path, func(b *testing.B) { getPages(b, srv, tok, path, "KB1000400") })
 			}
 		})
 	}
@@ -151,27 +134,37 @@ func BenchmarkOverviewMillion(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			if err := AddUser(ctx, f.Store, "root", RoleAdmin, "correct horse battery"); err != nil {
-				b.Fatal(err)
-			}
-			tok := NewToken()
-			if err := f.Store.AddSession(ctx, store.Session{Hash: HashToken(tok), User: "root", CSRF: NewToken(), Expires: time.Now().Add(time.Hour)}); err != nil {
-				b.Fatal(err)
-			}
-			srv := NewServer(f)
+			srv, tok := sessionServer(b, f)
 			for _, path := range []string{"/", "/?group=plant-a", "/api/v1/overview"} {
-				b.Run(path, func(b *testing.B) {
-					for b.Loop() {
-						req := httptest.NewRequest("GET", path, nil)
-						req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
-						w := httptest.NewRecorder()
-						srv.ServeHTTP(w, req)
-						if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte("00")) {
-							b.Fatalf("%s: %d %.300s", path, w.Code, w.Body.String())
-						}
-					}
-				})
+				b.Run(path, func(b *testing.B) { getPages(b, srv, tok, path, "00") })
 			}
 		})
+	}
+}
+
+// sessionServer is a server over f with an admin's web session.
+func sessionServer(b *testing.B, f *Fleet) (*Server, string) {
+	ctx := context.Background()
+	if err := AddUser(ctx, f.Store, "root", RoleAdmin, "correct horse battery"); err != nil {
+		b.Fatal(err)
+	}
+	tok := NewToken()
+	if err := f.Store.AddSession(ctx, store.Session{Hash: HashToken(tok), User: "root", CSRF: NewToken(), Expires: time.Now().Add(time.Hour)}); err != nil {
+		b.Fatal(err)
+	}
+	return NewServer(f), tok
+}
+
+// getPages asks for path with the session until the benchmark ends; each
+// answer must be 200 and hold want.
+func getPages(b *testing.B, srv *Server, tok, path, want string) {
+	for b.Loop() {
+		req := httptest.NewRequest("GET", path, nil)
+		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK || !bytes.Contains(w.Body.Bytes(), []byte(want)) {
+			b.Fatalf("%s: %d %.300s", path, w.Code, w.Body.String())
+		}
 	}
 }
