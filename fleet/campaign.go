@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/kit"
 	"github.com/kbplan/kbplan/report"
 	"github.com/kbplan/kbplan/store"
@@ -567,21 +567,12 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// hostStates are the states, in the overview's order, with their labels.
+// hostStates are assess's host states in the overview's order, with
+// their labels.
 var hostStates = []option{
-	{"behind", "behind: updates to install"},
-	{"restart", "waiting for a restart"},
-	{"cannot-update", "cannot update further (no ESU year, no SHA-2)"},
-	{"current", "current on their channel"},
-	{"out-of-scope", "out of scope (not NT 6.0)"},
-}
-
-func stateLabel(st string) string {
-	if i := slices.IndexFunc(hostStates, func(o option) bool { return o.Value == st }); i >= 0 {
-		return hostStates[i].Label
-	}
-	if st == "" {
-		return "not assessed since the upgrade"
-	}
-	return st
+	{string(assess.StateBehind), "behind: updates to install"},
+	{string(assess.StateRestart), "waiting for a restart"},
+	{string(assess.StateCannotUpdate), "cannot update further (no ESU year, no SHA-2)"},
+	{string(assess.StateCurrent), "current on their channel"},
+	{string(assess.StateOutOfScope), "out of scope (not NT 6.0)"},
 }

@@ -577,15 +577,16 @@ type OverviewJSON struct {
 }
 
 // Overview is where the fleet (or a group) stands.
-func (f *Fleet) Overview(ctx context.Context, group string) (OverviewJSON, error) {
+// It returns the store's overview too, whose buckets are in order.
+func (f *Fleet) Overview(ctx context.Context, group string) (store.Overview, OverviewJSON, error) {
 	o, err := f.Store.Overview(ctx, f.Now(), group)
 	if err != nil {
-		return OverviewJSON{}, err
+		return o, OverviewJSON{}, err
 	}
 	j := overviewJSON(o)
 	us, err := f.Updates(ctx, group)
 	if err != nil {
-		return j, err
+		return o, j, err
 	}
 	for _, u := range us {
 		if u.Needed == 0 || len(j.TopUpdates) == 10 {
@@ -595,7 +596,7 @@ func (f *Fleet) Overview(ctx context.Context, group string) (OverviewJSON, error
 	}
 	gs, err := f.Store.GroupStates(ctx)
 	if err != nil {
-		return j, err
+		return o, j, err
 	}
 	for _, g := range gs {
 		if j.ByGroup[g.Group] == nil {
@@ -603,7 +604,7 @@ func (f *Fleet) Overview(ctx context.Context, group string) (OverviewJSON, error
 		}
 		j.ByGroup[g.Group][g.State] = g.N
 	}
-	return j, nil
+	return o, j, nil
 }
 
 func overviewJSON(o store.Overview) OverviewJSON {
@@ -633,12 +634,12 @@ func (s *Server) getOverview(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	o, err := s.Fleet.Overview(r.Context(), g)
+	_, j, err := s.Fleet.Overview(r.Context(), g)
 	if err != nil {
 		s.internal(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, o)
+	writeJSON(w, http.StatusOK, j)
 }
 
 // TokenJSON is a token as the API shows it; Token only once, when made.

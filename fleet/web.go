@@ -10,7 +10,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/report"
 	"github.com/kbplan/kbplan/store"
 )
@@ -290,7 +290,7 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, p page) {
 	if !s.withGroup(w, r, &p, "/") {
 		return
 	}
-	j, err := s.Fleet.Overview(r.Context(), p.GroupFilter.Group)
+	o, j, err := s.Fleet.Overview(r.Context(), p.GroupFilter.Group)
 	if err != nil {
 		s.internal(w, err)
 		return
@@ -299,10 +299,10 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, p page) {
 	for _, st := range hostStates {
 		t := stateTile{Value: st.Value, Label: st.Label, N: j.ByState[st.Value]}
 		if t.N > 0 {
-			switch st.Value {
-			case "behind", "cannot-update":
+			switch assess.HostState(st.Value) {
+			case assess.StateBehind, assess.StateCannotUpdate:
 				t.Class = "warn"
-			case "restart":
+			case assess.StateRestart:
 				t.Class = "bad"
 			}
 		}
@@ -317,25 +317,16 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request, p page) {
 		p.GroupRows = append(p.GroupRows, row)
 	}
 	var bars []bar
-	keys := make([]string, 0, len(j.ByBuild))
-	for k := range j.ByBuild {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(a, b int) bool { x, _ := strconv.Atoi(keys[a]); y, _ := strconv.Atoi(keys[b]); return x < y })
-	for _, k := range keys {
-		m := buildMeaning[k]
+	for _, c := range o.ByBuild {
+		m := buildMeaning[c.Key]
 		if m == "" {
 			m = "not NT 6.0, or unknown"
 		}
-		p.Builds = append(p.Builds, buildRow{Build: k, Meaning: m, N: j.ByBuild[k]})
-		bars = append(bars, bar{Label: k, N: j.ByBuild[k], Href: "/hosts?build=" + k + string(p.GroupQuery)})
-	}
-	levels := make([]store.Count, 0, len(j.ByPatchLevel))
-	for k, n := range j.ByPatchLevel {
-		levels = append(levels, store.Count{Key: k, N: n})
+		p.Builds = append(p.Builds, buildRow{Build: c.Key, Meaning: m, N: c.N})
+		bars = append(bars, bar{Label: c.Key, N: c.N, Href: "/hosts?build=" + c.Key + string(p.GroupQuery)})
 	}
 	p.BuildChart = barChart("Hosts by build", bars)
-	p.LevelChart = barChart("Hosts by patch level (month)", monthBars(levels))
+	p.LevelChart = barChart("Hosts by patch level (month)", monthBars(o.ByPatchLevel))
 	s.render(w, http.StatusOK, "overview.tmpl", p)
 }
 

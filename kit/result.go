@@ -13,11 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/kbplan/kbplan/inventory/bundle"
 )
 
 // What install.cmd leaves next to itself, and what its results upload is
@@ -230,16 +233,8 @@ func (res *Result) readState(name string, lines []string) error {
 			res.Outcomes = append(res.Outcomes, o)
 		}
 	}
-	sortOutcomes(res.Outcomes)
+	slices.SortFunc(res.Outcomes, func(a, b Outcome) int { return a.Step - b.Step })
 	return nil
-}
-
-func sortOutcomes(os []Outcome) {
-	for i := 1; i < len(os); i++ {
-		for j := i; j > 0 && os[j].Step < os[j-1].Step; j-- {
-			os[j], os[j-1] = os[j-1], os[j]
-		}
-	}
 }
 
 func parseDone(line string) (Outcome, error) {
@@ -384,21 +379,20 @@ func ReadResultDir(dir string) ([]byte, error) {
 		return nil, err
 	}
 	defer root.Close()
+	fsys := bundle.RegularFS{Root: root}
+	// read is a file's newest limit bytes.
 	read := func(name string, limit int64) ([]byte, error) {
-		f, err := root.Open(name)
+		f, err := fsys.Open(name)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, name), err)
 		}
 		defer f.Close()
 		st, err := f.Stat()
 		if err != nil {
 			return nil, err
 		}
-		if !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("%s: not a regular file", filepath.Join(dir, name))
-		}
-		if st.Size() > limit {
-			if _, err := f.Seek(st.Size()-limit, io.SeekStart); err != nil {
+		if sk, ok := f.(io.Seeker); ok && st.Size() > limit {
+			if _, err := sk.Seek(st.Size()-limit, io.SeekStart); err != nil {
 				return nil, err
 			}
 		}

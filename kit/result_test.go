@@ -210,13 +210,15 @@ func TestReadResultDir(t *testing.T) {
 	if res.Host != "PLA-SQL01" || res.Kit != kitID || res.Status != StatusFinished || len(res.Outcomes) != 1 || len(doc) > logTail+4096 {
 		t.Errorf("%+v (%d bytes)", res, len(doc))
 	}
-	// A state file that is a link is not read.
+	// A state file that is a link is not read, even to a file in the kit
+	// folder.
 	link := t.TempDir()
 	os.WriteFile(filepath.Join(link, ManifestName), b, 0o644)
 	os.WriteFile(filepath.Join(link, InstallerName), []byte("@echo off\r\n"), 0o644)
-	os.Symlink(filepath.Join(dir, StateName), filepath.Join(link, StateName))
-	if _, err := ReadResultDir(link); err == nil {
-		t.Error("a state file linked out of the kit folder was read")
+	os.WriteFile(filepath.Join(link, "state.txt"), []byte("kit="+kitID+"\r\n"), 0o644)
+	os.Symlink("state.txt", filepath.Join(link, StateName))
+	if _, err := ReadResultDir(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("a state file that is a link: %v", err)
 	}
 }
 

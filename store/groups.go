@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -66,12 +65,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 // host row joins too: its first upload counts it.
 func (s *Store) JoinGroup(ctx context.Context, group string, hosts ...string) (int, error) {
 	return s.eachHost(ctx, hosts, func(tx *sql.Tx, key string) (bool, error) {
-		var old int64
-		err := tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, key).Scan(&old)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return false, err
-		}
-		return s.joined(ctx, tx, group, key, old)
+		return s.joined(ctx, tx, group, key)
 	})
 }
 
@@ -99,9 +93,9 @@ func (s *Store) eachHost(ctx context.Context, hosts []string, fn func(tx *sql.Tx
 	return n, err
 }
 
-// joined adds one membership; a host already counted in profile adds it
-// to the group's counts.
-func (s *Store) joined(ctx context.Context, tx *sql.Tx, group, host string, profile int64) (bool, error) {
+// joined adds one membership (making the group if needed) and counts the
+// host in the group as its row is now.
+func (s *Store) joined(ctx context.Context, tx *sql.Tx, group, host string) (bool, error) {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO groups (name, created) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, group, ms(time.Now())); err != nil {
 		return false, err
 	}
@@ -112,19 +106,25 @@ func (s *Store) joined(ctx context.Context, tx *sql.Tx, group, host string, prof
 	if n, _ := r.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	if err := s.summarizeIn(ctx, tx, group, host, 1); err != nil {
-		return false, err
-	}
-	return true, s.countProfile(ctx, tx, group, profile, 1)
+	return true, s.membership(ctx, tx, group, host, 1)
 }
 
-// countProfile logs a host of profile joining (by 1) or leaving (by -1)
-// a group's counts, for Fold.
-func (s *Store) countProfile(ctx context.Context, tx *sql.Tx, group string, profile int64, by int) error {
+// membership logs, for Fold, a host joining (n 1) or leaving (n -1) one
+// group: its summary key and its update profile as its row is now. A
+// name with no row yet logs nothing: its first write counts it.
+func (s *Store) membership(ctx context.Context, tx *sql.Tx, group, host string, n int) error {
+	k, profile, ok, err := s.rowKey(ctx, tx, host)
+	if err != nil || !ok {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO summary_log (grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, group, k.State, k.Build, k.PatchLevel, k.Day, k.Flags, n, n*k.CVEsOpen, n*k.CVEsCritical, n*k.CVEsExploited); err != nil {
+		return err
+	}
 	if profile == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO count_log (grp, profile, n) VALUES ($1, $2, $3)`, group, profile, by)
+	_, err = tx.ExecContext(ctx, `INSERT INTO count_log (grp, profile, n) VALUES ($1, $2, $3)`, group, profile, n)
 	return err
 }
 
@@ -138,15 +138,7 @@ func (s *Store) LeaveGroup(ctx context.Context, group string, hosts ...string) (
 		if c, _ := r.RowsAffected(); c == 0 {
 			return false, nil
 		}
-		var profile int64
-		err = tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, key).Scan(&profile)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return false, err
-		}
-		if err := s.summarizeIn(ctx, tx, group, key, -1); err != nil {
-			return false, err
-		}
-		return true, s.countProfile(ctx, tx, group, profile, -1)
+		return true, s.membership(ctx, tx, group, key, -1)
 	})
 }
 

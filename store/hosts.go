@@ -431,23 +431,21 @@ func (s *Store) DeleteHost(ctx context.Context, name string) (int64, error) {
 		if err := s.lockHost(ctx, tx, key); err != nil {
 			return err
 		}
-		var profile int64
-		if err := tx.StmtContext(ctx, s.oldProfile).QueryRowContext(ctx, key).Scan(&profile); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		before, profile, ok, err := s.rowKey(ctx, tx, key)
+		if err != nil {
 			return err
 		}
+		if !ok {
+			return ErrNotFound
+		}
+		// Out of the counts of every group it is in, before it leaves them.
 		if err := s.logMove(ctx, tx, key, profile, 0); err != nil {
 			return err
 		}
-		if _, err := s.track(ctx, tx, key, func() (bool, error) {
-			r, err := tx.ExecContext(ctx, `DELETE FROM hosts WHERE name = $1`, key)
-			if err != nil {
-				return false, err
-			}
-			if c, _ := r.RowsAffected(); c == 0 {
-				return false, ErrNotFound
-			}
-			return true, nil
-		}); err != nil {
+		if err := s.logKeys(ctx, tx, key, before, true, summaryKey{}, false); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM hosts WHERE name = $1`, key); err != nil {
 			return err
 		}
 		for _, q := range []string{`DELETE FROM host_groups WHERE host = $1`, `DELETE FROM host_outcomes WHERE host = $1`, `DELETE FROM runs WHERE host = $1`} {

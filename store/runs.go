@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -58,26 +59,19 @@ func (s *Store) AddRun(ctx context.Context, r Run, outcomes []Outcome, state str
 			return err
 		}
 		created = true
-		for len(outcomes) > 0 {
-			chunk := outcomes[:min(len(outcomes), 200)]
-			outcomes = outcomes[len(chunk):]
-			var b strings.Builder
-			args := make([]any, 0, 7*len(chunk))
-			b.WriteString(`INSERT INTO host_outcomes (host, kb, outcome, code, run, received, flag) VALUES `)
-			for i, o := range chunk {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d)", 7*i+1, 7*i+2, 7*i+3, 7*i+4, 7*i+5, 7*i+6, 7*i+7)
-				flag := ""
+		if len(outcomes) > 0 {
+			rows := make([]outcomeRow, len(outcomes))
+			for i, o := range outcomes {
+				rows[i] = outcomeRow{KB: o.KB, Outcome: o.Outcome, Code: int64(o.Code)}
 				if o.Outcome == "failed" {
-					flag = "failed"
+					rows[i].Flag = "failed"
 				}
-				args = append(args, r.Host, o.KB, o.Outcome, int64(o.Code), id, ms(r.Received), flag)
 			}
-			b.WriteString(` ON CONFLICT (host, kb) DO UPDATE SET outcome = excluded.outcome, code = excluded.code, run = excluded.run,
-				received = excluded.received, flag = excluded.flag WHERE host_outcomes.run <= excluded.run`)
-			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			b, err := json.Marshal(rows)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.StmtContext(ctx, s.addOutcomes).ExecContext(ctx, r.Host, id, ms(r.Received), string(b)); err != nil {
 				return err
 			}
 		}
@@ -93,6 +87,27 @@ func (s *Store) AddRun(ctx context.Context, r Run, outcomes []Outcome, state str
 		return err
 	})
 	return id, created, err
+}
+
+type outcomeRow struct {
+	KB      string `json:"kb"`
+	Outcome string `json:"o"`
+	Code    int64  `json:"c"`
+	Flag    string `json:"f"`
+}
+
+// addOutcomesSQL writes a run's outcomes from one JSON array (as
+// addCountsSQL does), each replacing the host's outcome for its KB from
+// an older run.
+var addOutcomesSQL = map[string]string{
+	"sqlite": `INSERT INTO host_outcomes (host, kb, outcome, code, run, received, flag)
+		SELECT $1, json_extract(value, '$.kb'), json_extract(value, '$.o'), json_extract(value, '$.c'), $2, $3, json_extract(value, '$.f') FROM json_each($4) WHERE true
+		ON CONFLICT (host, kb) DO UPDATE SET outcome = excluded.outcome, code = excluded.code, run = excluded.run,
+			received = excluded.received, flag = excluded.flag WHERE host_outcomes.run <= excluded.run`,
+	"postgres": `INSERT INTO host_outcomes (host, kb, outcome, code, run, received, flag)
+		SELECT $1, x.kb, x.o, x.c, $2, $3, x.f FROM jsonb_to_recordset($4::jsonb) AS x(kb text, o text, c bigint, f text)
+		ON CONFLICT (host, kb) DO UPDATE SET outcome = excluded.outcome, code = excluded.code, run = excluded.run,
+			received = excluded.received, flag = excluded.flag WHERE host_outcomes.run <= excluded.run`,
 }
 
 const runColumns = `id, host, kit, digest, received, token, remote, event, status, detail, steps, done, failed, boots`

@@ -41,8 +41,8 @@ type Store struct {
 	Where   string // the file or the server, for messages (no password)
 	// The upload path's statements, prepared once (SQLite would otherwise
 	// compile them on every upload).
-	insertSnapshot, findSnapshot, upsertHost, oldProfile, findProfile, flagOutcomes, countContradicted, setContradicted, addCounts, addProfile, logMoveStmt, latestRun, history, hostKey, logSummary, addSummary *sql.Stmt
-	profiles                                                                                                                                                                                                     profileCache
+	insertSnapshot, findSnapshot, upsertHost, findProfile, flagOutcomes, countContradicted, setContradicted, addCounts, addProfile, logMoveStmt, latestRun, history, hostKey, logSummary, addSummary, addOutcomes *sql.Stmt
+	profiles                                                                                                                                                                                                      profileCache
 }
 
 // Open opens (creating and migrating) the store: dsn "" is SQLite in
@@ -94,10 +94,10 @@ func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
 		to   **sql.Stmt
 		text string
 	}{{&s.insertSnapshot, insertSnapshotSQL}, {&s.findSnapshot, findSnapshotSQL}, {&s.upsertHost, upsertHostSQL},
-		{&s.oldProfile, oldProfileSQL}, {&s.findProfile, findProfileSQL}, {&s.flagOutcomes, flagOutcomesSQL},
+		{&s.findProfile, findProfileSQL}, {&s.flagOutcomes, flagOutcomesSQL},
 		{&s.countContradicted, countContradictedSQL}, {&s.setContradicted, setContradictedSQL},
 		{&s.addCounts, addCountsSQL[s.Dialect]}, {&s.addProfile, addProfileSQL[s.Dialect]}, {&s.logMoveStmt, logMoveSQL}, {&s.latestRun, latestRunSQL}, {&s.history, historySQL},
-		{&s.hostKey, hostKeySQL}, {&s.logSummary, logSummarySQL}, {&s.addSummary, addSummarySQL[s.Dialect]}} {
+		{&s.hostKey, hostKeySQL}, {&s.logSummary, logSummarySQL}, {&s.addSummary, addSummarySQL[s.Dialect]}, {&s.addOutcomes, addOutcomesSQL[s.Dialect]}} {
 		if *p.to, err = s.db.PrepareContext(ctx, p.text); err != nil {
 			s.db.Close()
 			return nil, fmt.Errorf("%s: %w", s.Where, err)

@@ -124,18 +124,6 @@ const logSummarySQL = `INSERT INTO summary_log (grp, state, build, patch_level, 
 		CAST($8 AS BIGINT), CAST($9 AS BIGINT), CAST($10 AS BIGINT)
 	FROM (SELECT '' AS grp UNION ALL SELECT grp FROM host_groups WHERE host = $1) g`
 
-// summarizeIn logs a host's current key joining (n 1) or leaving (n -1)
-// one group.
-func (s *Store) summarizeIn(ctx context.Context, tx *sql.Tx, group, host string, n int) error {
-	k, ok, err := s.keyOf(ctx, tx, host)
-	if err != nil || !ok {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO summary_log (grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, group, k.State, k.Build, k.PatchLevel, k.Day, k.Flags, n, n*k.CVEsOpen, n*k.CVEsCritical, n*k.CVEsExploited)
-	return err
-}
-
 // summaryRow is one key's sums in one group.
 type summaryRow struct {
 	Group      string `json:"g"`
@@ -150,8 +138,9 @@ type summaryRow struct {
 	Exploited  int    `json:"e"`
 }
 
-// foldSummary applies summary_log to summary in tx (Fold's second half).
-func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx) error {
+// foldSummary applies summary_log to summary in tx, for the groups in
+// live (Fold's second half).
+func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx, live map[string]bool) error {
 	rows, err := tx.QueryContext(ctx, `DELETE FROM summary_log RETURNING grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited`)
 	if err != nil {
 		return err
@@ -181,7 +170,7 @@ func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx) error {
 	}
 	out := make([]summaryRow, 0, len(sums))
 	for _, r := range sums {
-		if r.N != 0 || r.Open != 0 || r.Critical != 0 || r.Exploited != 0 {
+		if live[r.Group] && (r.N != 0 || r.Open != 0 || r.Critical != 0 || r.Exploited != 0) {
 			out = append(out, *r)
 		}
 	}

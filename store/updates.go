@@ -16,7 +16,6 @@ import (
 )
 
 const (
-	oldProfileSQL  = `SELECT profile FROM hosts WHERE name = $1`
 	findProfileSQL = `SELECT id FROM profiles WHERE digest = $1`
 	// logMoveSQL logs a host leaving profile $2 and joining profile $3
 	// (0: none), in every group it is in and in '' (every host).
@@ -52,7 +51,6 @@ func (s *Store) writeHost(ctx context.Context, tx *sql.Tx, h Host) error {
 	}
 	var p int64
 	err = tx.StmtContext(ctx, s.upsertHost).QueryRowContext(ctx, hostArgs(h)...).Scan(&p)
-	written := err == nil
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		// A newer snapshot's row: it stays.
@@ -80,13 +78,9 @@ func (s *Store) writeHost(ctx context.Context, tx *sql.Tx, h Host) error {
 		}
 	}
 	// The groups the upload names, joined last: each counts the host as
-	// it is now (a stale write's too).
-	profile := old
-	if written {
-		profile = h.ProfileID
-	}
+	// its row is now (a stale write's too).
 	for _, g := range h.Groups {
-		if _, err := s.joined(ctx, tx, g, h.Name, profile); err != nil {
+		if _, err := s.joined(ctx, tx, g, h.Name); err != nil {
 			return err
 		}
 	}
@@ -122,11 +116,19 @@ var stateIndex = map[string]int{UpdateNeeded: 0, UpdateConditional: 1, UpdateIns
 
 // Fold applies the logged profile moves to the by-update counts, each
 // (group, profile) once with the net number of hosts that moved, and the
-// logged summary keys to the overview's summary. It
-// claims the log rows it applies (deleting them in its transaction), so
-// servers folding at once on one PostgreSQL apply each row once.
+// logged summary keys to the overview's summary. It claims the log rows
+// it applies (deleting them in its transaction), so servers folding at
+// once on one PostgreSQL apply each row once. Moves logged in a group
+// deleted since are dropped.
 func (s *Store) Fold(ctx context.Context) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		live, err := s.liveGroups(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := s.foldSummary(ctx, tx, live); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `DELETE FROM count_log RETURNING grp, profile, n`)
 		if err != nil {
 			return err
@@ -151,7 +153,7 @@ func (s *Store) Fold(ctx context.Context) error {
 		}
 		byGroup := map[string]delta{}
 		for k, n := range net {
-			if n == 0 {
+			if n == 0 || !live[k.grp] {
 				continue
 			}
 			us, err := s.profileEntries(ctx, tx, k.profile)
@@ -177,27 +179,31 @@ func (s *Store) Fold(ctx context.Context) error {
 			groups = append(groups, g)
 		}
 		sort.Strings(groups) // one lock order for every folder (PostgreSQL)
-		if err := s.foldSummary(ctx, tx); err != nil {
-			return err
-		}
 		for _, g := range groups {
-			// A group deleted while a write logged a move in it is gone.
-			if g != "" {
-				var one int
-				err := tx.QueryRowContext(ctx, `SELECT 1 FROM groups WHERE name = $1`, g).Scan(&one)
-				if errors.Is(err, sql.ErrNoRows) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-			}
 			if err := s.applyCounts(ctx, tx, g, byGroup[g]); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// liveGroups is the set of groups there are, and ” (every host).
+func (s *Store) liveGroups(ctx context.Context, tx *sql.Tx) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM groups`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	live := map[string]bool{"": true}
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			return nil, err
+		}
+		live[g] = true
+	}
+	return live, rows.Err()
 }
 
 // applyCounts adds d to a group's by-update counts in one statement
@@ -424,26 +430,68 @@ type UpdateCount struct {
 // first. It folds the moves logged since the last fold, then reads one
 // row per KB, whatever the number of hosts.
 func (s *Store) UpdateCounts(ctx context.Context, group string) ([]UpdateCount, error) {
+	byKB, err := s.updateCounts(ctx, group, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UpdateCount, 0, len(byKB))
+	for _, u := range byKB {
+		if u.Needed+u.Conditional+u.Failed+u.Contradicted > 0 {
+			out = append(out, *u)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Needed != out[j].Needed {
+			return out[i].Needed > out[j].Needed
+		}
+		return out[i].KB < out[j].KB
+	})
+	return out, nil
+}
+
+// UpdateCount is one KB's row of the by-update view of a group ("" every
+// host), zero when no host needs, may need, has or failed on it.
+func (s *Store) UpdateCount(ctx context.Context, kb, group string) (UpdateCount, error) {
+	kb = strings.ToUpper(kb)
+	byKB, err := s.updateCounts(ctx, group, kb)
+	if err != nil {
+		return UpdateCount{}, err
+	}
+	if u := byKB[kb]; u != nil {
+		return *u, nil
+	}
+	return UpdateCount{KB: kb}, nil
+}
+
+// updateCounts reads the by-update counts of a group, of one KB or ("")
+// of all, after a fold: the kept counts, and the failed and contradicted
+// kit outcomes (few: counted where they are).
+func (s *Store) updateCounts(ctx context.Context, group, kb string) (map[string]*UpdateCount, error) {
 	if err := s.Fold(ctx); err != nil {
 		return nil, err
+	}
+	q, args := `SELECT kb, needed, conditional, installed FROM kb_counts WHERE grp = $1`, []any{group}
+	fq, fargs := `SELECT kb, flag, COUNT(*) FROM host_outcomes WHERE flag IN ('failed', 'contradicted')`, []any{}
+	if group != "" {
+		fargs = append(fargs, group)
+		fq += fmt.Sprintf(` AND host IN (SELECT host FROM host_groups WHERE grp = $%d)`, len(fargs))
+	}
+	if kb != "" {
+		args, fargs = append(args, kb), append(fargs, kb)
+		q += ` AND kb = $2`
+		fq += fmt.Sprintf(` AND kb = $%d`, len(fargs))
 	}
 	rows, err := collect(ctx, s.db, func(r scanner) (UpdateCount, error) {
 		var u UpdateCount
 		err := r.Scan(&u.KB, &u.Needed, &u.Conditional, &u.Installed)
 		return u, err
-	}, `SELECT kb, needed, conditional, installed FROM kb_counts WHERE grp = $1`, group)
+	}, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	byKB := make(map[string]*UpdateCount, len(rows))
 	for i := range rows {
 		byKB[rows[i].KB] = &rows[i]
-	}
-	q := `SELECT kb, flag, COUNT(*) FROM host_outcomes WHERE flag IN ('failed', 'contradicted')`
-	args := []any{}
-	if group != "" {
-		q += ` AND host IN (SELECT host FROM host_groups WHERE grp = $1)`
-		args = append(args, group)
 	}
 	type flagged struct {
 		kb, flag string
@@ -453,7 +501,7 @@ func (s *Store) UpdateCounts(ctx context.Context, group string) ([]UpdateCount, 
 		var f flagged
 		err := r.Scan(&f.kb, &f.flag, &f.n)
 		return f, err
-	}, q+` GROUP BY kb, flag`, args...)
+	}, fq+` GROUP BY kb, flag`, fargs...)
 	if err != nil {
 		return nil, err
 	}
@@ -469,19 +517,7 @@ func (s *Store) UpdateCounts(ctx context.Context, group string) ([]UpdateCount, 
 			u.Contradicted = f.n
 		}
 	}
-	out := make([]UpdateCount, 0, len(byKB))
-	for _, u := range byKB {
-		if u.Needed+u.Conditional+u.Failed+u.Contradicted > 0 {
-			out = append(out, *u)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Needed != out[j].Needed {
-			return out[i].Needed > out[j].Needed
-		}
-		return out[i].KB < out[j].KB
-	})
-	return out, nil
+	return byKB, nil
 }
 
 // HostsWith lists the hosts of a group ("" every host) whose profile
@@ -511,50 +547,4 @@ func (s *Store) HostsWith(ctx context.Context, kb, state, group string, limit, t
 		cond += ` AND name IN (SELECT host FROM host_groups WHERE grp = $3)`
 	}
 	return collect(ctx, s.db, scanHost, `SELECT `+hostColumns+` FROM hosts`+cond+fmt.Sprintf(` ORDER BY name LIMIT %d`, max(limit, 1)), args...)
-}
-
-// UpdateCount is one KB's row of the by-update view of a group ("" every
-// host), zero when no host needs, may need, has or failed on it.
-func (s *Store) UpdateCount(ctx context.Context, kb, group string) (UpdateCount, error) {
-	if err := s.Fold(ctx); err != nil {
-		return UpdateCount{}, err
-	}
-	u := UpdateCount{KB: strings.ToUpper(kb)}
-	err := s.db.QueryRowContext(ctx, `SELECT needed, conditional, installed FROM kb_counts WHERE grp = $1 AND kb = $2`, group, u.KB).
-		Scan(&u.Needed, &u.Conditional, &u.Installed)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return u, err
-	}
-	q := `SELECT flag, COUNT(*) FROM host_outcomes WHERE kb = $1 AND flag IN ('failed', 'contradicted')`
-	args := []any{u.KB}
-	if group != "" {
-		q += ` AND host IN (SELECT host FROM host_groups WHERE grp = $2)`
-		args = append(args, group)
-	}
-	type flagged struct {
-		flag string
-		n    int
-	}
-	flags, err := collect(ctx, s.db, func(r scanner) (flagged, error) {
-		var f flagged
-		err := r.Scan(&f.flag, &f.n)
-		return f, err
-	}, q+` GROUP BY flag`, args...)
-	for _, f := range flags {
-		if f.flag == "failed" {
-			u.Failed = f.n
-		} else {
-			u.Contradicted = f.n
-		}
-	}
-	return u, err
-}
-
-// HostUpdates is a host's profile: its updates and their states.
-func (s *Store) HostUpdates(ctx context.Context, host string) ([]Update, error) {
-	return collect(ctx, s.db, func(r scanner) (Update, error) {
-		var u Update
-		err := r.Scan(&u.KB, &u.State)
-		return u, err
-	}, `SELECT u.kb, u.state FROM hosts JOIN profile_updates u ON u.profile = hosts.profile WHERE hosts.name = $1 ORDER BY u.kb`, strings.ToLower(host))
 }

@@ -75,16 +75,17 @@ func Read(dir string) (inventory.Host, error) {
 		return inventory.Host{}, err
 	}
 	defer root.Close()
-	return ReadFS(regularFS{root}, dir)
+	return ReadFS(RegularFS{root}, dir)
 }
 
-// regularFS opens only regular files of a folder: a symbolic link is not
+// RegularFS opens only regular files of a folder: a symbolic link is not
 // followed (it could point anywhere), a FIFO not opened (it would block),
-// and nothing leaves the folder (os.Root).
-type regularFS struct{ root *os.Root }
+// and nothing leaves the folder (os.Root). Every folder kbplan reads
+// files from by name (a bundle, a kit brought back) reads through it.
+type RegularFS struct{ Root *os.Root }
 
-func (r regularFS) Open(name string) (fs.File, error) {
-	st, err := r.root.Lstat(name)
+func (r RegularFS) Open(name string) (fs.File, error) {
+	st, err := r.Root.Lstat(name)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +96,7 @@ func (r regularFS) Open(name string) (fs.File, error) {
 		}
 		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New(what)}
 	}
-	return r.root.Open(name)
+	return r.Root.Open(name)
 }
 
 // ReadFS reads a bundle from fsys (a folder, or an unpacked upload); dir is

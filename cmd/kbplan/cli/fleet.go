@@ -230,7 +230,7 @@ Exit codes: 0 stopped cleanly; 1 the server failed; 2 bad usage or no database.`
 func fleetCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fleet",
-		Short: "Work on the fleet database offline: bulk import, web users",
+		Short: "Work on the fleet database offline: bulk import, groups, web users, tokens",
 		Args:  cobra.NoArgs,
 	}
 	var sf storeFlags
