@@ -4,14 +4,22 @@
 // IE and .NET updates), its supersedence, prerequisites and channel, and the
 // lifecycle dates. Every row names its source.
 //
-// The data lives in updates.csv and lifecycle.csv, embedded in the binary
-// and parsed on first use. updates.csv is generated (go generate) from the
-// curated table and MSRC data in internal/gen/data plus manual.csv; see README.md.
+// The data lives in updates.csv, lifecycle.csv and files.csv. updates.csv
+// and files.csv are generated (go generate) from the curated table and MSRC
+// data in internal/gen/data plus manual.csv; see README.md. A second
+// generator compiles the three, with the catalog's indexes and supersedence
+// closure, into Go tables (zcatalog.go) that the binary carries as
+// initialised data: the embedded catalog loads without parsing or graph
+// building, whatever its number of rows. A catalog file of one's own
+// (Load) takes the parsing path; TestCompiledAgrees checks both give the
+// same catalog.
 package catalog
 
 //go:generate go run ./internal/gen -data internal/gen/data -out updates.csv -files files.csv
+//go:generate go run ./internal/compile -updates updates.csv -lifecycle lifecycle.csv -files files.csv -out zcatalog.go
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"slices"
@@ -127,31 +135,84 @@ type Milestone struct {
 	Source  string
 }
 
-// Catalog is a loaded, indexed catalog.
+// Catalog is a loaded, indexed catalog. Its indexes are slices, not maps,
+// so that the compiled catalog (zcatalog.go) is initialised data.
 type Catalog struct {
-	Name         string // "embedded" or the file it was loaded from
-	Version      string // digest of the catalog's data: the fleet reassesses hosts when it changes
-	Updates      []*Update
-	Lifecycle    []Milestone
-	byKB         map[string]*Update
-	byRole       map[Role]*Update
-	supersededBy map[string][]string
-	closure      map[string][]string
-	closureIdx   [][]int
-	newestOnce   sync.Once
-	newest       Date
-	revisionOnce sync.Once
-	revision     winver.Version
+	Name      string // "embedded" or the file it was loaded from
+	Version   string // digest of the catalog's data: the fleet reassesses hosts when it changes
+	Updates   []*Update
+	Lifecycle []Milestone
+	// kbs is every KB the catalog names, its rows' and those only their
+	// Supersedes name, sorted by number.
+	kbs []kbEntry
+	// roles are the updates that play each role, in Roles order.
+	roles []roleEntry
+	// closureIdx is Superseders as positions in Updates, per row.
+	closureIdx [][]int32
+	newest     Date           // NewestMonthly
+	revision   winver.Version // NewestRevision
+	files      []File         // the files list the rows' Files came from
+}
+
+// kbEntry is one KB the catalog names.
+type kbEntry struct {
+	num          uint32
+	row          int32    // position in Updates; -1 for a KB without a row
+	supersededBy []string // the rows that supersede it directly
+	superseders  []string // directly or through a chain, nearest first
+}
+
+type roleEntry struct {
+	role Role
+	row  int32
+}
+
+// kbNumber is the number of a KB id in canonical form ("KB4489887").
+func kbNumber(kb string) (uint32, bool) {
+	if !isKB(kb) {
+		return 0, false
+	}
+	n := uint32(0)
+	for i := 2; i < len(kb); i++ {
+		n = n*10 + uint32(kb[i]-'0')
+	}
+	return n, true
+}
+
+// entry finds the KB's entry, or nil.
+func (c *Catalog) entry(kb string) *kbEntry {
+	n, ok := kbNumber(kb)
+	if !ok {
+		return nil
+	}
+	i, found := slices.BinarySearchFunc(c.kbs, n, func(e kbEntry, n uint32) int { return cmp.Compare(e.num, n) })
+	if !found {
+		return nil
+	}
+	return &c.kbs[i]
+}
+
+// row returns the row of a KB id in canonical form, or nil.
+func (c *Catalog) row(kb string) *Update {
+	if e := c.entry(kb); e != nil && e.row >= 0 {
+		return c.Updates[e.row]
+	}
+	return nil
 }
 
 // Get returns the update with the given KB id ("KB4489887").
 func (c *Catalog) Get(kb string) (*Update, bool) {
-	u, ok := c.byKB[strings.ToUpper(strings.TrimSpace(kb))]
-	return u, ok
+	u := c.row(strings.ToUpper(strings.TrimSpace(kb)))
+	return u, u != nil
 }
 
 // SupersededBy returns the updates that directly supersede kb.
-func (c *Catalog) SupersededBy(kb string) []string { return c.supersededBy[kb] }
+func (c *Catalog) SupersededBy(kb string) []string {
+	if e := c.entry(kb); e != nil {
+		return e.supersededBy
+	}
+	return nil
+}
 
 // Covers reports whether kb, or an update that supersedes it (directly or
 // through a chain), is in installed. It returns the installed KB that
@@ -169,50 +230,64 @@ func (c *Catalog) Covers(installed map[string]bool, kb string) (string, bool) {
 }
 
 // Superseders returns every update that supersedes kb, directly or through
-// a chain, nearest first. It is computed when the catalog is loaded.
-func (c *Catalog) Superseders(kb string) []string { return c.closure[kb] }
+// a chain, nearest first. It is computed when the catalog is parsed, or
+// compiled with it.
+func (c *Catalog) Superseders(kb string) []string {
+	if e := c.entry(kb); e != nil {
+		return e.superseders
+	}
+	return nil
+}
 
 // SupersederIndexes is Superseders as positions in Updates, for callers
 // that keep per-update state in slices.
-func (c *Catalog) SupersederIndexes(i int) []int { return c.closureIdx[i] }
+func (c *Catalog) SupersederIndexes(i int) []int32 { return c.closureIdx[i] }
 
 // MaxClosure bounds the supersedence closure (every update's superseders,
 // direct or through a chain): the embedded catalog's has about 18,000
 // entries; a hostile file with one long chain would need its length squared.
 const MaxClosure = 2_000_000
 
-// buildClosure computes every update's superseders, nearest first. It
-// fails when the closure would exceed MaxClosure entries.
+// buildClosure computes every KB's superseders, nearest first. It fails
+// when the closure would exceed MaxClosure entries.
 func (c *Catalog) buildClosure() error {
-	c.closure = make(map[string][]string, len(c.supersededBy))
 	total := 0
-	seen := map[string]bool{}
-	var queue []string
-	for kb := range c.supersededBy {
-		clear(seen)
-		seen[kb] = true
-		queue = append(queue[:0], kb)
-		var out []string
-		for i := 0; i < len(queue); i++ {
-			for _, s := range c.supersededBy[queue[i]] {
-				if !seen[s] {
-					seen[s] = true
-					out = append(out, s)
-					queue = append(queue, s)
-				}
+	seen := make([]bool, len(c.Updates))
+	var queue []int32
+	// push queues the rows in by not seen yet; every KB a supersededBy
+	// list names is a row.
+	push := func(by []string) {
+		for _, s := range by {
+			if r := c.row(s).Index; !seen[r] {
+				seen[r] = true
+				queue = append(queue, int32(r))
 			}
 		}
-		if total += len(out); total > MaxClosure {
-			return fmt.Errorf("its supersedence chains are too long (more than %d superseder links in all; the embedded catalog has about 18,000): this is not an update catalog", MaxClosure)
-		}
-		c.closure[kb] = out
 	}
-	c.closureIdx = make([][]int, len(c.Updates))
-	for i, u := range c.Updates {
-		for _, s := range c.closure[u.KB] {
-			if v, ok := c.byKB[s]; ok {
-				c.closureIdx[i] = append(c.closureIdx[i], v.Index)
+	for k := range c.kbs {
+		e := &c.kbs[k]
+		clear(seen)
+		if e.row >= 0 {
+			seen[e.row] = true
+		}
+		queue = queue[:0]
+		push(e.supersededBy)
+		for i := 0; i < len(queue); i++ {
+			push(c.entry(c.Updates[queue[i]].KB).supersededBy)
+			if total+len(queue) > MaxClosure {
+				return fmt.Errorf("its supersedence chains are too long (more than %d superseder links in all; the embedded catalog has about 18,000): this is not an update catalog", MaxClosure)
 			}
+		}
+		if len(queue) == 0 {
+			continue
+		}
+		total += len(queue)
+		e.superseders = make([]string, len(queue))
+		for i, r := range queue {
+			e.superseders[i] = c.Updates[r].KB
+		}
+		if e.row >= 0 {
+			c.closureIdx[e.row] = slices.Clone(queue)
 		}
 	}
 	return nil
@@ -228,38 +303,89 @@ func (c *Catalog) Milestone(product, event string) (Milestone, bool) {
 	return Milestone{}, false
 }
 
-var defaultCatalog = sync.OnceValues(func() (*Catalog, error) {
+// compiled is the catalog compiled at build time (zcatalog.go), nil in a
+// build without it.
+var compiled *Catalog
+
+var parsedCatalog = sync.OnceValues(func() (*Catalog, error) {
 	return Parse("embedded", strings.NewReader(updatesCSV), strings.NewReader(lifecycleCSV))
 })
 
-// Fresh parses the embedded catalog anew: a copy of its own, for a caller
-// that adds to it (AddFiles) without touching the one Default shares.
+// Fresh returns a copy of the embedded catalog with rows of its own, for a
+// caller that adds to them (AddFiles) without touching the ones Default
+// shares.
 func Fresh() (*Catalog, error) {
-	return Parse("embedded", strings.NewReader(updatesCSV), strings.NewReader(lifecycleCSV))
+	c, err := Default()
+	if err != nil {
+		return nil, err
+	}
+	cp := *c
+	rows := make([]Update, len(c.Updates))
+	cp.Updates = make([]*Update, len(c.Updates))
+	for i, u := range c.Updates {
+		rows[i] = *u
+		rows[i].Files = slices.Clip(rows[i].Files)
+		cp.Updates[i] = &rows[i]
+	}
+	return &cp, nil
 }
 
-// Default returns the embedded catalog, parsed on first use. An error
-// means the binary was built with a broken catalog; the tests prevent that.
-func Default() (*Catalog, error) { return defaultCatalog() }
+// Default returns the embedded catalog: the compiled one, else (a build
+// without zcatalog.go) the CSV files parsed on first use. An error means
+// the binary was built with a broken catalog; the tests prevent that.
+func Default() (*Catalog, error) {
+	if compiled != nil {
+		return compiled, nil
+	}
+	return parsedCatalog()
+}
 
+// index builds the lookup tables of parsed rows.
 func (c *Catalog) index() {
-	c.byKB = make(map[string]*Update, len(c.Updates))
-	c.supersededBy = map[string][]string{}
-	c.byRole = map[Role]*Update{}
+	by := map[uint32]*kbEntry{}
+	get := func(kb string) *kbEntry {
+		n, _ := kbNumber(kb)
+		e := by[n]
+		if e == nil {
+			e = &kbEntry{num: n, row: -1}
+			by[n] = e
+		}
+		return e
+	}
 	for i, u := range c.Updates {
 		u.Index = i
-		c.byKB[u.KB] = u
-		for _, r := range u.Roles {
-			if _, dup := c.byRole[r]; !dup {
-				c.byRole[r] = u
-			}
-		}
+		get(u.KB).row = int32(i)
 	}
 	for _, u := range c.Updates {
 		for _, s := range u.Supersedes {
-			c.supersededBy[s] = append(c.supersededBy[s], u.KB)
+			e := get(s)
+			e.supersededBy = append(e.supersededBy, u.KB)
 		}
 	}
+	c.kbs = make([]kbEntry, 0, len(by))
+	for _, e := range by {
+		c.kbs = append(c.kbs, *e)
+	}
+	slices.SortFunc(c.kbs, func(a, b kbEntry) int { return cmp.Compare(a.num, b.num) })
+	c.roles = nil
+	for _, r := range Roles {
+		for _, u := range c.Updates {
+			if u.HasRole(r) {
+				c.roles = append(c.roles, roleEntry{r, int32(u.Index)})
+				break
+			}
+		}
+	}
+	c.closureIdx = make([][]int32, len(c.Updates))
+	for _, u := range c.Updates {
+		if u.Kind.Monthly() && u.Released.Compare(c.newest) > 0 {
+			c.newest = u.Released
+		}
+		if r, err := winver.Parse(u.Revision); err == nil && r.Compare(c.revision) > 0 {
+			c.revision = r
+		}
+	}
+	c.newest.Day = 0
 }
 
 func (u *Update) String() string { return fmt.Sprintf("%s (%s, %s)", u.KB, u.Kind, u.Released) }

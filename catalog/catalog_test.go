@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -251,6 +252,52 @@ func FuzzLoad(f *testing.F) {
 	})
 }
 
+// TestCompiledAgrees: the compiled catalog (zcatalog.go) is the catalog the
+// CSV files give when parsed, every row, index and closure entry.
+func TestCompiledAgrees(t *testing.T) {
+	if compiled == nil {
+		t.Fatal("no compiled catalog: run go generate ./catalog")
+	}
+	files, err := ParseFiles("files.csv", strings.NewReader(filesCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseWithFiles("embedded", strings.NewReader(updatesCSV), strings.NewReader(lifecycleCSV), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parsed.Updates) != len(compiled.Updates) {
+		t.Fatalf("compiled %d rows, parsed %d: run go generate ./catalog", len(compiled.Updates), len(parsed.Updates))
+	}
+	for i, u := range parsed.Updates {
+		if !reflect.DeepEqual(u, compiled.Updates[i]) {
+			t.Fatalf("row %d (%s) differs: run go generate ./catalog\ncompiled %+v\nparsed   %+v", i, u.KB, compiled.Updates[i], u)
+		}
+	}
+	if !reflect.DeepEqual(parsed, compiled) {
+		t.Fatal("the compiled catalog's indexes differ from the parsed catalog's: run go generate ./catalog")
+	}
+	// Default is the compiled catalog, and Fresh a copy of it with rows of
+	// its own.
+	if c, _ := Default(); c != compiled {
+		t.Error("Default is not the compiled catalog")
+	}
+	fresh, err := Fresh()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fresh, compiled) {
+		t.Error("Fresh differs from the compiled catalog")
+	}
+	u, _ := fresh.Get("KB4474419")
+	fresh.AddFiles([]File{{KB: "KB4474419", Arch: "x64", Name: "mirror.msu"}})
+	if orig, _ := compiled.Get("KB4474419"); len(orig.Files) == len(u.Files) || fresh.Updates[u.Index] != u {
+		t.Error("AddFiles on Fresh's copy changed the compiled catalog")
+	}
+}
+
+// BenchmarkLoadEmbedded is the parsing path: what loading cost before the
+// catalog was compiled, and what a --catalog file of the same size costs.
 func BenchmarkLoadEmbedded(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {

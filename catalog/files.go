@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/kbplan/kbplan/internal/lazyre"
 )
 
 // files.csv lists Microsoft's package files of the catalog's updates, one
@@ -46,7 +47,7 @@ var downloadHosts = []string{"catalog.s.download.windowsupdate.com", "download.w
 
 // fileName is a Windows Update package name for NT 6.0:
 // windows6.0-kbNNNNNNN[-vN]-ARCH_SHA1.msu (or .cab, .exe).
-var fileName = regexp.MustCompile(`^(?i:windows6\.0|ie9-windows6\.0|ndp[0-9.]*)-kb([0-9]+)(?:-(v[0-9]+))?-(x86|x64|ia64)(?:-[a-z-]+)?_([0-9a-f]{40})\.(msu|cab|exe)$`)
+var fileName = lazyre.New(`^(?i:windows6\.0|ie9-windows6\.0|ndp[0-9.]*)-kb([0-9]+)(?:-(v[0-9]+))?-(x86|x64|ia64)(?:-[a-z-]+)?_([0-9a-f]{40})\.(msu|cab|exe)$`)
 
 // ParseFiles reads a files list. Every row is checked: the name is a
 // Windows Update package name whose KB, revision and architecture are the
@@ -63,7 +64,7 @@ func ParseMirrorFiles(name string, r io.Reader) ([]File, error) { return parseFi
 // file whose KB the catalog lacks is left out, and their count returned.
 func (c *Catalog) AddFiles(fs []File) (added int) {
 	for i := range fs {
-		if u := c.byKB[fs[i].KB]; u != nil {
+		if u := c.row(fs[i].KB); u != nil {
 			u.Files = append(u.Files, fs[i])
 			added++
 		}
@@ -134,22 +135,26 @@ func parseFile(rec []string, microsoftOnly bool) (File, string, error) {
 	return f, "", nil
 }
 
-var embeddedFiles = sync.OnceValues(func() ([]File, error) { return ParseFiles("files.csv", strings.NewReader(filesCSV)) })
+var parsedFiles = sync.OnceValues(func() ([]File, error) { return ParseFiles("files.csv", strings.NewReader(filesCSV)) })
 
-// attachFiles gives each update the embedded files of its KB: the files
-// are facts about Microsoft's packages, the same whichever catalog names
-// the update.
-func (c *Catalog) attachFiles() error {
-	fs, err := embeddedFiles()
-	if err != nil {
-		return err
+// embeddedFiles is the embedded files list: the compiled one, else
+// files.csv parsed.
+func embeddedFiles() ([]File, error) {
+	if compiled != nil {
+		return compiled.files, nil
 	}
+	return parsedFiles()
+}
+
+// attachFiles gives each update the files of its KB: the files are facts
+// about Microsoft's packages, the same whichever catalog names the update.
+func (c *Catalog) attachFiles(fs []File) {
+	c.files = fs
 	for i := range fs {
-		if u := c.byKB[fs[i].KB]; u != nil {
+		if u := c.row(fs[i].KB); u != nil {
 			u.Files = append(u.Files, fs[i])
 		}
 	}
-	return nil
 }
 
 // FileFor returns the file of u for an architecture, the newest revision

@@ -83,8 +83,20 @@ func Load(name string, r io.Reader) (*Catalog, error) {
 	return Parse(name, r, strings.NewReader(lifecycleCSV))
 }
 
-// Parse reads an updates file and a lifecycle file.
+// Parse reads an updates file and a lifecycle file; the rows get the
+// embedded files list's files.
 func Parse(name string, updates, lifecycle io.Reader) (*Catalog, error) {
+	files, err := embeddedFiles()
+	if err != nil {
+		return nil, err
+	}
+	return ParseWithFiles(name, updates, lifecycle, files)
+}
+
+// ParseWithFiles reads an updates file and a lifecycle file and gives each
+// row the files of its KB from files (ParseFiles): the catalog compiler's
+// way, which must not depend on the files compiled before.
+func ParseWithFiles(name string, updates, lifecycle io.Reader, files []File) (*Catalog, error) {
 	c := &Catalog{Name: name}
 	digest := sha256.New()
 	updates = io.TeeReader(updates, digest)
@@ -130,9 +142,7 @@ func Parse(name string, updates, lifecycle io.Reader) (*Catalog, error) {
 	}
 	c.Lifecycle = ms
 	c.index()
-	if err := c.attachFiles(); err != nil {
-		return nil, err
-	}
+	c.attachFiles(files)
 	if err := c.buildClosure(); err != nil {
 		return nil, &ParseError{Name: name, Line: 0, Err: err}
 	}

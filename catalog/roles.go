@@ -34,7 +34,14 @@ const (
 var Roles = []Role{RoleVistaSP1, RoleSP2, RoleSSUBeforeSHA2, RoleSHA2}
 
 // Role returns the update that plays r, or nil when the catalog has none.
-func (c *Catalog) Role(r Role) *Update { return c.byRole[r] }
+func (c *Catalog) Role(r Role) *Update {
+	for _, e := range c.roles {
+		if e.role == r {
+			return c.Updates[e.row]
+		}
+	}
+	return nil
+}
 
 // FamilyIECumulative is the family of Internet Explorer cumulative security
 // updates: each one carries every earlier IE fix for the IE versions it

@@ -68,12 +68,13 @@ func (c *Catalog) Validate() []Problem {
 			add(u, "date", "a %s needs a release date", u.Kind)
 		}
 		for _, p := range u.Prerequisites {
-			if _, ok := c.byKB[p]; !ok {
+			if c.row(p) == nil {
 				add(u, "prerequisite", "prerequisite %s is not in the catalog", p)
 			}
 		}
 		for _, s := range u.Supersedes {
-			old, ok := c.byKB[s]
+			old := c.row(s)
+			ok := old != nil
 			if !ok || old.Released.IsZero() || u.Released.IsZero() {
 				continue
 			}
@@ -105,7 +106,7 @@ func (c *Catalog) Validate() []Problem {
 			continue
 		}
 		for _, s := range u.Supersedes {
-			if o, ok := c.byKB[s]; ok && o.Kind == SecurityOnly {
+			if o := c.row(s); o != nil && o.Kind == SecurityOnly {
 				add(u, "security-only", "supersedes the security-only update %s; security-only updates are not cumulative, every month's is needed", s)
 			}
 		}
@@ -153,9 +154,9 @@ func (c *Catalog) cycles() []Problem {
 	var visit func(kb string, path []string)
 	visit = func(kb string, path []string) {
 		color[kb] = grey
-		u := c.byKB[kb]
+		u := c.row(kb)
 		for _, s := range u.Supersedes {
-			if _, ok := c.byKB[s]; !ok {
+			if c.row(s) == nil {
 				continue
 			}
 			switch color[s] {
@@ -178,27 +179,11 @@ func (c *Catalog) cycles() []Problem {
 
 // NewestRevision returns the newest OS revision any update produces.
 func (c *Catalog) NewestRevision() winver.Version {
-	c.revisionOnce.Do(func() {
-		for _, u := range c.Updates {
-			if r, err := winver.Parse(u.Revision); err == nil && r.Compare(c.revision) > 0 {
-				c.revision = r
-			}
-		}
-	})
 	return c.revision
 }
 
 // NewestMonthly returns the month of the newest monthly update.
 func (c *Catalog) NewestMonthly() Date {
-	c.newestOnce.Do(func() {
-		var last Date
-		for _, u := range c.Updates {
-			if u.Kind.Monthly() && u.Released.Compare(last) > 0 {
-				last = u.Released
-			}
-		}
-		c.newest = Date{Year: last.Year, Month: last.Month}
-	})
 	return c.newest
 }
 

@@ -1,9 +1,10 @@
 package inventory
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/kbplan/kbplan/internal/lazyre"
 )
 
 // marks are removed from product names: trademark signs, their ASCII
@@ -54,8 +55,8 @@ func CleanOSName(s string) string {
 
 var (
 	// glued finds a product word glued to a number or to the next word.
-	glued   = regexp.MustCompile(`(?i)(microsoft|windows|server|vista)(\d|windows|server|vista)`)
-	gluedR2 = regexp.MustCompile(`(?i)(2003|2008|2012)(r2\b)`)
+	glued   = lazyre.New(`(?i)(microsoft|windows|server|vista)(\d|windows|server|vista)`)
+	gluedR2 = lazyre.New(`(?i)(2003|2008|2012)(r2\b)`)
 )
 
 // products maps an OS name to its product, most specific first. Editions
@@ -192,8 +193,8 @@ func ArchFromSystemType(s string) string {
 }
 
 var (
-	versionRe = regexp.MustCompile(`\b(\d{1,2}\.\d{1,2}\.\d{3,5})(?:\.(\d{1,6}))?\b`)
-	spRe      = regexp.MustCompile(`(?i)Service\s*Pack\s*(\d+)`)
+	versionRe = lazyre.New(`\b(\d{1,2}\.\d{1,2}\.\d{3,5})(?:\.(\d{1,6}))?\b`)
+	spRe      = lazyre.New(`(?i)Service\s*Pack\s*(\d+)`)
 )
 
 // FindVersion finds the first Windows version number in s, such as

@@ -5,12 +5,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
@@ -480,7 +480,7 @@ func (ls *Lines) detectPrefix() {
 // Prefix returns the paste prefix that was stripped, if any.
 func (ls *Lines) Prefix() string { return ls.prefix }
 
-var promptRe = regexp.MustCompile(`^(?:PS [A-Za-z]:\\[^>]*>|[A-Za-z]:\\[^>]*>|\$|C:\\>)\s*\S`)
+var promptRe = lazyre.New(`^(?:PS [A-Za-z]:\\[^>]*>|[A-Za-z]:\\[^>]*>|\$|C:\\>)\s*\S`)
 
 // IsPrompt reports whether a line is an echoed command line, such as
 // `C:\Users\admin>systeminfo` or `PS C:\> wmic qfe list`.

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory/bundle"
 )
 
@@ -103,11 +103,11 @@ func (e *ResultError) Error() string {
 
 // stateLine is every line install.cmd writes to install.state, the same
 // expression kbplan-sha256.js /state checks (TestStateExpressionsAgree).
-var stateLine = regexp.MustCompile(`^(kit=[0-9a-f]{1,64}|next=[0-9]{1,4}|boots=[0-9]{1,4}|done=[0-9]{1,4} KB[0-9]{1,8}( [A-Za-z0-9 ,():_.-]{0,200})?)$`)
+var stateLine = lazyre.New(`^(kit=[0-9a-f]{1,64}|next=[0-9]{1,4}|boots=[0-9]{1,4}|done=[0-9]{1,4} KB[0-9]{1,8}( [A-Za-z0-9 ,():_.-]{0,200})?)$`)
 
 // doneLine splits a done line: step, KB, then "0xCODE OUTCOME" or
 // "failed 0xCODE".
-var doneLine = regexp.MustCompile(`^done=([0-9]{1,4}) (KB[0-9]{1,8}) (?:failed (0x[0-9A-F]{8})|(0x[0-9A-F]{8}) (.+))$`)
+var doneLine = lazyre.New(`^done=([0-9]{1,4}) (KB[0-9]{1,8}) (?:failed (0x[0-9A-F]{8})|(0x[0-9A-F]{8}) (.+))$`)
 
 // ParseResult reads a results document (docs/kit.md): the header, then
 // the [install.state] and [install.log] sections. name is the input's
@@ -277,7 +277,7 @@ func parseDone(line string) (Outcome, error) {
 }
 
 // startLine is install.cmd's first log line of a run.
-var startLine = regexp.MustCompile(`install\.cmd (install|check) started on (\S+) \(kit ([0-9a-f]{1,64}), ([0-9]{1,4}) steps\)`)
+var startLine = lazyre.New(`install\.cmd (install|check) started on (\S+) \(kit ([0-9a-f]{1,64}), ([0-9]{1,4}) steps\)`)
 
 // logStatus are the log messages that end a run (install.cmd.tmpl), in
 // the order they are tried on a line.

@@ -25,11 +25,11 @@ import (
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"strings"
 
 	"github.com/kbplan/kbplan/budget"
 	"github.com/kbplan/kbplan/cab"
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 )
 
@@ -97,7 +97,7 @@ const (
 	maxInnerMem = 16 << 20
 )
 
-var kbName = regexp.MustCompile(`(?i)KB(\d{6,8})`)
+var kbName = lazyre.New(`(?i)KB(\d{6,8})`)
 
 // Limit is the default budget of a package of size bytes: what reading
 // it may inflate, in both cabinet layers. An .msu's outer cabinet stores

@@ -13,12 +13,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/detect"
 	"github.com/kbplan/kbplan/winver"
@@ -196,20 +196,20 @@ func readText(fsys fs.FS, name, path string) (string, error) {
 }
 
 var (
-	dwordRe = regexp.MustCompile(`(?m)^\s+(SHA2-(?:Core-)?Codesigning-Support)\s+REG_DWORD\s+0x([0-9a-fA-F]+)`)
+	dwordRe = lazyre.New(`(?m)^\s+(SHA2-(?:Core-)?Codesigning-Support)\s+REG_DWORD\s+0x([0-9a-fA-F]+)`)
 	// Package_for_KB4474419~31bf3856ad364e35~amd64~~6.0.1.0.mum: name,
 	// public key token, architecture, language (empty), version.
-	packageRe = regexp.MustCompile(`(?i)Package_(?:\d+_)?for_KB(\d{4,8})~(?:[0-9a-f]*~[a-z0-9]*~[a-z-]*~(\d+(?:\.\d+){3})\b)?`)
-	versionRe = regexp.MustCompile(`(?m)Version=(\d+\.\d+\.\d+\.\d+)`)
-	ieRe      = regexp.MustCompile(`(?m)^\s+(svcVersion|Version)\s+REG_SZ\s+(\S+)`)
-	netRe     = regexp.MustCompile(`(?m)^\s+Version\s+REG_SZ\s+(\d+\.\d+\S*)`)
+	packageRe = lazyre.New(`(?i)Package_(?:\d+_)?for_KB(\d{4,8})~(?:[0-9a-f]*~[a-z0-9]*~[a-z-]*~(\d+(?:\.\d+){3})\b)?`)
+	versionRe = lazyre.New(`(?m)Version=(\d+\.\d+\.\d+\.\d+)`)
+	ieRe      = lazyre.New(`(?m)^\s+(svcVersion|Version)\s+REG_SZ\s+(\S+)`)
+	netRe     = lazyre.New(`(?m)^\s+Version\s+REG_SZ\s+(\d+\.\d+\S*)`)
 	// servermanagercmd -query: "[X] Web Server (IIS)  [Web-Server]",
 	// indented for role services; the command IDs are not translated.
-	roleRe    = regexp.MustCompile(`(?m)^\s*\[X\]\s+(\S.*?)\s+\[([A-Za-z0-9-]+)\]\s*$`)
-	programRe = regexp.MustCompile(`(?m)^\s+DisplayName\s+REG_SZ\s+(\S.*?)\s*$`)
-	pendRe    = regexp.MustCompile(`(?m)^(\w+)=(present|absent)\s*$`)
-	esuRe     = regexp.MustCompile(`(?m)^esu-year\d+\s+([0-9a-f-]{36})\s+LicenseStatus=(\S+)`)
-	folderRe  = regexp.MustCompile(`(?m)^(\d+\.\d+\.\d+\.\d+)\s*$`)
+	roleRe    = lazyre.New(`(?m)^\s*\[X\]\s+(\S.*?)\s+\[([A-Za-z0-9-]+)\]\s*$`)
+	programRe = lazyre.New(`(?m)^\s+DisplayName\s+REG_SZ\s+(\S.*?)\s*$`)
+	pendRe    = lazyre.New(`(?m)^(\w+)=(present|absent)\s*$`)
+	esuRe     = lazyre.New(`(?m)^esu-year\d+\s+([0-9a-f-]{36})\s+LicenseStatus=(\S+)`)
+	folderRe  = lazyre.New(`(?m)^(\d+\.\d+\.\d+\.\d+)\s*$`)
 )
 
 // facts reads the collector-only files into h.Facts.

@@ -9,10 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/dxdiag"
 	"github.com/kbplan/kbplan/inventory/meterpreter"
@@ -132,7 +132,7 @@ const (
 // promptRe matches the prompt lines that separate the outputs of a pasted
 // session: cmd ("C:\Users\x>systeminfo"), PowerShell ("PS C:\> ..."),
 // Meterpreter ("meterpreter > sysinfo") and msfconsole.
-var promptRe = regexp.MustCompile(`^\s*(?:[A-Za-z]:\\[^>]*>|PS [A-Za-z]:\\[^>]*>|meterpreter\s*>|msf\d?(?: [^>]*)?>)`)
+var promptRe = lazyre.New(`^\s*(?:[A-Za-z]:\\[^>]*>|PS [A-Za-z]:\\[^>]*>|meterpreter\s*>|msf\d?(?: [^>]*)?>)`)
 
 func isPrompt(l inventory.Line) bool {
 	return strings.IndexByte(l.Text, '>') >= 0 && promptRe.MatchString(l.Text)

@@ -13,9 +13,9 @@
 package dxdiag
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/winver"
 )
@@ -27,9 +27,9 @@ type Format struct{}
 func (Format) Name() string { return "dxdiag" }
 
 var (
-	kvRe = regexp.MustCompile(`^\s*(Machine name|Operating System|DxDiag Version|System Manufacturer|Time of this report)\s*:\s*(.*?)\s*$`)
+	kvRe = lazyre.New(`^\s*(Machine name|Operating System|DxDiag Version|System Manufacturer|Time of this report)\s*:\s*(.*?)\s*$`)
 	// "Windows Server 2008 Standard 64-bit (6.0, Build 6002) Service Pack 2 (6002.lh_sp2rtm.090410-1830)"
-	osRe = regexp.MustCompile(`^(.*?)\s*\((\d{1,2})\.(\d{1,2}), Build (\d{3,5})\)\s*(.*?)\s*(?:\((\d{3,5}\.[^)]*)\))?$`)
+	osRe = lazyre.New(`^(.*?)\s*\((\d{1,2})\.(\d{1,2}), Build (\d{3,5})\)\s*(.*?)\s*(?:\((\d{3,5}\.[^)]*)\))?$`)
 )
 
 // Sniff implements inventory.Format.

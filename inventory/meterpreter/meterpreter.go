@@ -11,10 +11,10 @@
 package meterpreter
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/winver"
 )
@@ -26,9 +26,9 @@ type Format struct{}
 func (Format) Name() string { return "meterpreter" }
 
 var (
-	kvRe    = regexp.MustCompile(`^(Computer|OS|Architecture|System Language|Domain|Logged On Users|Meterpreter|BuildTuple)\s*: (.*)$`)
-	osRe    = regexp.MustCompile(`^(.*?)\s*\((?:(\d{1,2})\.(\d{1,2}) )?Build (\d{3,5})(?:\.(\d{1,6}))?(?:, ([^)]*))?\)\.?$`)
-	serverR = regexp.MustCompile(`(?i)^Windows (2008|2012|2016|2019|2022)( R2)?`)
+	kvRe    = lazyre.New(`^(Computer|OS|Architecture|System Language|Domain|Logged On Users|Meterpreter|BuildTuple)\s*: (.*)$`)
+	osRe    = lazyre.New(`^(.*?)\s*\((?:(\d{1,2})\.(\d{1,2}) )?Build (\d{3,5})(?:\.(\d{1,6}))?(?:, ([^)]*))?\)\.?$`)
+	serverR = lazyre.New(`(?i)^Windows (2008|2012|2016|2019|2022)( R2)?`)
 )
 
 // Sniff implements inventory.Format.

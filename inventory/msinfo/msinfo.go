@@ -15,14 +15,14 @@
 package msinfo
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/winver"
 )
 
-var rowRe = regexp.MustCompile(`^\s*(\S.*?)\s{2,}(\S.*?)\s*$`)
+var rowRe = lazyre.New(`^\s*(\S.*?)\s{2,}(\S.*?)\s*$`)
 
 // Format reads msinfo32 reports.
 type Format struct{}

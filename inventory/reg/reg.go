@@ -7,10 +7,10 @@
 package reg
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/winver"
 )
@@ -22,13 +22,13 @@ type Format struct{}
 func (Format) Name() string { return "reg" }
 
 var (
-	keyRe      = regexp.MustCompile(`(?i)^\[?-?(HKEY_LOCAL_MACHINE|HKLM)\\[^\]]*\]?$`)
-	queryRe    = regexp.MustCompile(`^\s+(\S.*?)\s+(REG_[A-Z_]+)\s*(.*)$`)
-	exportRe   = regexp.MustCompile(`^"((?:[^"\\]|\\.)*)"="((?:[^"\\]|\\.)*)"$`)
-	dwordRe    = regexp.MustCompile(`^"((?:[^"\\]|\\.)*)"=dword:([0-9a-fA-F]{1,8})$`)
-	packageRe  = regexp.MustCompile(`(?i)\\Package_(?:\d+_)?for_KB(\d{1,8})[~\\]`)
-	headerRe   = regexp.MustCompile(`^(Windows Registry Editor Version 5\.00|REGEDIT4)$`)
-	currentKey = regexp.MustCompile(`(?i)\\Windows NT\\CurrentVersion$`)
+	keyRe      = lazyre.New(`(?i)^\[?-?(HKEY_LOCAL_MACHINE|HKLM)\\[^\]]*\]?$`)
+	queryRe    = lazyre.New(`^\s+(\S.*?)\s+(REG_[A-Z_]+)\s*(.*)$`)
+	exportRe   = lazyre.New(`^"((?:[^"\\]|\\.)*)"="((?:[^"\\]|\\.)*)"$`)
+	dwordRe    = lazyre.New(`^"((?:[^"\\]|\\.)*)"=dword:([0-9a-fA-F]{1,8})$`)
+	packageRe  = lazyre.New(`(?i)\\Package_(?:\d+_)?for_KB(\d{1,8})[~\\]`)
+	headerRe   = lazyre.New(`^(Windows Registry Editor Version 5\.00|REGEDIT4)$`)
+	currentKey = lazyre.New(`(?i)\\Windows NT\\CurrentVersion$`)
 )
 
 // Sniff implements inventory.Format.

@@ -13,9 +13,9 @@
 package regripper
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/reg"
 )
@@ -26,7 +26,7 @@ type Format struct{}
 // Name implements inventory.Format.
 func (Format) Name() string { return "regripper" }
 
-var kvRe = regexp.MustCompile(`^\s*(ProductName|CSDVersion|BuildLab|BuildLabEx|CurrentVersion|CurrentBuild|CurrentBuildNumber|EditionID|InstallationType|RegisteredOwner|InstallDate)\s*=\s*(.*?)\s*$`)
+var kvRe = lazyre.New(`^\s*(ProductName|CSDVersion|BuildLab|BuildLabEx|CurrentVersion|CurrentBuild|CurrentBuildNumber|EditionID|InstallationType|RegisteredOwner|InstallDate)\s*=\s*(.*?)\s*$`)
 
 // Sniff implements inventory.Format.
 func (Format) Sniff(head []inventory.Line) int {

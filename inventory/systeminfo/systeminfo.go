@@ -2,10 +2,10 @@ package systeminfo
 
 import (
 	"encoding/csv"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/winver"
 )
@@ -17,12 +17,12 @@ type Format struct{}
 func (Format) Name() string { return "systeminfo" }
 
 var (
-	bareKBRe        = regexp.MustCompile(`^(\d{5,8})\b`)
-	countRe         = regexp.MustCompile(`\d+`)
-	trailingBuildRe = regexp.MustCompile(`(\d{3,5})$`)
+	bareKBRe        = lazyre.New(`^(\d{5,8})\b`)
+	countRe         = lazyre.New(`\d+`)
+	trailingBuildRe = lazyre.New(`(\d{3,5})$`)
 	// buildRe is the shape of the OS Version value in every language:
 	// "6.0.6002 Service Pack 2 Build 6002", "6.3.9600 Н/Д построение 9600".
-	buildRe = regexp.MustCompile(`^\d{1,2}\.\d{1,2}\.\d{3,5}\b.*\b\d{3,5}$`)
+	buildRe = lazyre.New(`^\d{1,2}\.\d{1,2}\.\d{3,5}\b.*\b\d{3,5}$`)
 )
 
 // Sniff implements inventory.Format.

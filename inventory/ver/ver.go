@@ -3,9 +3,9 @@
 package ver
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/winver"
 )
@@ -18,7 +18,7 @@ func (Format) Name() string { return "ver" }
 
 // bannerRe allows any localised word for "Version" inside the brackets,
 // and Wine's banner without them ("Microsoft Windows 6.0.6002").
-var bannerRe = regexp.MustCompile(`Microsoft Windows(?: [^\[\]\d]{0,40})?\s*(?:\[[^\]\d]{0,30}?)?(\d{1,2}\.\d{1,2}\.\d{3,5}(?:\.\d{1,6})?)(?:\]|\s*$)`)
+var bannerRe = lazyre.New(`Microsoft Windows(?: [^\[\]\d]{0,40})?\s*(?:\[[^\]\d]{0,30}?)?(\d{1,2}\.\d{1,2}\.\d{3,5}(?:\.\d{1,6})?)(?:\]|\s*$)`)
 
 // Sniff implements inventory.Format.
 func (Format) Sniff(head []inventory.Line) int {

@@ -12,9 +12,9 @@
 package volatility
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/reg"
 )
@@ -26,8 +26,8 @@ type Format struct{}
 func (Format) Name() string { return "volatility" }
 
 var (
-	valueRe = regexp.MustCompile(`^\s*(REG_[A-Z_]+)\s+(\S.*?)\s*:\s*\([SV]\)\s?(.*?)\s*$`)
-	keyRe   = regexp.MustCompile(`^Key name:\s*(\S+)`)
+	valueRe = lazyre.New(`^\s*(REG_[A-Z_]+)\s+(\S.*?)\s*:\s*\([SV]\)\s?(.*?)\s*$`)
+	keyRe   = lazyre.New(`^Key name:\s*(\S+)`)
 )
 
 // Sniff implements inventory.Format.

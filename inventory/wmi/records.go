@@ -11,10 +11,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
 )
 
@@ -25,9 +25,9 @@ type record struct {
 }
 
 var (
-	identRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	dashesRe   = regexp.MustCompile(`^-+(\s+-+)*$`)
-	csvStartRe = regexp.MustCompile(`^"?[A-Za-z_][A-Za-z0-9_]*"?(,"?[A-Za-z_][A-Za-z0-9_]*"?)+$`)
+	identRe    = lazyre.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	dashesRe   = lazyre.New(`^-+(\s+-+)*$`)
+	csvStartRe = lazyre.New(`^"?[A-Za-z_][A-Za-z0-9_]*"?(,"?[A-Za-z_][A-Za-z0-9_]*"?)+$`)
 )
 
 // known lists WMI property names of the two classes kbplan reads, used to
