@@ -1,12 +1,16 @@
 package assess
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"reflect"
 	"testing"
 
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
+	"github.com/kbplan/kbplan/internal/golden"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/detect"
 	"github.com/kbplan/kbplan/winver"
@@ -159,17 +163,17 @@ func TestExposure(t *testing.T) {
 				return false
 			}
 			for _, id := range tc.want.open {
-				if !in(a.Exposure.Open, id) {
+				if !in(Expand(a.Exposure.Open), id) {
 					t.Errorf("%s not open", id)
 				}
 			}
 			for _, id := range tc.want.unfixable {
-				if !in(a.Exposure.Unfixable, id) {
+				if !in(Expand(a.Exposure.Unfixable), id) {
 					t.Errorf("%s not unfixable", id)
 				}
 			}
 			for _, id := range tc.want.absent {
-				if in(a.Exposure.Open, id) || in(a.Exposure.Unfixable, id) {
+				if in(Expand(a.Exposure.Open), id) || in(Expand(a.Exposure.Unfixable), id) {
 					t.Errorf("%s listed", id)
 				}
 			}
@@ -191,4 +195,85 @@ func BenchmarkAssessExposure(b *testing.B) {
 	for b.Loop() {
 		Assess(h, c, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx}})
 	}
+}
+
+// TestExposureSets: the sets the exposure is computed in list each CVE
+// once, worst first, and their counts are those of the CVEs they list; the
+// golden file holds, per host and options, the counts and a digest of every
+// CVE with its update and reason (the per-CVE form of kbplan before the
+// sets, checked equal when they came: BENCHMARKS.md "compact exposure").
+// A change there means the exposure changed: look at it with kbplan
+// analyze --exposure before -update.
+func TestExposureSets(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := exposure.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := []struct {
+		name string
+		h    inventory.Host
+	}{
+		{"bare-6002", hostWith(6002)},
+		{"jan-2020", hostWith(6003, "KB4474419", "KB4534303")},
+		{"esu-2023", hostWith(6003, "KB4474419", "KB5016891", "KB5022340")},
+		{"ms17-010-only", hostWith(6002, "KB4012598")},
+	}
+	opts := []struct {
+		name string
+		o    Options
+	}{
+		{"public", Options{AsOf: asOf}},
+		{"esu", Options{AsOf: asOf, ESU: ESU}},
+		{"critical-exploited", Options{AsOf: asOf, Exposure: ExposureOptions{MinSeverity: "Critical", Exploited: true}}},
+		{"2019-06", Options{AsOf: catalog.Date{Year: 2019, Month: 6, Day: 1}}},
+	}
+	var out bytes.Buffer
+	p := NewPlanner(c)
+	for _, h := range hosts {
+		for _, o := range opts {
+			o.o.Exposure.Index = idx
+			e := p.Assess(h.h, o.o).Exposure
+			open, unfixable := Expand(e.Open), Expand(e.Unfixable)
+			seen := map[string]bool{}
+			sum := sha256.New()
+			for _, l := range []struct {
+				name string
+				list []Exposed
+			}{{"open", open}, {"unfixable", unfixable}} {
+				for i, x := range l.list {
+					if seen[x.CVE] {
+						t.Errorf("%s/%s: %s listed twice", h.name, o.name, x.CVE)
+					}
+					seen[x.CVE] = true
+					if i > 0 && l.list[i-1].pos >= x.pos {
+						t.Errorf("%s/%s: %s not worst first", h.name, o.name, l.name)
+					}
+					fmt.Fprintf(sum, "%s %s %s %s\n", l.name, x.CVE, x.KB, x.Why)
+				}
+			}
+			crit, expl := 0, 0
+			for _, x := range open {
+				if x.Severity == "Critical" {
+					crit++
+				}
+				if x.Exploits > 0 {
+					expl++
+				}
+			}
+			if got := (ExposureCounts{len(open), crit, expl, len(unfixable)}); got != e.Counts {
+				t.Errorf("%s/%s: counts %+v, the lists give %+v", h.name, o.name, e.Counts, got)
+			}
+			counts := p.Assess(h.h, Options{AsOf: o.o.AsOf, ESU: o.o.ESU, Exposure: ExposureOptions{Index: idx, MinSeverity: o.o.Exposure.MinSeverity,
+				Exploited: o.o.Exposure.Exploited, CountsOnly: true}}).Exposure
+			if counts.Counts != e.Counts || counts.Open != nil {
+				t.Errorf("%s/%s: counts only %+v, full %+v", h.name, o.name, counts.Counts, e.Counts)
+			}
+			fmt.Fprintf(&out, "%s %s: %d sets open, %d unfixable; %+v; %x\n", h.name, o.name, len(e.Open), len(e.Unfixable), e.Counts, sum.Sum(nil)[:8])
+		}
+	}
+	golden.Check(t, "testdata/exposure-sets.txt", out.Bytes())
 }

@@ -1,17 +1,32 @@
 package assess
 
 import (
+	"cmp"
+	"slices"
+	"strings"
+
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
 )
 
 // Exposure is what a host stays exposed to: CVEs whose fix it lacks but can
-// install, and CVEs it cannot fix on its channel.
+// install, and CVEs it cannot fix on its channel. Both lists hold sets of
+// CVEs by the update that fixes them (or the one the host cannot get): the
+// CVE lists are shared by every host of a kind and computed once per
+// catalog and index, not per host; Expand lists one CVE at a time.
 type Exposure struct {
-	Open      []Exposed // nil with ExposureOptions.CountsOnly
-	Unfixable []Exposed // nil with ExposureOptions.CountsOnly
+	Open      []ExposureSet // nil with ExposureOptions.CountsOnly
+	Unfixable []ExposureSet // nil with ExposureOptions.CountsOnly
 	Counts    ExposureCounts
 	Index     string // the CVE index used
+}
+
+// ExposureSet is the CVEs one update fixes on a host (KB "" for CVEs
+// Microsoft lists no update for), worst first, with the reason.
+type ExposureSet struct {
+	KB   string
+	Why  string
+	CVEs []*exposure.CVE // shared between hosts: read only
 }
 
 // ExposureCounts sums up Open and Unfixable.
@@ -32,6 +47,25 @@ type Exposed struct {
 	Exploit  string
 	Title    string
 	Why      string
+	pos      int // in the index
+}
+
+// Expand lists the CVEs of sets one by one, worst first (the index's
+// order).
+func Expand(sets []ExposureSet) []Exposed {
+	n := 0
+	for _, s := range sets {
+		n += len(s.CVEs)
+	}
+	out := make([]Exposed, 0, n)
+	for _, s := range sets {
+		for _, c := range s.CVEs {
+			out = append(out, Exposed{CVE: c.ID, KB: s.KB, Severity: c.Severity, Impact: c.Impact, Exploits: c.Exploits,
+				Exploit: c.Exploit, Title: c.Title, Why: s.Why, pos: c.Pos})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Exposed) int { return cmp.Compare(a.pos, b.pos) })
+	return out
 }
 
 // ExposureOptions filter the exposure.
@@ -40,18 +74,20 @@ type ExposureOptions struct {
 	MinSeverity string // "", Low, Moderate, Important, Critical
 	Exploited   bool   // only CVEs with a public exploit
 	// CountsOnly fills Exposure.Counts and leaves the lists out: what a
-	// fleet's summary row needs, at a fraction of the cost.
+	// fleet's summary row needs.
 	CountsOnly bool
 }
 
-// prepared is a CVE reduced to what one kind of host needs: the fixes for
-// its product, published by the analysis date, resolved to catalog rows.
-type prepared struct {
-	cve      *exposure.CVE
-	noUpdate bool
-	fixes    []exposure.Fix
-	rows     []*catalog.Update // nil entries for KBs the catalog lacks
-	why      string            // why it cannot be fixed, if it cannot
+// cveSet is the CVEs of one kind of host that the same updates fix: the
+// fixes for its product, published by the analysis date, resolved to
+// catalog rows. A host's exposure is decided once per set.
+type cveSet struct {
+	fixes     []exposure.Fix
+	rows      []*catalog.Update // nil entries for KBs the catalog lacks
+	why       string            // why it cannot be fixed, if it cannot
+	cves      []*exposure.CVE   // worst first
+	critical  int
+	exploited int
 }
 
 type exposureKey struct {
@@ -62,49 +98,77 @@ type exposureKey struct {
 	exploited bool
 }
 
-func (s *state) prepare(x ExposureOptions) []prepared {
+// prepare groups the index's CVEs into sets for the host's kind, once per
+// planner: thousands of CVEs share a few hundred sets of fixes.
+func (s *state) prepare(x ExposureOptions) []*cveSet {
 	asOf := ""
 	if !s.o.AsOf.IsZero() {
 		asOf = s.p.effectivePosted(x.Index, s.o.AsOf.String())
 	}
 	k := exposureKey{x.Index, exposure.ProductBit(s.a.Product, s.arch()), asOf, exposure.Rank(x.MinSeverity), x.Exploited}
 	if v, ok := s.p.prepared.Load(k); ok {
-		return v.([]prepared)
+		return v.([]*cveSet)
 	}
-	var out []prepared
+	var out []*cveSet
+	bySig := map[string]*cveSet{}
+	var sig strings.Builder
+	var fixes []exposure.Fix
 	for _, c := range x.Index.CVEs {
 		if exposure.Rank(c.Severity) < k.min || x.Exploited && c.Exploits == 0 {
 			continue
 		}
-		p := prepared{cve: c}
+		noUpdate := false
+		fixes = fixes[:0]
 		for _, f := range c.Fixes {
 			if f.Products&k.bit == 0 || k.asOf != "" && f.Posted > k.asOf {
 				continue
 			}
 			if f.KB == "" {
-				p.noUpdate = true
+				noUpdate = true
 				continue
 			}
-			u, _ := s.c.Get(f.KB)
-			p.fixes = append(p.fixes, f)
-			p.rows = append(p.rows, u)
+			fixes = append(fixes, f)
 		}
-		switch {
-		case len(p.fixes) > 0:
-			p.why = s.unavailableWhy(p.fixes)
-			out = append(out, p)
-		case p.noUpdate:
-			p.why = "Microsoft lists no update for this CVE on this product"
-			out = append(out, p)
+		if len(fixes) == 0 && !noUpdate {
+			continue
+		}
+		// The set's signature: its fixes' KBs, in the index's order.
+		sig.Reset()
+		for _, f := range fixes {
+			sig.WriteString(f.KB)
+			sig.WriteByte(' ')
+		}
+		set := bySig[sig.String()]
+		if set == nil {
+			set = &cveSet{fixes: slices.Clone(fixes)}
+			for _, f := range fixes {
+				u, _ := s.c.Get(f.KB)
+				set.rows = append(set.rows, u)
+			}
+			if len(fixes) > 0 {
+				set.why = s.unavailableWhy(fixes)
+			} else {
+				set.why = "Microsoft lists no update for this CVE on this product"
+			}
+			bySig[sig.String()] = set
+			out = append(out, set)
+		}
+		set.cves = append(set.cves, c)
+		if c.Severity == "Critical" {
+			set.critical++
+		}
+		if c.Exploits > 0 {
+			set.exploited++
 		}
 	}
-	// The index is worst first already: the order the lists are shown in.
+	// The index is worst first already: each set's CVEs, and the sets by
+	// their worst CVE, are in the order the lists are shown in.
 	s.p.prepared.Store(k, out)
 	return out
 }
 
-// memo answers f for catalog row i once per assessment: thousands of
-// CVEs share a few hundred fixes.
+// memo answers f for catalog row i once per assessment: the sets share a
+// few hundred fixes.
 func (s *state) memo(m []int8, i int, f func() bool) bool {
 	if m[i] == 0 {
 		m[i] = 1
@@ -119,45 +183,66 @@ func (s *state) exposure(x ExposureOptions) *Exposure {
 	s.coveredMemo = make([]int8, len(s.c.Updates))
 	s.availableMemo = make([]int8, len(s.c.Updates))
 	e := &Exposure{Index: x.Index.Name}
-	all := s.prepare(x)
-	if !x.CountsOnly {
-		e.Open = make([]Exposed, 0, len(all))
+	// Sets that end up with the same update and reason on this host are
+	// listed as one; merged lists are sorted again.
+	type listed struct {
+		open    bool
+		kb, why string
 	}
-	for _, p := range all {
-		c := p.cve
-		open, kb := false, ""
-		if len(p.fixes) > 0 && s.fixed(p) {
+	at := map[listed]int{}
+	type entry struct {
+		open bool
+		i    int
+	}
+	merged := map[entry]bool{}
+	for _, set := range s.prepare(x) {
+		if len(set.fixes) > 0 && s.fixed(set) {
 			continue
 		}
-		if len(p.fixes) > 0 {
-			kb = s.installable(p)
-			open = kb != ""
+		kb, why := "", set.why
+		if len(set.fixes) > 0 {
+			kb = s.installable(set)
 		}
+		open := kb != ""
 		if open {
-			e.Counts.Open++
-			if c.Severity == "Critical" {
-				e.Counts.OpenCritical++
-			}
-			if c.Exploits > 0 {
-				e.Counts.OpenExploited++
-			}
+			e.Counts.Open += len(set.cves)
+			e.Counts.OpenCritical += set.critical
+			e.Counts.OpenExploited += set.exploited
+			why = s.fixedBy(kb)
 		} else {
-			e.Counts.Unfixable++
+			e.Counts.Unfixable += len(set.cves)
+			if len(set.fixes) > 0 {
+				kb = set.fixes[len(set.fixes)-1].KB
+			}
 		}
 		if x.CountsOnly {
 			continue
 		}
-		item := Exposed{CVE: c.ID, Severity: c.Severity, Impact: c.Impact, Exploits: c.Exploits, Exploit: c.Exploit, Title: c.Title}
-		switch {
-		case open:
-			item.KB, item.Why = kb, s.fixedBy(kb)
-			e.Open = append(e.Open, item)
-		case len(p.fixes) > 0:
-			item.KB, item.Why = p.fixes[len(p.fixes)-1].KB, p.why
-			e.Unfixable = append(e.Unfixable, item)
-		default:
-			item.Why = p.why
-			e.Unfixable = append(e.Unfixable, item)
+		list := &e.Unfixable
+		if open {
+			list = &e.Open
+		}
+		key := listed{open, kb, why}
+		if i, ok := at[key]; ok {
+			// A list of this host's own: the sets' lists are shared.
+			l := &(*list)[i]
+			l.CVEs = append(slices.Clip(l.CVEs), set.cves...)
+			merged[entry{open, i}] = true
+			continue
+		}
+		at[key] = len(*list)
+		*list = append(*list, ExposureSet{KB: kb, Why: why, CVEs: set.cves})
+	}
+	if len(merged) > 0 {
+		for m := range merged {
+			l := e.Unfixable
+			if m.open {
+				l = e.Open
+			}
+			slices.SortFunc(l[m.i].CVEs, func(a, b *exposure.CVE) int { return cmp.Compare(a.Pos, b.Pos) })
+		}
+		for _, l := range [][]ExposureSet{e.Open, e.Unfixable} {
+			slices.SortStableFunc(l, func(a, b ExposureSet) int { return cmp.Compare(a.CVEs[0].Pos, b.CVEs[0].Pos) })
 		}
 	}
 	return e
@@ -180,7 +265,7 @@ func (s *state) fixedBy(kb string) string {
 }
 
 // fixed reports whether any fix, or an update superseding it, is installed.
-func (s *state) fixed(p prepared) bool {
+func (s *state) fixed(p *cveSet) bool {
 	for i, u := range p.rows {
 		if u != nil {
 			if s.memo(s.coveredMemo, u.Index, func() bool { return s.covered(s.inst, u.Index) }) {
@@ -195,7 +280,7 @@ func (s *state) fixed(p prepared) bool {
 
 // installable returns a fix the host can install: one the plan installs,
 // else the newest available one.
-func (s *state) installable(p prepared) string {
+func (s *state) installable(p *cveSet) string {
 	best := ""
 	for _, u := range p.rows {
 		if u == nil || !s.memo(s.availableMemo, u.Index, func() bool { return s.available(u) }) {

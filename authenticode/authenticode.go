@@ -130,31 +130,66 @@ type signatureHeader struct {
 // signature it cannot parse, and otherwise one Signature per signature,
 // each with its own verdict.
 func VerifyCab(r io.ReaderAt, size int64, opt Options) ([]Signature, error) {
+	sigs, _, err := VerifyCabAndHash(r, size, opt)
+	return sigs, err
+}
+
+// VerifyCabAndHash is VerifyCab that also hashes the whole file with each
+// of files (the file's SHA-256 that identifies it, its SHA-1 that a
+// Windows Update name carries), in the same single read of the file as
+// the signatures' digests. The file's digests are returned whatever the
+// signatures' verdict, also with ErrNotSigned; nil only when the file
+// could not be read.
+func VerifyCabAndHash(r io.ReaderAt, size int64, opt Options, files ...crypto.Hash) ([]Signature, map[crypto.Hash][]byte, error) {
+	fileStreams, err := newStreams(files, nil, 0, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	// fileOnly hashes the file alone, for a cabinet whose signature is not
+	// there to verify.
+	fileOnly := func(verr error) ([]Signature, map[crypto.Hash][]byte, error) {
+		if err := hashRanges(r, fileStreams); err != nil {
+			return nil, nil, err
+		}
+		return nil, sums(files, fileStreams), verr
+	}
 	blob, err := signatureBlob(r, size)
 	if err != nil {
-		return nil, err
+		return fileOnly(err)
 	}
 	if opt.Roots == nil {
 		opt.Roots = MicrosoftRoots()
 	}
 	psd, err := pkcs7.Unmarshal(blob)
 	if err != nil {
-		return nil, fmt.Errorf("the signature is not valid PKCS#7: %w", err)
+		return fileOnly(fmt.Errorf("the signature is not valid PKCS#7: %w", err))
 	}
 	// The signature must be exactly the DER of what was parsed, followed by
 	// at most 7 zero bytes of padding: no byte of it can change unnoticed.
 	if der, err := psd.Marshal(); err != nil || !bytes.Equal(der, blob[:min(len(der), len(blob))]) || len(blob)-len(der) > 7 {
-		return nil, errors.New("the signature's encoding is not canonical DER with zero padding: it was altered")
+		return fileOnly(errors.New("the signature's encoding is not canonical DER with zero padding: it was altered"))
 	}
-	// Every digest the signatures name, from one read of the cabinet.
-	sums, sumErr := cabDigests(r, size, digestHashes(psd))
+	// Every digest the signatures name and the file's own, from one read.
+	hashes := digestHashes(psd)
+	var digests map[crypto.Hash][]byte
+	prefix, from, to, sumErr := cabLayout(r, size)
+	var authStreams []stream
+	if sumErr == nil {
+		authStreams, sumErr = newStreams(hashes, prefix, from, to)
+	}
+	if err := hashRanges(r, append(slices.Clip(authStreams), fileStreams...)); err != nil {
+		return nil, nil, err
+	}
+	if sumErr == nil {
+		digests = sums(hashes, authStreams)
+	}
 	var out []Signature
 	var walk func(psd *pkcs7.ContentInfoSignedData, nested bool, depth int) error
 	walk = func(psd *pkcs7.ContentInfoSignedData, nested bool, depth int) error {
 		if depth > 4 {
 			return errors.New("signatures nested more than 4 deep")
 		}
-		s, sig := verifyOne(psd, sums, sumErr, opt)
+		s, sig := verifyOne(psd, digests, sumErr, opt)
 		s.Nested = nested
 		out = append(out, s)
 		if sig == nil {
@@ -174,9 +209,9 @@ func VerifyCab(r io.ReaderAt, size int64, opt Options) ([]Signature, error) {
 		return nil
 	}
 	if err := walk(psd, false, 0); err != nil {
-		return nil, err
+		return nil, sums(files, fileStreams), err
 	}
-	return out, nil
+	return out, sums(files, fileStreams), nil
 }
 
 // signatureBlob reads the signature from the header reserve, with bounds

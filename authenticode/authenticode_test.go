@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
@@ -361,7 +362,8 @@ func TestTamperEveryByte(t *testing.T) {
 }
 
 // TestDigestsMatchRelic: the one-pass digests equal relic's cabfile.Digest,
-// hash by hash, on every signed fixture.
+// hash by hash, on every signed fixture, and the file's own digests read in
+// the same pass equal crypto/sha256 and crypto/sha1 of the whole file.
 func TestDigestsMatchRelic(t *testing.T) {
 	f := fixtures(t)
 	files := []string{filepath.Join(f.dir, "sha1.cab"), filepath.Join(f.dir, "dual.cab"), filepath.Join(f.dir, "stamped.cab"), "testdata/seed-dual.cab"}
@@ -371,9 +373,23 @@ func TestDigestsMatchRelic(t *testing.T) {
 			t.Fatal(err)
 		}
 		hs := []crypto.Hash{crypto.SHA1, crypto.SHA256, crypto.SHA384}
-		got, err := cabDigests(bytes.NewReader(b), int64(len(b)), hs)
+		prefix, from, to, err := cabLayout(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
+		}
+		auth, _ := newStreams(hs, prefix, from, to)
+		whole, _ := newStreams([]crypto.Hash{crypto.SHA256, crypto.SHA1}, nil, 0, int64(len(b)))
+		if err := hashRanges(bytes.NewReader(b), append(auth, whole...)); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		got := sums(hs, auth)
+		file256, file1 := sha256.Sum256(b), sha1.Sum(b)
+		if w := sums([]crypto.Hash{crypto.SHA256, crypto.SHA1}, whole); !bytes.Equal(w[crypto.SHA256], file256[:]) || !bytes.Equal(w[crypto.SHA1], file1[:]) {
+			t.Errorf("%s: the file's digests %x %x, want %x %x", file, w[crypto.SHA256], w[crypto.SHA1], file256, file1)
+		}
+		_, fileSums, _ := VerifyCabAndHash(bytes.NewReader(b), int64(len(b)), Options{}, crypto.SHA256)
+		if !bytes.Equal(fileSums[crypto.SHA256], file256[:]) {
+			t.Errorf("%s: VerifyCabAndHash's file SHA-256 %x, want %x", file, fileSums[crypto.SHA256], file256)
 		}
 		for _, h := range hs {
 			want, err := cabfile.Digest(bytes.NewReader(b), h)

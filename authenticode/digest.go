@@ -10,91 +10,104 @@ import (
 	"sync"
 )
 
-// cabDigests computes the cabinet's Authenticode digest for every hash in
-// hashes from one read of the file, each hash in its own goroutine.
-//
-// The digest covers (the layout relic's lib/cabfile documents): the header
-// without reserved1 and the cabinet index, plus the signature header's last
-// word; the folder table; and the cabinet from the end of the folder table
-// for TotalSize-OffsetFiles bytes. The signature itself is not covered.
-func cabDigests(r io.ReaderAt, size int64, hashes []crypto.Hash) (map[crypto.Hash][]byte, error) {
-	if len(hashes) == 0 {
-		return map[crypto.Hash][]byte{}, nil
-	}
+// cabLayout is what the cabinet's Authenticode digest covers (the layout
+// relic's lib/cabfile documents): the header without reserved1 and the
+// cabinet index, plus the signature header's last word (prefix, in relic's
+// sigBlob order); then the folder table and the cabinet from the end of
+// the folder table for TotalSize-OffsetFiles bytes: bytes [from, to) of the
+// file. The signature itself is not covered.
+func cabLayout(r io.ReaderAt, size int64) (prefix []byte, from, to int64, err error) {
 	var h [60]byte
 	if _, err := r.ReadAt(h[:], 0); err != nil {
-		return nil, fmt.Errorf("cabinet header: %w", err)
+		return nil, 0, 0, fmt.Errorf("cabinet header: %w", err)
 	}
 	le := binary.LittleEndian
 	flags := le.Uint16(h[30:])
 	switch {
 	case flags&(1|2) != 0:
-		return nil, errors.New("spanned cabinets cannot carry a signature")
+		return nil, 0, 0, errors.New("spanned cabinets cannot carry a signature")
 	case flags&^4 != 0:
-		return nil, fmt.Errorf("cabinet byte 30: unknown flags %#x", flags)
+		return nil, 0, 0, fmt.Errorf("cabinet byte 30: unknown flags %#x", flags)
 	case le.Uint16(h[36:]) != 20 || h[38] != 0 || h[39] != 0:
-		return nil, errors.New("cabinet byte 36: the reserved areas are not those of a signed cabinet")
+		return nil, 0, 0, errors.New("cabinet byte 36: the reserved areas are not those of a signed cabinet")
 	}
 	total, filesAt := int64(le.Uint32(h[8:])), int64(le.Uint32(h[16:]))
 	folders := int64(le.Uint16(h[26:]))
 	start := int64(60) + 8*folders
 	n := total - filesAt
 	if n < 0 || start+n > size {
-		return nil, fmt.Errorf("cabinet byte 16: %d bytes of files at %d do not fit in the %d-byte file", n, filesAt, size)
+		return nil, 0, 0, fmt.Errorf("cabinet byte 16: %d bytes of files at %d do not fit in the %d-byte file", n, filesAt, size)
 	}
-	// The signed header fields, in relic's sigBlob order.
-	var blob []byte
-	blob = append(blob, h[0:4]...)   // signature
-	blob = append(blob, h[8:12]...)  // cbCabinet
-	blob = append(blob, h[12:16]...) // reserved2
-	blob = append(blob, h[16:20]...) // coffFiles
-	blob = append(blob, h[20:24]...) // reserved3
-	blob = append(blob, h[24:34]...) // version, cFolders, cFiles, flags, setID
-	blob = append(blob, h[56:60]...) // the signature header's last word
-	// One reader, one goroutine per hash; a chunk goes back to the pool
-	// when every hash has taken it in.
+	prefix = append(prefix, h[0:4]...)   // signature
+	prefix = append(prefix, h[8:12]...)  // cbCabinet
+	prefix = append(prefix, h[12:16]...) // reserved2
+	prefix = append(prefix, h[16:20]...) // coffFiles
+	prefix = append(prefix, h[20:24]...) // reserved3
+	prefix = append(prefix, h[24:34]...) // version, cFolders, cFiles, flags, setID
+	prefix = append(prefix, h[56:60]...) // the signature header's last word
+	return prefix, 60, start + n, nil
+}
+
+// stream is one hash over a range of the file, after a prefix.
+type stream struct {
+	h        hash.Hash
+	prefix   []byte
+	from, to int64
+}
+
+// hashRanges computes every stream from one read of r: the file is read
+// once, in 1 MiB chunks, and each stream hashes its part of each chunk in
+// a goroutine of its own; a chunk goes back to the pool when every stream
+// has taken it in.
+func hashRanges(r io.ReaderAt, streams []stream) error {
+	if len(streams) == 0 {
+		return nil
+	}
+	from, to := streams[0].from, streams[0].to
+	for _, s := range streams {
+		from, to = min(from, s.from), max(to, s.to)
+		s.h.Write(s.prefix)
+	}
 	type job struct {
 		b    []byte
+		off  int64
 		done *sync.WaitGroup
 	}
-	ins := make([]chan job, len(hashes))
-	sums := make([]hash.Hash, len(hashes))
+	ins := make([]chan job, len(streams))
 	var wg sync.WaitGroup
-	for i, hh := range hashes {
-		if !hh.Available() {
-			return nil, fmt.Errorf("hash %v is not available", hh)
-		}
-		sums[i] = hh.New()
-		sums[i].Write(blob)
+	for i, s := range streams {
 		ins[i] = make(chan job, 2)
 		wg.Add(1)
-		go func(h hash.Hash, in chan job) {
+		go func(s stream, in chan job) {
 			defer wg.Done()
 			for j := range in {
-				h.Write(j.b)
+				lo, hi := max(s.from, j.off), min(s.to, j.off+int64(len(j.b)))
+				if lo < hi {
+					s.h.Write(j.b[lo-j.off : hi-j.off])
+				}
 				j.done.Done()
 			}
-		}(sums[i], ins[i])
+		}(s, ins[i])
 	}
-	chunk := int(min(1<<20, n+8*folders))
+	chunk := int(min(1<<20, max(to-from, 1)))
 	pool := make(chan []byte, 3)
 	for range 3 {
 		pool <- make([]byte, chunk)
 	}
 	var readErr error
-	for off, end := int64(60), start+n; off < end; {
+	for off := from; off < to; {
 		b := <-pool
-		m := int(min(int64(chunk), end-off))
+		m := int(min(int64(chunk), to-off))
 		if _, err := r.ReadAt(b[:m], off); err != nil {
 			readErr = err
 			break
 		}
-		off += int64(m)
 		done := &sync.WaitGroup{}
 		done.Add(len(ins))
 		for _, in := range ins {
-			in <- job{b[:m], done}
+			in <- job{b[:m], off, done}
 		}
+		off += int64(m)
 		go func() {
 			done.Wait()
 			pool <- b
@@ -104,12 +117,26 @@ func cabDigests(r io.ReaderAt, size int64, hashes []crypto.Hash) (map[crypto.Has
 		close(in)
 	}
 	wg.Wait()
-	if readErr != nil {
-		return nil, readErr
-	}
-	out := map[crypto.Hash][]byte{}
-	for i, hh := range hashes {
-		out[hh] = sums[i].Sum(nil)
+	return readErr
+}
+
+// newStreams starts a stream per hash over one range.
+func newStreams(hashes []crypto.Hash, prefix []byte, from, to int64) ([]stream, error) {
+	out := make([]stream, 0, len(hashes))
+	for _, h := range hashes {
+		if !h.Available() {
+			return nil, fmt.Errorf("hash %v is not available", h)
+		}
+		out = append(out, stream{h: h.New(), prefix: prefix, from: from, to: to})
 	}
 	return out, nil
+}
+
+// sums collects the streams' digests by hash.
+func sums(hashes []crypto.Hash, streams []stream) map[crypto.Hash][]byte {
+	out := make(map[crypto.Hash][]byte, len(hashes))
+	for i, h := range hashes {
+		out[h] = streams[i].h.Sum(nil)
+	}
+	return out
 }

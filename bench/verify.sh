@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # kbplan verify versus osslsigncode verify on the same dual-signed (SHA-1 +
 # nested SHA-256) cabinets, side by side in one hyperfine run: a 45 MB LZX
-# cabinet and a small one. Needs: hyperfine, osslsigncode, openssl, gcab.
+# cabinet and a small one; min and median of each and the ratios. OLD=path
+# adds an older kbplan binary to the same run. Needs: hyperfine,
+# osslsigncode, openssl, gcab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/kbplan" ./cmd/kbplan
+CGO_ENABLED=0 go build -o "$work/kbplan" ./cmd/kbplan
+old=${OLD:-}
 go test ./cab -run TestWriteFixtures -count=1 -fixtures "$work" >/dev/null
 cd "$work"
 printf '[req]\ndistinguished_name=dn\n[dn]\n[v3_ca]\nbasicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign\n[leaf]\nbasicConstraints=CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=codeSigning\n' > ca.cnf
@@ -20,9 +23,20 @@ for c in lzx small; do
 done
 ls -l lzx-dual.cab small-dual.cab
 for c in lzx small; do
-  hyperfine -N --warmup 2 --runs 15 \
+  extra=()
+  [ -n "$old" ] && extra=(-n "old kbplan verify ($c)" "$old verify --roots ca.pem $c-dual.cab")
+  hyperfine -N --warmup 2 --runs 20 --export-json "side-$c.json" \
     -n "kbplan verify ($c)" "./kbplan verify --roots ca.pem $c-dual.cab" \
-    -n "osslsigncode verify ($c)" "osslsigncode verify -CAfile ca.pem -in $c-dual.cab"
+    -n "osslsigncode verify ($c)" "osslsigncode verify -CAfile ca.pem -in $c-dual.cab" "${extra[@]}" >&2
+  python3 - "side-$c.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+o = r[1]
+for x in r:
+    lo, med = min(x["times"]) * 1000, x["median"] * 1000
+    ratio = "" if x is o else "; osslsigncode/this %.2fx (min) %.2fx (median)" % (min(o["times"]) * 1000 / lo, o["median"] * 1000 / med)
+    print("%-34s min %7.1f ms, median %7.1f ms%s" % (x["command"], lo, med, ratio))
+PY
   /usr/bin/time -f "kbplan verify ($c): max RSS %M KiB" ./kbplan verify --roots ca.pem $c-dual.cab >/dev/null
   /usr/bin/time -f "osslsigncode verify ($c): max RSS %M KiB" osslsigncode verify -CAfile ca.pem -in $c-dual.cab >/dev/null
 done

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"go/format"
 	"io"
-	"reflect"
-	"strconv"
-	"strings"
+
+	"github.com/kbplan/kbplan/internal/gotables"
 )
 
 // WriteGo writes c as the Go source of package catalog's compiled catalog
@@ -24,7 +23,7 @@ func (c *Catalog) WriteGo(w io.Writer, sources string) error {
 	fmt.Fprintf(&b, "var compiledCatalog = Catalog{\nName: %q,\nVersion: %q,\nUpdates: compiledUpdates[:],\n", c.Name, c.Version)
 	field := func(name string, v any) {
 		b.WriteString(name + ": ")
-		goValue(&b, reflect.ValueOf(v))
+		gotables.Write(&b, v, "catalog", "compiled")
 		b.WriteString(",\n")
 	}
 	field("Lifecycle", c.Lifecycle)
@@ -45,7 +44,7 @@ func (c *Catalog) WriteGo(w io.Writer, sources string) error {
 	b.WriteString("\n}\n\n")
 	fmt.Fprintf(&b, "var compiledRows = [%d]Update{\n", len(c.Updates))
 	for _, u := range c.Updates {
-		goValue(&b, reflect.ValueOf(*u))
+		gotables.Write(&b, *u, "catalog", "compiled")
 		b.WriteString(",\n")
 	}
 	b.WriteString("}\n")
@@ -55,88 +54,4 @@ func (c *Catalog) WriteGo(w io.Writer, sources string) error {
 	}
 	_, err = w.Write(src)
 	return err
-}
-
-// goValue writes v as a Go expression: structs keyed, zero fields left
-// out, the package's own types unqualified.
-func goValue(b *bytes.Buffer, v reflect.Value) {
-	switch v.Kind() {
-	case reflect.String:
-		b.WriteString(strconv.Quote(v.String()))
-	case reflect.Int, reflect.Int32, reflect.Int64:
-		b.WriteString(strconv.FormatInt(v.Int(), 10))
-	case reflect.Uint8, reflect.Uint32:
-		b.WriteString(strconv.FormatUint(v.Uint(), 10))
-	case reflect.Bool:
-		b.WriteString(strconv.FormatBool(v.Bool()))
-	case reflect.Pointer:
-		switch {
-		case v.IsNil():
-			b.WriteString("nil")
-		case v.Elem().Kind() == reflect.Bool && v.Elem().Bool():
-			b.WriteString("&compiledTrue")
-		case v.Elem().Kind() == reflect.Bool:
-			b.WriteString("&compiledFalse")
-		default:
-			panic("catalog: cannot compile a pointer to " + v.Type().String())
-		}
-	case reflect.Slice:
-		if v.IsNil() {
-			b.WriteString("nil")
-			return
-		}
-		b.WriteString(typeName(v.Type()) + "{")
-		for i := range v.Len() {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			e := v.Index(i)
-			if e.Kind() == reflect.Struct || e.Kind() == reflect.Slice {
-				goElem(b, e)
-			} else {
-				goValue(b, e)
-			}
-		}
-		b.WriteString("}")
-	case reflect.Struct:
-		b.WriteString(typeName(v.Type()))
-		goElem(b, v)
-	default:
-		panic("catalog: cannot compile a " + v.Type().String())
-	}
-}
-
-// goElem writes a struct or slice without its type, as an element of a
-// typed composite literal.
-func goElem(b *bytes.Buffer, v reflect.Value) {
-	if v.Kind() == reflect.Slice {
-		if v.IsNil() {
-			b.WriteString("nil")
-			return
-		}
-		var s bytes.Buffer
-		goValue(&s, v)
-		b.WriteString(strings.TrimPrefix(s.String(), typeName(v.Type())))
-		return
-	}
-	b.WriteString("{")
-	first := true
-	for i := range v.NumField() {
-		f := v.Field(i)
-		if f.IsZero() {
-			continue
-		}
-		if !first {
-			b.WriteString(", ")
-		}
-		first = false
-		b.WriteString(v.Type().Field(i).Name + ": ")
-		goValue(b, f)
-	}
-	b.WriteString("}")
-}
-
-// typeName is t as package catalog spells it.
-func typeName(t reflect.Type) string {
-	return strings.ReplaceAll(t.String(), "catalog.", "")
 }

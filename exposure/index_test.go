@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,36 @@ func TestEmbeddedIsFresh(t *testing.T) {
 	}
 	if len(e.CVEs) != len(idx.CVEs) || len(e.CVEs) < 4000 {
 		t.Errorf("embedded index has %d CVEs, generator %d", len(e.CVEs), len(idx.CVEs))
+	}
+}
+
+// TestCompiledAgrees: the compiled index (zindex.go) is cves.tsv.gz as Read
+// gives it, and WriteGo writes the committed zindex.go.
+func TestCompiledAgrees(t *testing.T) {
+	if compiled == nil {
+		t.Fatal("no compiled index: run go generate ./exposure")
+	}
+	parsed, err := Read("embedded", bytes.NewReader(embedded))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(parsed, compiled) {
+		t.Fatal("the compiled index differs from cves.tsv.gz: run go generate ./exposure")
+	}
+	var b bytes.Buffer
+	if err := parsed.WriteGo(&b, "cves.tsv.gz"); err != nil {
+		t.Fatal(err)
+	}
+	if src, err := os.ReadFile("zindex.go"); err != nil || !bytes.Equal(src, b.Bytes()) {
+		t.Errorf("zindex.go is not what WriteGo writes (%v): run go generate ./exposure", err)
+	}
+	if x, _ := Default(); x != compiled {
+		t.Error("Default is not the compiled index")
+	}
+	for i, c := range compiled.CVEs {
+		if c.Pos != i {
+			t.Fatalf("%s at %d has Pos %d", c.ID, i, c.Pos)
+		}
 	}
 }
 

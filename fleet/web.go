@@ -36,7 +36,6 @@ const (
 var pages = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("").Funcs(template.FuncMap{
 		"inc": func(i int) int { return i + 1 },
-		"top": func(l []report.ExposedJSON, n int) []report.ExposedJSON { return l[:min(n, len(l))] },
 		// numbered is steps[from:to], each with its plan number (StepJSON.N):
 		// a long plan shows its first steps and folds the rest.
 		"numbered": func(steps []report.StepJSON, from, to int) []report.StepJSON {

@@ -1,13 +1,16 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
 )
 
 // AssessmentJSON is the stable JSON form of an assessment (docs/json.md).
@@ -24,12 +27,17 @@ type AssessmentJSON struct {
 	Exposure   *ExposureJSON   `json:"exposure,omitempty"`
 }
 
-// ExposureJSON lists the CVEs a host stays exposed to (docs/json.md).
+// ExposureJSON lists the CVEs a host stays exposed to (docs/json.md): the
+// open and the unfixable ones as sets by the update that fixes them (or the
+// one the host cannot get), each CVE by its id, and the details of each
+// listed CVE once, in CVEs. JSON lines leave CVEs out of every line: the
+// stream's first line lists the index's CVEs (CVEIndexJSON).
 type ExposureJSON struct {
 	Index     string             `json:"index"`
 	Counts    ExposureCountsJSON `json:"counts"`
-	Open      []ExposedJSON      `json:"open"`
-	Unfixable []ExposedJSON      `json:"unfixable"`
+	Open      []CVESetJSON       `json:"open"`
+	Unfixable []CVESetJSON       `json:"unfixable"`
+	CVEs      []CVEJSON          `json:"cves,omitempty"`
 }
 
 // ExposureCountsJSON sums up the lists (and is all there is when they were
@@ -41,23 +49,82 @@ type ExposureCountsJSON struct {
 	Unfixable     int `json:"unfixable"`
 }
 
-// ExposedJSON is one CVE on a host.
-type ExposedJSON struct {
-	CVE      string  `json:"cve"`
-	KB       *string `json:"kb"`
-	Severity string  `json:"severity"`
-	Impact   string  `json:"impact"`
-	Exploits int     `json:"exploits"`
-	Exploit  string  `json:"exploit,omitempty"`
-	Title    string  `json:"title"`
-	Why      string  `json:"why"`
+// CVESetJSON is the CVEs one update fixes on a host, worst first; kb is
+// null for CVEs Microsoft lists no update for.
+type CVESetJSON struct {
+	KB   *string  `json:"kb"`
+	Why  string   `json:"why"`
+	CVEs []string `json:"cves"`
 }
 
-func exposed(l []assess.Exposed) []ExposedJSON {
-	out := make([]ExposedJSON, 0, len(l))
-	for _, e := range l {
-		out = append(out, ExposedJSON{CVE: e.CVE, KB: str(e.KB), Severity: e.Severity, Impact: e.Impact,
-			Exploits: e.Exploits, Exploit: e.Exploit, Title: e.Title, Why: e.Why})
+// CVEJSON is one CVE's details.
+type CVEJSON struct {
+	ID       string `json:"id"`
+	Severity string `json:"severity"`
+	Impact   string `json:"impact"`
+	Exploits int    `json:"exploits"`
+	Exploit  string `json:"exploit,omitempty"`
+	Title    string `json:"title"`
+}
+
+// CVEIndexJSON is the first line of JSON lines with exposure: the CVEs the
+// lines refer to by id.
+type CVEIndexJSON struct {
+	CVEIndex string    `json:"cveIndex"`
+	CVEs     []CVEJSON `json:"cves"`
+}
+
+func cveJSON(c *exposure.CVE) CVEJSON {
+	return CVEJSON{ID: c.ID, Severity: c.Severity, Impact: c.Impact, Exploits: c.Exploits, Exploit: c.Exploit, Title: c.Title}
+}
+
+func cveSets(l []assess.ExposureSet) []CVESetJSON {
+	out := make([]CVESetJSON, 0, len(l))
+	for _, s := range l {
+		ids := make([]string, len(s.CVEs))
+		for i, c := range s.CVEs {
+			ids[i] = c.ID
+		}
+		out = append(out, CVESetJSON{KB: str(s.KB), Why: s.Why, CVEs: ids})
+	}
+	return out
+}
+
+// listedCVEs are the details of every CVE the sets list, worst first.
+func listedCVEs(e *assess.Exposure) []CVEJSON {
+	var all []*exposure.CVE
+	for _, l := range [][]assess.ExposureSet{e.Open, e.Unfixable} {
+		for _, s := range l {
+			all = append(all, s.CVEs...)
+		}
+	}
+	slices.SortFunc(all, func(a, b *exposure.CVE) int { return cmp.Compare(a.Pos, b.Pos) })
+	out := make([]CVEJSON, len(all))
+	for i, c := range all {
+		out[i] = cveJSON(c)
+	}
+	return out
+}
+
+// ExposedJSON is one CVE on a host, for pages that list the worst.
+type ExposedJSON struct {
+	CVEJSON
+	KB *string
+}
+
+// Worst returns the n worst open CVEs, from the sets and the details.
+func (e *ExposureJSON) Worst(n int) []ExposedJSON {
+	fix := map[string]*string{}
+	for _, s := range e.Open {
+		for _, id := range s.CVEs {
+			fix[id] = s.KB
+		}
+	}
+	var out []ExposedJSON
+	for _, c := range e.CVEs {
+		if kb, ok := fix[c.ID]; ok && len(out) < n {
+			out = append(out, ExposedJSON{CVEJSON: c, KB: kb})
+		}
 	}
 	return out
 }
@@ -91,7 +158,7 @@ type FindingJSON struct {
 type StepJSON struct {
 	// N is the step's number in the plan, from 1: every output (text, HTML,
 	// the dashboard) shows this number. Unavailable updates have none.
-	N        int     `json:"n,omitempty"`
+	N        int     `json:"n,omitzero"`
 	KB       string  `json:"kb"`
 	Kind     string  `json:"kind"`
 	Title    string  `json:"title"`
@@ -207,7 +274,7 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 	}
 	if e := a.Exposure; e != nil {
 		c := e.Counts
-		j.Exposure = &ExposureJSON{Index: e.Index, Open: exposed(e.Open), Unfixable: exposed(e.Unfixable),
+		j.Exposure = &ExposureJSON{Index: e.Index, Open: cveSets(e.Open), Unfixable: cveSets(e.Unfixable), CVEs: listedCVEs(e),
 			Counts: ExposureCountsJSON{Open: c.Open, OpenCritical: c.OpenCritical, OpenExploited: c.OpenExploited, Unfixable: c.Unfixable}}
 	}
 	for _, f := range a.Findings {
@@ -364,6 +431,7 @@ func writeConditional(b *strings.Builder, cond []assess.Step) {
 const shownCVEs = 5
 
 func writeExposure(b *strings.Builder, e *assess.Exposure) {
+	open, unfixable := assess.Expand(e.Open), assess.Expand(e.Unfixable)
 	count := func(l []assess.Exposed) string {
 		by := map[string]int{}
 		exploited := 0
@@ -375,12 +443,12 @@ func writeExposure(b *strings.Builder, e *assess.Exposure) {
 		}
 		return fmt.Sprintf("%d (%d critical, %d important, %d with a public exploit)", len(l), by["Critical"], by["Important"], exploited)
 	}
-	fmt.Fprintf(b, "\nExposure\n  Open, fixed by an update this host can install: %s\n", count(e.Open))
-	for _, x := range e.Open[:min(shownCVEs, len(e.Open))] {
+	fmt.Fprintf(b, "\nExposure\n  Open, fixed by an update this host can install: %s\n", count(open))
+	for _, x := range open[:min(shownCVEs, len(open))] {
 		fmt.Fprintf(b, "    %-15s %-9s %-24s %s\n", x.CVE, x.Severity, x.Impact, x.Why)
 	}
-	fmt.Fprintf(b, "  Unfixable on this host's channel: %s\n", count(e.Unfixable))
-	for _, x := range e.Unfixable[:min(shownCVEs, len(e.Unfixable))] {
+	fmt.Fprintf(b, "  Unfixable on this host's channel: %s\n", count(unfixable))
+	for _, x := range unfixable[:min(shownCVEs, len(unfixable))] {
 		fmt.Fprintf(b, "    %-15s %-9s %-24s %s\n", x.CVE, x.Severity, x.Impact, x.Why)
 	}
 }

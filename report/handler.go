@@ -8,6 +8,7 @@ import (
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
 )
 
 // Handler receives a command's results as the command produces them and
@@ -36,6 +37,9 @@ type Options struct {
 	ListFiles bool
 	// AsOf is the analysis date the HTML report states.
 	AsOf string
+	// CVEs is the index assessments' exposure comes from: JSON lines list
+	// its CVEs once, on the first line.
+	CVEs *exposure.Index
 }
 
 // UnsupportedError is a format asked of a command that does not write it.
@@ -73,7 +77,7 @@ type streamHandler struct {
 
 func (h *streamHandler) Assessment(a assess.Assessment) error {
 	if h.stream == nil {
-		h.stream = NewStream(h.w, h.f)
+		h.stream = NewStream(h.w, h.f, h.o.CVEs)
 	}
 	return h.stream.Write(a)
 }
@@ -88,7 +92,7 @@ type Preencoder interface {
 // Encoded writes an assessment Encode rendered in the handler's format.
 func (h *streamHandler) Encoded(b []byte) error {
 	if h.stream == nil {
-		h.stream = NewStream(h.w, h.f)
+		h.stream = NewStream(h.w, h.f, h.o.CVEs)
 	}
 	return h.stream.WriteEncoded(b)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
 	goldenfile "github.com/kbplan/kbplan/internal/golden"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/winver"
@@ -71,11 +72,11 @@ func fixed() []assess.Assessment {
 		},
 		Components: []assess.HostComponent{{ID: catalog.DotNet20, Why: "in-box"}, {ID: catalog.IE7, Why: "in-box"}, {ID: catalog.OS, Why: "in-box"}},
 		Summary: assess.Summary{Steps: 9, Reboots: 2, PossibleReboots: 6, Conditional: 2, Unconfirmed: 1, Critical: 1, Warnings: 1,
-			CVEsOpen: 1, CVEsCritical: 1, CVEsExploited: 1, CVEsUnfixable: 1},
+			CVEsOpen: 2, CVEsCritical: 2, CVEsExploited: 1, CVEsUnfixable: 1},
 		Exposure: &assess.Exposure{Index: "test index",
-			Open:      []assess.Exposed{{CVE: "CVE-2019-0708", KB: "KB4534303", Severity: "Critical", Impact: "Remote Code Execution", Exploits: 3, Title: "Remote Desktop Services", Why: "fixed by KB4534303"}},
-			Unfixable: []assess.Exposed{{CVE: "CVE-2021-34527", Severity: "Critical", Impact: "Remote Code Execution", Exploits: 1, Title: "Print Spooler", Why: "only ESU updates fix it"}},
-			Counts:    assess.ExposureCounts{Open: 1, OpenCritical: 1, OpenExploited: 1, Unfixable: 1}},
+			Open:      []assess.ExposureSet{{KB: "KB4534303", Why: "fixed by KB4534303", CVEs: []*exposure.CVE{testCVEs.CVEs[0], testCVEs.CVEs[2]}}},
+			Unfixable: []assess.ExposureSet{{Why: "only ESU updates fix it", CVEs: []*exposure.CVE{testCVEs.CVEs[1]}}},
+			Counts:    assess.ExposureCounts{Open: 2, OpenCritical: 2, OpenExploited: 1, Unfixable: 1}},
 	}
 	current := assess.Assessment{
 		Host: inventory.Host{Source: "current.reg", Format: "reg-query", Hostname: "=HYPERLINK(\"http://x\")\x1b[31m",
@@ -96,12 +97,19 @@ func fixed() []assess.Assessment {
 	return []assess.Assessment{bare, current, outOfScope}
 }
 
+// testCVEs is the CVE index of the fixed assessments.
+var testCVEs = &exposure.Index{Name: "test index", CVEs: []*exposure.CVE{
+	{ID: "CVE-2019-0708", Severity: "Critical", Impact: "Remote Code Execution", Exploits: 3, Title: "Remote Desktop Services", Pos: 0},
+	{ID: "CVE-2021-34527", Severity: "Critical", Impact: "Remote Code Execution", Exploits: 1, Exploit: "https://example.org/printnightmare", Title: "Print Spooler", Pos: 1},
+	{ID: "CVE-2019-1182", Severity: "Critical", Impact: "Remote Code Execution", Title: "Remote Desktop Services", Pos: 2},
+}}
+
 // TestStreams renders the fixed assessments in every streaming format.
 func TestStreams(t *testing.T) {
 	for _, f := range []Format{Text, JSON, JSONL, CSV} {
 		t.Run(string(f), func(t *testing.T) {
 			var b bytes.Buffer
-			s := NewStream(&b, f)
+			s := NewStream(&b, f, testCVEs)
 			for _, a := range fixed() {
 				if err := s.Write(a); err != nil {
 					t.Fatal(err)
@@ -120,7 +128,7 @@ func TestStreams(t *testing.T) {
 func TestEmptyStreams(t *testing.T) {
 	for f, want := range map[Format]string{JSON: "[]\n", JSONL: "", Text: "", CSV: "hostname,source,product,edition,architecture,build,revision,inScope,patchLevel,ssu,sha2,esuPrepared,steps,reboots,critical,warnings,findings,cvesOpen,cvesUnfixable\n"} {
 		var b bytes.Buffer
-		s := NewStream(&b, f)
+		s := NewStream(&b, f, testCVEs)
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}

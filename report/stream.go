@@ -8,8 +8,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/exposure"
 )
 
 // Format is one of analyze's streaming output formats.
@@ -34,13 +39,16 @@ var CSVColumns = []string{"hostname", "source", "product", "edition", "architect
 type Stream struct {
 	w     io.Writer
 	f     Format
+	cves  *exposure.Index // JSON lines with exposure: the first line lists its CVEs
 	count int
 	err   error
 }
 
-// NewStream starts a stream of format f on w.
-func NewStream(w io.Writer, f Format) *Stream {
-	s := &Stream{w: w, f: f}
+// NewStream starts a stream of format f on w. With a CVE index, JSON lines
+// start with a line listing its CVEs (CVEIndexJSON), which the
+// assessments' exposure refers to by id.
+func NewStream(w io.Writer, f Format, cves *exposure.Index) *Stream {
+	s := &Stream{w: w, f: f, cves: cves}
 	if f == CSV {
 		var b bytes.Buffer
 		writeCSV(&b, CSVColumns)
@@ -49,30 +57,58 @@ func NewStream(w io.Writer, f Format) *Stream {
 	return s
 }
 
+// The encoders, chosen by measurement (BENCHMARKS.md "Encoders",
+// BenchmarkEncode): JSON lines by encoding/json's Encoder, which was faster
+// than github.com/go-json-experiment/json on a reused buffer (236 against
+// 290 µs for a bare host's line); the indented --json document by
+// go-json-experiment/json, which indents as it encodes (2.7 ms against 6.1
+// for encoding/json's marshal-then-indent of a host with its exposure).
+// jsonOptions make it write what encoding/json writes (docs/json.md):
+// nil slices and maps as null, map keys sorted, <, > and & escaped.
+var jsonOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv2.FormatNilMapAsNull(true), jsontext.EscapeForHTML(true), jsonv2.Deterministic(true))
+
+// encoder is one worker's buffer and JSON lines encoder, reused: a fresh
+// buffer per host grew by copying and cost more than the encoding.
+type encoder struct {
+	buf   bytes.Buffer
+	lines *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.lines = json.NewEncoder(&e.buf)
+	return e
+}}
+
 // Encode renders one assessment in format f, without the stream's framing.
 func Encode(f Format, a assess.Assessment) ([]byte, error) {
-	var b bytes.Buffer
+	e := encoders.Get().(*encoder)
+	defer encoders.Put(e)
+	b := &e.buf
+	b.Reset()
 	switch f {
 	case JSONL:
-		if err := json.NewEncoder(&b).Encode(Assessment(a)); err != nil {
+		j := Assessment(a)
+		if j.Exposure != nil {
+			j.Exposure.CVEs = nil // the stream's first line lists them
+		}
+		if err := e.lines.Encode(j); err != nil {
 			return nil, err
 		}
 	case JSON:
-		raw, err := json.MarshalIndent(Assessment(a), "  ", "  ")
-		if err != nil {
+		if err := jsonv2.MarshalWrite(b, Assessment(a), jsonOptions, jsontext.WithIndentPrefix("  "), jsontext.WithIndent("  ")); err != nil {
 			return nil, err
 		}
-		b.Write(raw)
 	case CSV:
-		writeCSV(&b, csvRecord(a))
+		writeCSV(b, csvRecord(a))
 	case Text:
-		if err := WriteAssessmentText(&b, a); err != nil {
+		if err := WriteAssessmentText(b, a); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("unknown output format %q", f)
 	}
-	return b.Bytes(), nil
+	return bytes.Clone(b.Bytes()), nil
 }
 
 // Write encodes and writes one assessment.
@@ -93,9 +129,25 @@ func (s *Stream) WriteEncoded(b []byte) error {
 		s.put([]byte(",\n  "))
 	case s.f == Text && s.count > 0:
 		s.put([]byte(strings.Repeat("-", 72) + "\n"))
+	case s.f == JSONL && s.count == 0 && s.cves != nil:
+		s.writeCVEs()
 	}
 	s.count++
 	return s.put(b)
+}
+
+// writeCVEs writes the CVE index's line.
+func (s *Stream) writeCVEs() {
+	j := CVEIndexJSON{CVEIndex: s.cves.Name, CVEs: make([]CVEJSON, len(s.cves.CVEs))}
+	for i, c := range s.cves.CVEs {
+		j.CVEs[i] = cveJSON(c)
+	}
+	var b bytes.Buffer
+	if err := json.NewEncoder(&b).Encode(j); err != nil {
+		s.err = err
+		return
+	}
+	s.put(b.Bytes())
 }
 
 // Close ends the stream (the JSON array's closing bracket).

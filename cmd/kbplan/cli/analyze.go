@@ -205,7 +205,7 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	// stdout with --html -, which then carries nothing else).
 	var out, page report.Handler
 	if f.html != "-" {
-		out, _ = report.NewHandler(stdout, f.format(), report.Options{})
+		out, _ = report.NewHandler(stdout, f.format(), report.Options{CVEs: o.Exposure.Index})
 	}
 	var pageFile *os.File
 	switch f.html {

@@ -299,8 +299,8 @@ func TestAnalyzeExposureGolden(t *testing.T) {
 		t.Fatal("no exposure in the JSON")
 	}
 	found := false
-	for _, e := range a.Exposure.Open {
-		if e.CVE == "CVE-2017-0144" && e.KB != nil && e.Severity == "Critical" && e.Exploits > 0 {
+	for _, e := range a.Exposure.Worst(len(a.Exposure.CVEs)) {
+		if e.ID == "CVE-2017-0144" && e.KB != nil && e.Severity == "Critical" && e.Exploits > 0 {
 			found = true
 		}
 	}

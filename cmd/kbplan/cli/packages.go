@@ -1,8 +1,7 @@
 package cli
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
+	"crypto"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -36,40 +35,34 @@ func inspect(name string, roots []*x509.Certificate, withSHA1 bool) (report.Pack
 		return report.PackageJSON{}, assess.PackageFacts{}, err
 	}
 	defer f.Close()
-	// The file's SHA-256, the package metadata and the signatures (whose
-	// digests hash in parallel too) are worked out at the same time.
-	var sum, sum1 string
-	var sumErr error
+	// The signatures and the file's own digests come from one read of the
+	// file (VerifyCabAndHash), while the package metadata is read.
+	files := []crypto.Hash{crypto.SHA256}
+	if withSHA1 {
+		files = append(files, crypto.SHA1)
+	}
+	var sigs []authenticode.Signature
+	var fileSums map[crypto.Hash][]byte
+	var sigErr error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		h := sha256.New()
-		var w io.Writer = h
-		h1 := sha1.New()
-		if withSHA1 {
-			w = io.MultiWriter(h, h1)
-		}
-		if _, err := io.Copy(w, io.NewSectionReader(f, 0, size)); err != nil {
-			sumErr = err
-			return
-		}
-		sum = hex.EncodeToString(h.Sum(nil))
-		if withSHA1 {
-			sum1 = hex.EncodeToString(h1.Sum(nil))
-		}
+		sigs, fileSums, sigErr = authenticode.VerifyCabAndHash(f, size, authenticode.Options{Roots: roots}, files...)
 	}()
 	p, err := msu.Read(f, size, budget.New(nil, name, msu.Limit(size)))
+	<-done
 	if err != nil {
-		<-done
 		return report.PackageJSON{}, assess.PackageFacts{}, fmt.Errorf("%s: %w", name, err)
 	}
-	sigs, sigErr := authenticode.VerifyCab(f, size, authenticode.Options{Roots: roots})
 	if errors.Is(sigErr, authenticode.ErrNotSigned) {
 		sigErr = nil
 	}
-	<-done
-	if sumErr != nil {
-		return report.PackageJSON{}, assess.PackageFacts{}, fmt.Errorf("%s: %w", name, sumErr)
+	if fileSums == nil {
+		return report.PackageJSON{}, assess.PackageFacts{}, fmt.Errorf("%s: %w", name, sigErr)
+	}
+	sum, sum1 := hex.EncodeToString(fileSums[crypto.SHA256]), ""
+	if withSHA1 {
+		sum1 = hex.EncodeToString(fileSums[crypto.SHA1])
 	}
 	j := report.Package(name, size, sum, p, sigs, sigErr)
 	j.SHA1 = sum1

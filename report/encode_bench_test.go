@@ -1,0 +1,81 @@
+package report
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/exposure"
+	"github.com/kbplan/kbplan/inventory/detect"
+)
+
+// benchAssessment is a bare SP2 host's assessment, with its exposure.
+func benchAssessment(b *testing.B, withExposure bool) assess.Assessment {
+	c, err := catalog.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := "../inventory/systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	h, err := detect.Read(path, f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o := assess.Options{AsOf: catalog.Date{Year: 2026, Month: 11, Day: 25}}
+	if withExposure {
+		if o.Exposure.Index, err = exposure.Default(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return assess.Assess(h, c, o)
+}
+
+// BenchmarkEncode: one bare host's JSON line and JSON document, by the
+// encoder Encode uses and by encoding/json, the choice BENCHMARKS.md
+// records.
+func BenchmarkEncode(b *testing.B) {
+	for _, x := range []struct {
+		name     string
+		exposure bool
+	}{{"plan", false}, {"exposure", true}} {
+		a := benchAssessment(b, x.exposure)
+		for _, f := range []Format{JSONL, JSON, CSV} {
+			b.Run(x.name+"/"+string(f), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					out, err := Encode(f, a)
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.SetBytes(int64(len(out)))
+				}
+			})
+		}
+		b.Run(x.name+"/encoding-json-marshal", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := json.Marshal(Assessment(a))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(out)))
+			}
+		})
+		b.Run(x.name+"/encoding-json-indent", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				out, err := json.MarshalIndent(Assessment(a), "  ", "  ")
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(out)))
+			}
+		})
+	}
+}
