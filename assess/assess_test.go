@@ -277,3 +277,22 @@ func TestExposureSets(t *testing.T) {
 	}
 	golden.Check(t, "testdata/exposure-sets.txt", out.Bytes())
 }
+
+// BenchmarkAssessExposureCounts is what the fleet's upload computes: the
+// plan and the exposure's counts.
+func BenchmarkAssessExposureCounts(b *testing.B) {
+	c, err := catalog.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx, err := exposure.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := host(b, "../inventory/systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
+	p := NewPlanner(c)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Assess(h, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx, CountsOnly: true}})
+	}
+}

@@ -189,7 +189,10 @@ func (s *state) exposure(x ExposureOptions) *Exposure {
 		open    bool
 		kb, why string
 	}
-	at := map[listed]int{}
+	var at map[listed]int
+	if !x.CountsOnly {
+		at = map[listed]int{}
+	}
 	type entry struct {
 		open bool
 		i    int
@@ -199,7 +202,7 @@ func (s *state) exposure(x ExposureOptions) *Exposure {
 		if len(set.fixes) > 0 && s.fixed(set) {
 			continue
 		}
-		kb, why := "", set.why
+		kb := ""
 		if len(set.fixes) > 0 {
 			kb = s.installable(set)
 		}
@@ -208,15 +211,18 @@ func (s *state) exposure(x ExposureOptions) *Exposure {
 			e.Counts.Open += len(set.cves)
 			e.Counts.OpenCritical += set.critical
 			e.Counts.OpenExploited += set.exploited
-			why = s.fixedBy(kb)
 		} else {
 			e.Counts.Unfixable += len(set.cves)
-			if len(set.fixes) > 0 {
-				kb = set.fixes[len(set.fixes)-1].KB
-			}
 		}
 		if x.CountsOnly {
 			continue
+		}
+		why := set.why
+		switch {
+		case open:
+			why = s.fixedBy(kb)
+		case len(set.fixes) > 0:
+			kb = set.fixes[len(set.fixes)-1].KB
 		}
 		list := &e.Unfixable
 		if open {
