@@ -118,14 +118,7 @@ func hostWith(build int, kbs ...string) inventory.Host {
 // TestExposure covers the supersedence cases that fool wesng and the
 // MS17-010 question (docs/exposure.md).
 func TestExposure(t *testing.T) {
-	c, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := exposure.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, idx := embeddedData(t)
 	type want struct{ open, unfixable, absent []string }
 	tests := []struct {
 		name string
@@ -181,20 +174,25 @@ func TestExposure(t *testing.T) {
 	}
 }
 
+// BenchmarkAssessExposure: a bare host with its exposure, each time with
+// a new planner (full) and with one planner (counts: what a fleet upload
+// computes, the plan and the CVE counts).
 func BenchmarkAssessExposure(b *testing.B) {
-	c, err := catalog.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	idx, err := exposure.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, idx := embeddedData(b)
 	h := host(b, "../inventory/systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
-	b.ReportAllocs()
-	for b.Loop() {
-		Assess(h, c, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx}})
-	}
+	b.Run("full", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Assess(h, c, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx}})
+		}
+	})
+	b.Run("counts", func(b *testing.B) {
+		p := NewPlanner(c)
+		b.ReportAllocs()
+		for b.Loop() {
+			p.Assess(h, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx, CountsOnly: true}})
+		}
+	})
 }
 
 // TestExposureSets: the sets the exposure is computed in list each CVE
@@ -205,14 +203,7 @@ func BenchmarkAssessExposure(b *testing.B) {
 // A change there means the exposure changed: look at it with kbplan
 // analyze --exposure before -update.
 func TestExposureSets(t *testing.T) {
-	c, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := exposure.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, idx := embeddedData(t)
 	hosts := []struct {
 		name string
 		h    inventory.Host
@@ -278,21 +269,16 @@ func TestExposureSets(t *testing.T) {
 	golden.Check(t, "testdata/exposure-sets.txt", out.Bytes())
 }
 
-// BenchmarkAssessExposureCounts is what the fleet's upload computes: the
-// plan and the exposure's counts.
-func BenchmarkAssessExposureCounts(b *testing.B) {
+// embeddedData is the embedded catalog and CVE index.
+func embeddedData(tb testing.TB) (*catalog.Catalog, *exposure.Index) {
+	tb.Helper()
 	c, err := catalog.Default()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	idx, err := exposure.Default()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	h := host(b, "../inventory/systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
-	p := NewPlanner(c)
-	b.ReportAllocs()
-	for b.Loop() {
-		p.Assess(h, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx, CountsOnly: true}})
-	}
+	return c, idx
 }

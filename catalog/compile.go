@@ -3,7 +3,6 @@ package catalog
 import (
 	"bytes"
 	"fmt"
-	"go/format"
 	"io"
 
 	"github.com/kbplan/kbplan/internal/gotables"
@@ -34,23 +33,10 @@ func (c *Catalog) WriteGo(w io.Writer, sources string) error {
 	field("revision", c.revision)
 	field("files", c.files)
 	b.WriteString("}\n\n")
-	fmt.Fprintf(&b, "var compiledUpdates = [%d]*Update{", len(c.Updates))
-	for i := range c.Updates {
-		if i%8 == 0 {
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "&compiledRows[%d], ", i)
-	}
-	b.WriteString("\n}\n\n")
-	fmt.Fprintf(&b, "var compiledRows = [%d]Update{\n", len(c.Updates))
-	for _, u := range c.Updates {
-		gotables.Write(&b, *u, "catalog", "compiled")
-		b.WriteString(",\n")
-	}
-	b.WriteString("}\n")
-	src, err := format.Source(b.Bytes())
+	gotables.Table(&b, "compiledUpdates", "compiledRows", c.Updates, "catalog", "compiled")
+	src, err := gotables.Format(&b, "compiled catalog")
 	if err != nil {
-		return fmt.Errorf("compiled catalog: %v", err)
+		return err
 	}
 	_, err = w.Write(src)
 	return err

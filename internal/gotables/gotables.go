@@ -6,6 +6,8 @@ package gotables
 
 import (
 	"bytes"
+	"fmt"
+	"go/format"
 	"reflect"
 	"strconv"
 	"strings"
@@ -105,4 +107,33 @@ func (e *encoder) elem(v reflect.Value) {
 // typeName is t as the target package spells it.
 func (e *encoder) typeName(t reflect.Type) string {
 	return strings.ReplaceAll(t.String(), e.pkg+".", "")
+}
+
+// Table writes rows as two package-level arrays: `var ROWS = [N]T{...}`,
+// one literal per row, and `var PTRS = [N]*T{&ROWS[0], ...}`, for a package
+// whose values are reached through pointers.
+func Table[T any](b *bytes.Buffer, ptrs, rows string, values []*T, pkg, prefix string) {
+	typ := strings.TrimPrefix(reflect.TypeFor[T]().String(), pkg+".")
+	fmt.Fprintf(b, "var %s = [%d]*%s{", ptrs, len(values), typ)
+	for i := range values {
+		if i%8 == 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(b, "&%s[%d], ", rows, i)
+	}
+	fmt.Fprintf(b, "\n}\n\nvar %s = [%d]%s{\n", rows, len(values), typ)
+	for _, v := range values {
+		Write(b, *v, pkg, prefix)
+		b.WriteString(",\n")
+	}
+	b.WriteString("}\n")
+}
+
+// Format is go/format.Source, with the error naming what was written.
+func Format(b *bytes.Buffer, what string) ([]byte, error) {
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", what, err)
+	}
+	return src, nil
 }
