@@ -84,44 +84,63 @@ var encoders = sync.Pool{New: func() any {
 func Encode(f Format, a assess.Assessment) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
-	b := &e.buf
-	b.Reset()
+	e.buf.Reset()
+	if err := e.encode(&e.buf, f, a); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(e.buf.Bytes()), nil
+}
+
+// encode writes one assessment in format f to w. JSON lines go through the
+// encoder's buffer (encoding/json's Encoder writes each line with one
+// call); the indented document and CSV stream to w.
+func (e *encoder) encode(w io.Writer, f Format, a assess.Assessment) error {
 	switch f {
 	case JSONL:
 		j := Assessment(a)
 		if j.Exposure != nil {
 			j.Exposure.CVEs = nil // the stream's first line lists them
 		}
-		if err := e.lines.Encode(j); err != nil {
-			return nil, err
+		if w == &e.buf {
+			return e.lines.Encode(j)
 		}
+		return json.NewEncoder(w).Encode(j)
 	case JSON:
-		if err := jsonv2.MarshalWrite(b, Assessment(a), jsonOptions, jsontext.WithIndentPrefix("  "), jsontext.WithIndent("  ")); err != nil {
-			return nil, err
-		}
+		return jsonv2.MarshalWrite(w, Assessment(a), jsonOptions, jsontext.WithIndentPrefix("  "), jsontext.WithIndent("  "))
 	case CSV:
-		writeCSV(b, csvRecord(a))
+		writeCSV(w, csvRecord(a))
+		return nil
 	case Text:
-		if err := WriteAssessmentText(b, a); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("unknown output format %q", f)
+		return WriteAssessmentText(w, a)
 	}
-	return bytes.Clone(b.Bytes()), nil
+	return fmt.Errorf("unknown output format %q", f)
 }
 
-// Write encodes and writes one assessment.
+// Write encodes one assessment straight to the stream's writer: no buffer
+// holds the whole record (a host's indented document with its exposure is
+// about 1.5 MB), which is how a single input is written.
 func (s *Stream) Write(a assess.Assessment) error {
-	b, err := Encode(s.f, a)
-	if err != nil {
-		return err
+	if s.err != nil {
+		return s.err
 	}
-	return s.WriteEncoded(b)
+	s.frame()
+	if s.err == nil {
+		e := encoders.Get().(*encoder)
+		defer encoders.Put(e)
+		s.err = e.encode(s.w, s.f, a)
+	}
+	return s.err
 }
 
 // WriteEncoded writes one record made by Encode with the same format.
 func (s *Stream) WriteEncoded(b []byte) error {
+	s.frame()
+	return s.put(b)
+}
+
+// frame writes what goes before a record: the JSON array's bracket or
+// comma, the rule between text hosts, the CVE line of JSON lines.
+func (s *Stream) frame() {
 	switch {
 	case s.f == JSON && s.count == 0:
 		s.put([]byte("[\n  "))
@@ -133,7 +152,6 @@ func (s *Stream) WriteEncoded(b []byte) error {
 		s.writeCVEs()
 	}
 	s.count++
-	return s.put(b)
 }
 
 // writeCVEs writes the CVE index's line.

@@ -227,10 +227,12 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	unreadable, todo, hosts := false, false, 0
 	var writeErr error
 	// The stdout formats that can be rendered apart are rendered on the
-	// workers, in parallel; the handler writes them in input order.
+	// workers, in parallel; the handler writes them in input order. A
+	// single input is encoded straight to stdout instead: nothing to
+	// overlap, and no buffer the size of its document.
 	var encode func(assess.Assessment) ([]byte, error)
 	pre, canPre := out.(report.Preencoder)
-	if canPre && f.explain == "" {
+	if canPre && f.explain == "" && len(jobs) > 1 {
 		format := f.format()
 		encode = func(a assess.Assessment) ([]byte, error) { return report.Encode(format, a) }
 	}
