@@ -246,7 +246,11 @@ func steps(ss []assess.Step, numbered bool) []StepJSON {
 }
 
 // Assessment converts an assessment to its JSON form.
-func Assessment(a assess.Assessment) AssessmentJSON {
+func Assessment(a assess.Assessment) AssessmentJSON { return assessment(a, true) }
+
+// assessment converts a; without details, the exposure names its CVEs by id
+// only (JSON lines, whose first line lists them).
+func assessment(a assess.Assessment, details bool) AssessmentJSON {
 	j := AssessmentJSON{Host: Host(a.Host), InScope: a.InScope, Findings: []FindingJSON{},
 		Servicing: ServicingJSON{SSU: str(a.Servicing.SSU), SSULatest: str(a.Servicing.SSULatest), SHA2: a.Servicing.SHA2, ESUPrep: a.Servicing.ESUPrep},
 		Lifecycle: LifecycleJSON{Product: a.Lifecycle.Product, AsOf: a.Lifecycle.AsOf.String(), Phase: a.Lifecycle.Phase,
@@ -274,8 +278,11 @@ func Assessment(a assess.Assessment) AssessmentJSON {
 	}
 	if e := a.Exposure; e != nil {
 		c := e.Counts
-		j.Exposure = &ExposureJSON{Index: e.Index, Open: cveSets(e.Open), Unfixable: cveSets(e.Unfixable), CVEs: listedCVEs(e),
+		j.Exposure = &ExposureJSON{Index: e.Index, Open: cveSets(e.Open), Unfixable: cveSets(e.Unfixable),
 			Counts: ExposureCountsJSON{Open: c.Open, OpenCritical: c.OpenCritical, OpenExploited: c.OpenExploited, Unfixable: c.Unfixable}}
+		if details {
+			j.Exposure.CVEs = listedCVEs(e)
+		}
 	}
 	for _, f := range a.Findings {
 		j.Findings = append(j.Findings, FindingJSON{ID: string(f.ID), Severity: string(f.Severity), Message: f.Message, Fact: f.Fact})

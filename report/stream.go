@@ -97,10 +97,7 @@ func Encode(f Format, a assess.Assessment) ([]byte, error) {
 func (e *encoder) encode(w io.Writer, f Format, a assess.Assessment) error {
 	switch f {
 	case JSONL:
-		j := Assessment(a)
-		if j.Exposure != nil {
-			j.Exposure.CVEs = nil // the stream's first line lists them
-		}
+		j := assessment(a, false) // the stream's first line lists the CVEs
 		if w == &e.buf {
 			return e.lines.Encode(j)
 		}
