@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/kbplan/kbplan/internal/lazyre"
 )
 
 // TestNoStrayDependencies: the binary links none of the packages that
@@ -27,5 +29,17 @@ func TestNoStrayDependencies(t *testing.T) {
 				t.Errorf("cmd/kbplan depends on %s", p)
 			}
 		}
+	}
+}
+
+// TestExpressionsCompile: every regular expression of every package the
+// binary links compiles (they compile on first use, internal/lazyre).
+func TestExpressionsCompile(t *testing.T) {
+	n, errs := lazyre.Check()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if n < 40 {
+		t.Errorf("only %d expressions registered: are the readers linked?", n)
 	}
 }

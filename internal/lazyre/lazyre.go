@@ -10,16 +10,39 @@ import (
 )
 
 // Regexp is a regular expression compiled the first time it is used. An
-// invalid expression panics then, as regexp.MustCompile would at start;
-// each package's tests use every expression it declares.
+// invalid expression would panic then, as regexp.MustCompile would at
+// start: every expression New made is listed, and cmd/kbplan's
+// TestExpressionsCompile compiles them all (Check), which is what
+// MustCompile at start used to prove.
 type Regexp struct {
 	expr string
 	re   func() *regexp.Regexp
 }
 
+var (
+	mu  sync.Mutex
+	all []string
+)
+
 // New returns the expression, not compiled yet.
 func New(expr string) *Regexp {
+	mu.Lock()
+	all = append(all, expr)
+	mu.Unlock()
 	return &Regexp{expr: expr, re: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })}
+}
+
+// Check compiles every expression New has made so far (those of every
+// package initialised): the errors, and how many it compiled.
+func Check() (n int, errs []error) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range all {
+		if _, err := regexp.Compile(e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return len(all), errs
 }
 
 // Regexp returns the compiled expression.

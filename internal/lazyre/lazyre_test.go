@@ -4,6 +4,9 @@ import "testing"
 
 func TestLazy(t *testing.T) {
 	bad := New(`(`) // not compiled: no panic here
+	if _, errs := Check(); len(errs) != 1 {
+		t.Errorf("Check found %v, want the one invalid expression", errs)
+	}
 	re := New(`^KB(\d+)$`)
 	for _, c := range []struct {
 		in    string

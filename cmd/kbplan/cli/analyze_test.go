@@ -435,3 +435,78 @@ func TestAnalyzeAndDashboardAgree(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONLinesExposure: with --exposure, JSON lines start with the CVE
+// index's line, every later line is an assessment whose exposure names its
+// CVEs by ids that line lists, and no assessment line repeats the details;
+// --json keeps them in each document, the sets' CVEs and no others.
+func TestJSONLinesExposure(t *testing.T) {
+	files := []string{"../../../testdata/analyze/ws2008-6003-x86-public-current.txt", samples + "/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt"}
+	for _, exposureFlag := range []bool{true, false} {
+		args := []string{"analyze", "--as-of", asOf, "--jsonl"}
+		if exposureFlag {
+			args = append(args, "--exposure")
+		}
+		out, errOut, code := run(t, "", append(args, files...)...)
+		if code != ExitToDo {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if !exposureFlag {
+			if len(lines) != len(files) || strings.Contains(lines[0], `"cveIndex"`) {
+				t.Errorf("without --exposure: %d lines, first %.80s", len(lines), lines[0])
+			}
+			continue
+		}
+		if len(lines) != len(files)+1 {
+			t.Fatalf("%d lines for %d hosts, want the CVE line and one per host", len(lines), len(files))
+		}
+		var index report.CVEIndexJSON
+		if err := json.Unmarshal([]byte(lines[0]), &index); err != nil || index.CVEIndex != "embedded" || len(index.CVEs) < 4000 {
+			t.Fatalf("first line: %v, index %q, %d CVEs", err, index.CVEIndex, len(index.CVEs))
+		}
+		known := map[string]bool{}
+		for _, c := range index.CVEs {
+			known[c.ID] = true
+		}
+		for _, l := range lines[1:] {
+			var a report.AssessmentJSON
+			if err := json.Unmarshal([]byte(l), &a); err != nil || a.Exposure == nil {
+				t.Fatalf("assessment line: %v", err)
+			}
+			if a.Exposure.CVEs != nil {
+				t.Errorf("%s: an assessment line repeats %d CVE details", *a.Host.Hostname, len(a.Exposure.CVEs))
+			}
+			n := 0
+			for _, set := range append(a.Exposure.Open, a.Exposure.Unfixable...) {
+				for _, id := range set.CVEs {
+					n++
+					if !known[id] {
+						t.Errorf("%s refers to %s, which the first line does not list", *a.Host.Hostname, id)
+					}
+				}
+			}
+			if n != a.Exposure.Counts.Open+a.Exposure.Counts.Unfixable {
+				t.Errorf("%s: the sets name %d CVEs, the counts say %+v", *a.Host.Hostname, n, a.Exposure.Counts)
+			}
+		}
+	}
+	// --json: one document per host with the details of its CVEs, once.
+	a := analyzeJSON(t, "--exposure", files[1])
+	listed := map[string]bool{}
+	for _, set := range append(a.Exposure.Open, a.Exposure.Unfixable...) {
+		for _, id := range set.CVEs {
+			listed[id] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, c := range a.Exposure.CVEs {
+		if seen[c.ID] || !listed[c.ID] {
+			t.Errorf("%s: listed twice or in no set", c.ID)
+		}
+		seen[c.ID] = true
+	}
+	if len(seen) != len(listed) {
+		t.Errorf("%d CVEs in the sets, %d with details", len(listed), len(seen))
+	}
+}
