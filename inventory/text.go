@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -322,7 +323,23 @@ func LinesOf(lines []Line) *Lines {
 
 // NewLines reads lines from UTF-8 text.
 func NewLines(r io.Reader) *Lines {
-	return &Lines{r: bufio.NewReaderSize(r, 16<<10)}
+	br := lineBuffers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &Lines{r: br}
+}
+
+// lineBuffers are the line readers' buffers, used again once a reader is
+// done with (Close): a fleet reads thousands of small files.
+var lineBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+
+// Close hands the reader's buffer back; the lines read stay valid (each is
+// a copy), and Next reports no more lines.
+func (ls *Lines) Close() {
+	if ls.r != nil {
+		ls.r.Reset(nil)
+		lineBuffers.Put(ls.r)
+		ls.r, ls.done = nil, true
+	}
 }
 
 // Err returns the first read error other than io.EOF.

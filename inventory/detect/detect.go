@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kbplan/kbplan/internal/lazyre"
 	"github.com/kbplan/kbplan/inventory"
@@ -69,7 +70,12 @@ func (e *Error) Error() string {
 
 // Read reads one inventory from r. name names the input in messages.
 func Read(name string, r io.Reader) (inventory.Host, error) {
-	br := bufio.NewReaderSize(r, inventory.HeadSize)
+	br := heads.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		heads.Put(br)
+	}()
 	peek, err := br.Peek(inventory.HeadSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
@@ -82,6 +88,7 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 		return inventory.Host{}, fmt.Errorf("%s: %w", name, err)
 	}
 	lines := inventory.NewLines(inventory.Decoder(br, enc))
+	defer lines.Close()
 	lines.Keep(maxKept, maxKeptBytes)
 	head := lines.Head(headLines)
 
@@ -121,6 +128,9 @@ func Read(name string, r io.Reader) (inventory.Host, error) {
 	}
 	return alsoIn(h, lines.Kept), nil
 }
+
+// heads are the buffers Read peeks at an input's start with, used again.
+var heads = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, inventory.HeadSize) }}
 
 // maxKept and maxKeptBytes bound the lines kept to split a paste of
 // several outputs; a longer input is read with one format only.

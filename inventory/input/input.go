@@ -7,7 +7,6 @@ package input
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -209,12 +208,14 @@ func ReadFile(path string, stdin io.Reader) (inventory.Host, error) {
 		return inventory.Host{}, fmt.Errorf("%w; check the path", err)
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	head, _ := br.Peek(4)
-	if !IsArchive(head) {
-		return detect.Read(path, br)
+	// A regular file: its first bytes are read in place, and the reader
+	// gets the file itself (detect.Read buffers it).
+	var head [4]byte
+	n, _ := f.ReadAt(head[:], 0)
+	if !IsArchive(head[:n]) {
+		return detect.Read(path, f)
 	}
-	body, err := io.ReadAll(io.LimitReader(br, MaxArchive+1))
+	body, err := io.ReadAll(io.LimitReader(f, MaxArchive+1))
 	if err != nil {
 		return inventory.Host{}, fmt.Errorf("%s: %w", path, err)
 	}
