@@ -198,12 +198,11 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	}
 	if len(jobs) > 100 {
 		// A batch keeps little alive (a few hosts per core in flight) but
-		// allocates fast; collecting less often trades memory for speed,
-		// and the memory stays flat whatever the number of hosts: 800
-		// against 300 gave 10-19 % more hosts/s for 41 -> 74 MiB (--csv)
-		// and 71 -> 150 MiB (--jsonl --exposure) on 10,000 hosts
-		// (BENCHMARKS.md "What limits the batch runs").
-		defer debug.SetGCPercent(debug.SetGCPercent(800))
+		// allocates fast; collecting less often trades a few MiB for speed.
+		// (800 was faster still, but multiplies what grows with the hosts,
+		// the list of file names: BENCHMARKS.md "What limits the batch
+		// runs".)
+		defer debug.SetGCPercent(debug.SetGCPercent(300))
 	}
 	// out writes stdout's format; page, with --html, the report page (to
 	// stdout with --html -, which then carries nothing else).
