@@ -22,7 +22,7 @@ func (s *Server) campaignRoutes() {
 	s.route("GET /api/v1/updates", s.need(canRead, s.getUpdates))
 	s.route("GET /api/v1/updates.csv", s.need(canRead, s.getUpdatesCSV))
 	s.route("GET /api/v1/updates/{kb}", s.need(canRead, s.getUpdate))
-	s.route("GET /api/v1/groups", s.need(canRead, s.getGroups))
+	s.route("GET /api/v1/groups", s.need(canRead, listAPI(s, (*store.Store).Groups, GroupsJSON)))
 	s.route("PUT /api/v1/groups/{name}", s.need(isAdmin, s.putGroup))
 	s.route("DELETE /api/v1/groups/{name}", s.need(isAdmin, s.deleteGroup))
 	s.route("POST /api/v1/groups/{name}/hosts", s.need(isAdmin, s.postGroupHosts))
@@ -30,7 +30,7 @@ func (s *Server) campaignRoutes() {
 	s.route("GET /api/v1/hosts/{name}/runs", s.need(canRead, s.getRuns))
 	s.route("GET /api/v1/audit", s.need(isAdmin, s.getAudit))
 	s.route("GET /api/v1/audit.csv", s.need(isAdmin, s.getAuditCSV))
-	s.route("GET /api/v1/users", s.need(isAdmin, s.getUsers))
+	s.route("GET /api/v1/users", s.need(isAdmin, listAPI(s, (*store.Store).Users, UsersJSON)))
 	s.route("DELETE /api/v1/users/{name}", s.need(isAdmin, s.deleteUser))
 }
 
@@ -310,15 +310,6 @@ func GroupsJSON(gs []store.Group) []GroupJSON {
 	return out
 }
 
-func (s *Server) getGroups(w http.ResponseWriter, r *http.Request) {
-	gs, err := s.Fleet.Store.Groups(r.Context())
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, GroupsJSON(gs))
-}
-
 func (s *Server) putGroup(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Rule string `json:"rule"`
@@ -537,15 +528,6 @@ func UsersJSON(us []store.User) []UserJSON {
 		out = append(out, UserJSON{Name: u.Name, Role: u.Role, Created: u.Created})
 	}
 	return out
-}
-
-func (s *Server) getUsers(w http.ResponseWriter, r *http.Request) {
-	us, err := s.Fleet.Store.Users(r.Context())
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, UsersJSON(us))
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"io"
 	"net/http"
@@ -146,14 +145,7 @@ func TestCampaignAPI(t *testing.T) {
 				t.Errorf("KB4474419 after the inventory: %+v", u)
 			}
 			// The CSV export, filtered.
-			req, _ := http.NewRequest("GET", ts.URL+"/api/v1/updates.csv?group=plant-a", nil)
-			req.Header.Set("Authorization", "Bearer "+ts.admin)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows, err := csv.NewReader(resp.Body).ReadAll()
-			resp.Body.Close()
+			rows, err := ts.csv(t, "/api/v1/updates.csv?group=plant-a", ts.admin)
 			if err != nil || len(rows) < 2 || strings.Join(rows[0], ",") != strings.Join(UpdateCSVColumns, ",") {
 				t.Errorf("updates.csv: %v %v", rows, err)
 			}
@@ -197,7 +189,7 @@ func TestCampaignAPI(t *testing.T) {
 				t.Errorf("audit with an enrollment token: %d", code)
 			}
 			// Metrics by group and state.
-			resp, err = http.Get(ts.URL + "/metrics")
+			resp, err := http.Get(ts.URL + "/metrics")
 			if err != nil {
 				t.Fatal(err)
 			}

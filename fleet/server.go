@@ -103,7 +103,7 @@ func NewServer(f *Fleet) *Server {
 	s.route("GET /api/v1/hosts/{name}", s.need(canRead, s.getHost))
 	s.route("DELETE /api/v1/hosts/{name}", s.need(isAdmin, s.deleteHost))
 	s.route("GET /api/v1/overview", s.need(canRead, s.getOverview))
-	s.route("GET /api/v1/tokens", s.need(isAdmin, s.getTokens))
+	s.route("GET /api/v1/tokens", s.need(isAdmin, listAPI(s, (*store.Store).Tokens, TokensJSON)))
 	s.route("POST /api/v1/tokens", s.need(isAdmin, s.postToken))
 	s.route("DELETE /api/v1/tokens/{id}", s.need(isAdmin, s.deleteToken))
 	s.route("GET /healthz", s.healthz)
@@ -668,13 +668,17 @@ func TokensJSON(ts []store.Token) []TokenJSON {
 	return out
 }
 
-func (s *Server) getTokens(w http.ResponseWriter, r *http.Request) {
-	ts, err := s.Fleet.Store.Tokens(r.Context())
-	if err != nil {
-		s.internal(w, err)
-		return
+// listAPI answers a GET with a list the store keeps (groups, users,
+// tokens), in the JSON form the API and kbplan fleet ... list --json share.
+func listAPI[T, J any](s *Server, load func(*store.Store, context.Context) ([]T, error), show func([]T) []J) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := load(s.Fleet.Store, r.Context())
+		if err != nil {
+			s.internal(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, show(v))
 	}
-	writeJSON(w, http.StatusOK, TokensJSON(ts))
 }
 
 func (s *Server) postToken(w http.ResponseWriter, r *http.Request) {

@@ -103,6 +103,19 @@ func (ts *testServer) do(t *testing.T, method, path, token, ctype string, body [
 	return resp.StatusCode
 }
 
+// csv gets a CSV export with a bearer token and parses it.
+func (ts *testServer) csv(t *testing.T, path, token string) ([][]string, error) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", ts.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return csv.NewReader(resp.Body).ReadAll()
+}
+
 func read(t *testing.T, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
@@ -343,14 +356,7 @@ func TestReadAPI(t *testing.T) {
 			if ov.Hosts != 2 || ov.ByBuild["6002"] != 1 || ov.ByBuild["6003"] != 1 || ov.NoSHA2 != 2 {
 				t.Errorf("overview %+v", ov)
 			}
-			req, _ := http.NewRequest("GET", ts.URL+"/api/v1/hosts.csv?build=6003", nil)
-			req.Header.Set("Authorization", "Bearer "+ts.admin)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows, err := csv.NewReader(resp.Body).ReadAll()
-			resp.Body.Close()
+			rows, err := ts.csv(t, "/api/v1/hosts.csv?build=6003", ts.admin)
 			if err != nil || len(rows) != 2 || strings.Join(rows[0], ",") != strings.Join(CSVColumns, ",") || rows[1][3] != "6003" {
 				t.Errorf("csv %v %v", rows, err)
 			}
