@@ -151,7 +151,6 @@ type Catalog struct {
 	closureIdx [][]int32
 	newest     Date           // NewestMonthly
 	revision   winver.Version // NewestRevision
-	files      []File         // the files list the rows' Files came from
 }
 
 // kbEntry is one KB the catalog names.

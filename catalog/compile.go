@@ -31,7 +31,6 @@ func (c *Catalog) WriteGo(w io.Writer, sources string) error {
 	field("closureIdx", c.closureIdx)
 	field("newest", c.newest)
 	field("revision", c.revision)
-	field("files", c.files)
 	b.WriteString("}\n\n")
 	gotables.Table(&b, "compiledUpdates", "compiledRows", c.Updates, "catalog", "compiled")
 	src, err := gotables.Format(&b, "compiled catalog")

@@ -137,19 +137,23 @@ func parseFile(rec []string, microsoftOnly bool) (File, string, error) {
 
 var parsedFiles = sync.OnceValues(func() ([]File, error) { return ParseFiles("files.csv", strings.NewReader(filesCSV)) })
 
-// embeddedFiles is the embedded files list: the compiled one, else
+// embeddedFiles is the embedded files list: the compiled rows' files
+// (every file of files.csv belongs to a row: TestEmbeddedFiles), else
 // files.csv parsed.
 func embeddedFiles() ([]File, error) {
-	if compiled != nil {
-		return compiled.files, nil
+	if compiled == nil {
+		return parsedFiles()
 	}
-	return parsedFiles()
+	var fs []File
+	for _, u := range compiled.Updates {
+		fs = append(fs, u.Files...)
+	}
+	return fs, nil
 }
 
 // attachFiles gives each update the files of its KB: the files are facts
 // about Microsoft's packages, the same whichever catalog names the update.
 func (c *Catalog) attachFiles(fs []File) {
-	c.files = fs
 	for i := range fs {
 		if u := c.row(fs[i].KB); u != nil {
 			u.Files = append(u.Files, fs[i])

@@ -54,7 +54,8 @@ func TestEmbeddedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := embeddedFiles()
+	// Every file of files.csv is attached to its update's row.
+	fs, err := ParseFiles("files.csv", strings.NewReader(filesCSV))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +65,18 @@ func TestEmbeddedFiles(t *testing.T) {
 	}
 	if attached != len(fs) || len(fs) < 200 {
 		t.Errorf("%d files listed, %d attached to updates", len(fs), attached)
+	}
+	// A catalog file read with Load gets the same files (embeddedFiles).
+	l, err := Load("again.csv", strings.NewReader(updatesCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := 0
+	for _, u := range l.Updates {
+		loaded += len(u.Files)
+	}
+	if loaded != len(fs) {
+		t.Errorf("Load attached %d files, files.csv lists %d", loaded, len(fs))
 	}
 	u, f := c.FileBySHA1("09CB148F6EF10779D7352B7269D66A7F23019207")
 	if u == nil || u.KB != "KB4474419" || f.Revision != "v4" || f.Arch != "x64" {

@@ -2,6 +2,11 @@
 // zcatalog.go): it parses updates.csv, lifecycle.csv and files.csv the way
 // catalog.Load does and writes the result with Catalog.WriteGo. Run by go
 // generate in package catalog.
+//
+// The generator builds package catalog, zcatalog.go included: after a
+// change that the old zcatalog.go no longer compiles with (a field of
+// Catalog or Update removed), delete zcatalog.go and run it again; the
+// package builds without it (Default then parses the CSV files).
 package main
 
 import (
