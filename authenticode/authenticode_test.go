@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -364,40 +365,60 @@ func TestTamperEveryByte(t *testing.T) {
 // TestDigestsMatchRelic: the one-pass digests equal relic's cabfile.Digest,
 // hash by hash, on every signed fixture, and the file's own digests read in
 // the same pass equal crypto/sha256 and crypto/sha1 of the whole file.
+// inMemory is a ReaderAt whose bytes are in place, as a mapped file's are.
+type inMemory struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (m inMemory) Bytes() []byte { return m.b }
+
+// TestDigestsMatchRelic: the digests from one read, through read calls or
+// in place (a mapped file), are relic's and the file's own.
 func TestDigestsMatchRelic(t *testing.T) {
 	f := fixtures(t)
 	files := []string{filepath.Join(f.dir, "sha1.cab"), filepath.Join(f.dir, "dual.cab"), filepath.Join(f.dir, "stamped.cab"), "testdata/seed-dual.cab"}
+	readers := []struct {
+		name string
+		of   func([]byte) io.ReaderAt
+	}{
+		{"read", func(b []byte) io.ReaderAt { return bytes.NewReader(b) }},
+		{"in place", func(b []byte) io.ReaderAt { return inMemory{bytes.NewReader(b), b} }},
+	}
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		hs := []crypto.Hash{crypto.SHA1, crypto.SHA256, crypto.SHA384}
-		prefix, from, to, err := cabLayout(bytes.NewReader(b), int64(len(b)))
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		auth, _ := newStreams(hs, prefix, from, to)
-		whole, _ := newStreams([]crypto.Hash{crypto.SHA256, crypto.SHA1}, nil, 0, int64(len(b)))
-		if err := hashRanges(bytes.NewReader(b), append(auth, whole...)); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		got := sums(hs, auth)
-		file256, file1 := sha256.Sum256(b), sha1.Sum(b)
-		if w := sums([]crypto.Hash{crypto.SHA256, crypto.SHA1}, whole); !bytes.Equal(w[crypto.SHA256], file256[:]) || !bytes.Equal(w[crypto.SHA1], file1[:]) {
-			t.Errorf("%s: the file's digests %x %x, want %x %x", file, w[crypto.SHA256], w[crypto.SHA1], file256, file1)
-		}
-		_, fileSums, _ := VerifyCabAndHash(bytes.NewReader(b), int64(len(b)), Options{}, crypto.SHA256)
-		if !bytes.Equal(fileSums[crypto.SHA256], file256[:]) {
-			t.Errorf("%s: VerifyCabAndHash's file SHA-256 %x, want %x", file, fileSums[crypto.SHA256], file256)
-		}
-		for _, h := range hs {
-			want, err := cabfile.Digest(bytes.NewReader(b), h)
+		for _, rd := range readers {
+			name := filepath.Base(file) + " " + rd.name
+			hs := []crypto.Hash{crypto.SHA1, crypto.SHA256, crypto.SHA384}
+			prefix, from, to, err := cabLayout(rd.of(b), int64(len(b)))
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: %v", name, err)
 			}
-			if !bytes.Equal(got[h], want.Imprint) {
-				t.Errorf("%s %v: %x, relic %x", filepath.Base(file), h, got[h], want.Imprint)
+			auth, _ := newStreams(hs, prefix, from, to)
+			whole, _ := newStreams([]crypto.Hash{crypto.SHA256, crypto.SHA1}, nil, 0, int64(len(b)))
+			if err := hashRanges(rd.of(b), append(auth, whole...)); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			got := sums(hs, auth)
+			file256, file1 := sha256.Sum256(b), sha1.Sum(b)
+			if w := sums([]crypto.Hash{crypto.SHA256, crypto.SHA1}, whole); !bytes.Equal(w[crypto.SHA256], file256[:]) || !bytes.Equal(w[crypto.SHA1], file1[:]) {
+				t.Errorf("%s: the file's digests %x %x, want %x %x", name, w[crypto.SHA256], w[crypto.SHA1], file256, file1)
+			}
+			_, fileSums, _ := VerifyCabAndHash(rd.of(b), int64(len(b)), Options{}, crypto.SHA256)
+			if !bytes.Equal(fileSums[crypto.SHA256], file256[:]) {
+				t.Errorf("%s: VerifyCabAndHash's file SHA-256 %x, want %x", name, fileSums[crypto.SHA256], file256)
+			}
+			for _, h := range hs {
+				want, err := cabfile.Digest(bytes.NewReader(b), h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got[h], want.Imprint) {
+					t.Errorf("%s %v: %x, relic %x", name, h, got[h], want.Imprint)
+				}
 			}
 		}
 	}

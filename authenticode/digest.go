@@ -8,6 +8,8 @@ import (
 	"hash"
 	"io"
 	"sync"
+
+	"github.com/kbplan/kbplan/internal/mapped"
 )
 
 // cabLayout is what the cabinet's Authenticode digest covers (the layout
@@ -59,6 +61,9 @@ type stream struct {
 // once, in 1 MiB chunks, and each stream hashes its part of each chunk in
 // a goroutine of its own; a chunk goes back to the pool when every stream
 // has taken it in.
+//
+// A file mapped in memory (internal/mapped) is not read: each stream
+// hashes the mapping in place, in a goroutine of its own.
 func hashRanges(r io.ReaderAt, streams []stream) error {
 	if len(streams) == 0 {
 		return nil
@@ -67,6 +72,9 @@ func hashRanges(r io.ReaderAt, streams []stream) error {
 	for _, s := range streams {
 		from, to = min(from, s.from), max(to, s.to)
 		s.h.Write(s.prefix)
+	}
+	if m, ok := r.(inPlace); ok && int64(len(m.Bytes())) >= to {
+		return hashInPlace(m.Bytes(), streams)
 	}
 	type job struct {
 		b    []byte
@@ -139,4 +147,29 @@ func sums(hashes []crypto.Hash, streams []stream) map[crypto.Hash][]byte {
 		out[h] = streams[i].h.Sum(nil)
 	}
 	return out
+}
+
+// inPlace is a ReaderAt whose content is in memory: a mapped file.
+type inPlace interface{ Bytes() []byte }
+
+// hashInPlace hashes each stream's range of data in a goroutine of its
+// own; a page that faults (the file was cut short meanwhile) is an error.
+func hashInPlace(data []byte, streams []stream) error {
+	errs := make([]error, len(streams))
+	var wg sync.WaitGroup
+	for i, s := range streams {
+		wg.Go(func() {
+			errs[i] = mapped.Guard(func() error {
+				s.h.Write(data[s.from:s.to])
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

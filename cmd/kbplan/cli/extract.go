@@ -3,39 +3,21 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kbplan/kbplan/cab"
+	"github.com/kbplan/kbplan/internal/mapped"
 )
 
-// openRegular opens a regular file and returns its size; the caller
-// closes it.
-func openRegular(name string) (*os.File, int64, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s is not a regular file", name)
-	}
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, st.Size(), nil
-}
-
 // openCab opens a cabinet file; the caller closes the file.
-func openCab(name string) (*cab.Reader, *os.File, error) {
-	f, size, err := openRegular(name)
+func openCab(name string) (*cab.Reader, *mapped.File, error) {
+	f, err := mapped.Open(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := cab.NewReader(f, size)
+	c, err := cab.NewReader(f, f.Size())
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("%s: %w", name, err)

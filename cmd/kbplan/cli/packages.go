@@ -16,6 +16,7 @@ import (
 	"github.com/kbplan/kbplan/authenticode"
 	"github.com/kbplan/kbplan/budget"
 	"github.com/kbplan/kbplan/catalog"
+	"github.com/kbplan/kbplan/internal/mapped"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/msu"
 	"github.com/kbplan/kbplan/report"
@@ -30,11 +31,13 @@ func inspectFile(name string, roots []*x509.Certificate) (report.PackageJSON, as
 // inspect is inspectFile; withSHA1 adds the file's SHA-1, which identifies
 // a Microsoft file by the digest its Windows Update name carries (kit).
 func inspect(name string, roots []*x509.Certificate, withSHA1 bool) (report.PackageJSON, assess.PackageFacts, error) {
-	f, size, err := openRegular(name)
+	// Mapped: the hashes take the file's bytes in place.
+	f, err := mapped.Open(name)
 	if err != nil {
 		return report.PackageJSON{}, assess.PackageFacts{}, err
 	}
 	defer f.Close()
+	size := f.Size()
 	// The signatures and the file's own digests come from one read of the
 	// file (VerifyCabAndHash), while the package metadata is read.
 	files := []crypto.Hash{crypto.SHA256}
