@@ -96,6 +96,39 @@ func BenchmarkRead(b *testing.B) {
 	}
 }
 
+// BenchmarkReadFleet reads the inventories bench/analyze.sh copies into
+// its fleet (the real and hand-built systeminfo outputs in scope), from
+// memory: the per-host reading cost of a batch run.
+func BenchmarkReadFleet(b *testing.B) {
+	files, err := filepath.Glob("../../testdata/analyze/*.txt")
+	if err != nil || len(files) == 0 {
+		b.Fatal("no testdata/analyze inventories", err)
+	}
+	files = append(files,
+		"../systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt",
+		"../systeminfo/testdata/wesng/srv_2008_rtm_x64_standard_en-us_systeminfo.txt",
+		"../systeminfo/testdata/wesng/vista_x64_sp2_systeminfo.txt",
+		"../../testdata/hosts/systeminfo-ws2008sp2-x86-ru-cp866.txt",
+		"../../testdata/hosts/systeminfo-ws2008sp2-x64-csv.txt")
+	var inputs [][]byte
+	for _, p := range files {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inputs = append(inputs, data)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range inputs {
+			if _, err := Read("bench", bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(inputs))/1000, "µs/host")
+}
+
 // TestPicksTheFormat: every real sample and hand-built input goes to the
 // reader that owns it, whatever its encoding.
 func TestPicksTheFormat(t *testing.T) {
