@@ -724,9 +724,12 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 			if int(off) >= length {
 				copy(d, from)
 			} else {
-				// A run: each byte may be one this match just wrote.
-				for i := range d {
-					d[i] = from[i]
+				// A run: the match repeats its last off bytes. They are
+				// copied once, then the copied part doubles until the match
+				// is full (each copy's source ends before its destination).
+				n := copy(d[:off], from)
+				for n < length {
+					n += copy(d[n:], d[:n])
 				}
 			}
 			z.wpos += length
