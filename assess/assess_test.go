@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/kbplan/kbplan/catalog"
@@ -187,7 +188,9 @@ func TestExposure(t *testing.T) {
 
 // BenchmarkAssessExposure: a bare host with its exposure, each time with
 // a new planner (full) and with one planner (counts: what a fleet upload
-// computes, the plan and the CVE counts).
+// computes, the plan and the CVE counts), for a profile the planner has
+// seen (its counts remembered) and for a new one each time (a hotfix kbplan
+// does not know added: decided afresh).
 func BenchmarkAssessExposure(b *testing.B) {
 	c, idx := embeddedData(b)
 	h := host(b, "../inventory/systeminfo/testdata/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt")
@@ -197,11 +200,22 @@ func BenchmarkAssessExposure(b *testing.B) {
 			Assess(h, c, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx}})
 		}
 	})
-	b.Run("counts", func(b *testing.B) {
+	b.Run("counts/seen", func(b *testing.B) {
 		p := NewPlanner(c)
 		b.ReportAllocs()
 		for b.Loop() {
 			p.Assess(h, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx, CountsOnly: true}})
+		}
+	})
+	b.Run("counts/new", func(b *testing.B) {
+		p := NewPlanner(c)
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			hi := h
+			hi.Hotfixes = append(slices.Clip(h.Hotfixes), fmt.Sprintf("KB9%06d", i))
+			i++
+			p.Assess(hi, Options{AsOf: asOf, Exposure: ExposureOptions{Index: idx, CountsOnly: true}})
 		}
 	})
 }
@@ -292,4 +306,55 @@ func embeddedData(tb testing.TB) (*catalog.Catalog, *exposure.Index) {
 		tb.Fatal(err)
 	}
 	return c, idx
+}
+
+// TestExposureCountsMemo: the counts a planner remembers per host profile
+// are the counts decided afresh, for hosts that differ in one thing each
+// (hotfixes, architecture, edition, ESU, date, filters), assessed twice in
+// turn on one planner.
+func TestExposureCountsMemo(t *testing.T) {
+	c, idx := embeddedData(t)
+	x86 := hostWith(6002, "KB4012598")
+	x86.OS.Architecture = "x86"
+	web := hostWith(6003, "KB4474419", "KB4534303")
+	web.OS.Edition = "Web"
+	hosts := []struct {
+		name string
+		h    inventory.Host
+	}{
+		{"bare", hostWith(6002)},
+		{"ms17-010", hostWith(6002, "KB4012598")},
+		{"ms17-010 x86", x86},
+		{"jan-2020", hostWith(6003, "KB4474419", "KB4534303")},
+		{"jan-2020 web", web},
+		{"esu-2023", hostWith(6003, "KB4474419", "KB5016891", "KB5022340")},
+	}
+	opts := []struct {
+		name string
+		o    Options
+	}{
+		{"public", Options{AsOf: asOf}},
+		{"esu", Options{AsOf: asOf, ESU: ESU}},
+		{"azure", Options{AsOf: asOf, ESU: AzureESU}},
+		{"2019-06", Options{AsOf: catalog.Date{Year: 2019, Month: 6, Day: 1}}},
+		{"2021-01", Options{AsOf: catalog.Date{Year: 2021, Month: 1, Day: 15}}},
+		{"critical", Options{AsOf: asOf, Exposure: ExposureOptions{MinSeverity: "Critical"}}},
+		{"exploited", Options{AsOf: asOf, Exposure: ExposureOptions{Exploited: true}}},
+	}
+	shared := NewPlanner(c)
+	for round := range 2 {
+		for _, h := range hosts {
+			for _, o := range opts {
+				o.o.Exposure.Index = idx
+				want := NewPlanner(c).Assess(h.h, o.o).Exposure.Counts
+				o.o.Exposure.CountsOnly = true
+				if got := shared.Assess(h.h, o.o).Exposure.Counts; got != want {
+					t.Errorf("round %d, %s/%s: counts %+v, decided afresh %+v", round, h.name, o.name, got, want)
+				}
+			}
+		}
+	}
+	if n := shared.countsN.Load(); n == 0 || n > int64(len(hosts)*len(opts)) {
+		t.Errorf("%d counts remembered for %d profiles", n, len(hosts)*len(opts))
+	}
 }

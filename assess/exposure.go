@@ -2,6 +2,7 @@ package assess
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"slices"
 	"strings"
 
@@ -98,14 +99,62 @@ type exposureKey struct {
 	exploited bool
 }
 
-// prepare groups the index's CVEs into sets for the host's kind, once per
-// planner: thousands of CVEs share a few hundred sets of fixes.
-func (s *state) prepare(x ExposureOptions) []*cveSet {
+// setsKey is what a host's CVE sets depend on: the index, the host's kind,
+// the newest fix date by the analysis date, the filters.
+func (s *state) setsKey(x ExposureOptions) exposureKey {
 	asOf := ""
 	if !s.o.AsOf.IsZero() {
 		asOf = s.p.effectivePosted(x.Index, s.o.AsOf.String())
 	}
-	k := exposureKey{x.Index, exposure.ProductBit(s.a.Product, s.arch()), asOf, exposure.Rank(x.MinSeverity), x.Exploited}
+	return exposureKey{x.Index, exposure.ProductBit(s.a.Product, s.arch()), asOf, exposure.Rank(x.MinSeverity), x.Exploited}
+}
+
+// countsKey is everything a host's exposure counts depend on: its CVE
+// sets (setsKey), what it has installed (fixed: a digest of its hotfixes,
+// which are s.installed and s.inst) and what it can install (installable,
+// through available: product, architecture, the ESU channels allowed, the
+// newest release by the analysis date). The plan is not in it: it names
+// which fix the host gets, not whether there is one. Hosts of one image
+// and one approval list share the key: a fleet decides their counts once.
+type countsKey struct {
+	sets          exposureKey
+	product, arch string
+	esu, azure    bool
+	date          catalog.Date
+	state         [sha256.Size]byte
+}
+
+func (s *state) countsKey(x ExposureOptions) countsKey {
+	var b []byte
+	for _, kb := range s.a.Host.Hotfixes {
+		b = append(append(b, kb...), 0)
+	}
+	return countsKey{s.setsKey(x), s.a.Product, s.arch(), s.allowed(catalog.ESU), s.allowed(catalog.AzureESU),
+		s.p.effectiveDate(s.o.AsOf), sha256.Sum256(b)}
+}
+
+// maxCounts bounds the planner's memo of exposure counts (about 100 bytes
+// an entry): past it, counts are decided host by host.
+const maxCounts = 1 << 14
+
+// memoCounts returns the counts of key, deciding them once.
+func (p *Planner) memoCounts(key countsKey, decide func() ExposureCounts) ExposureCounts {
+	if v, ok := p.counts.Load(key); ok {
+		return v.(ExposureCounts)
+	}
+	c := decide()
+	if p.countsN.Load() < maxCounts {
+		if _, loaded := p.counts.LoadOrStore(key, c); !loaded {
+			p.countsN.Add(1)
+		}
+	}
+	return c
+}
+
+// prepare groups the index's CVEs into sets for the host's kind, once per
+// planner: thousands of CVEs share a few hundred sets of fixes.
+func (s *state) prepare(x ExposureOptions) []*cveSet {
+	k := s.setsKey(x)
 	if v, ok := s.p.prepared.Load(k); ok {
 		return v.([]*cveSet)
 	}
@@ -180,6 +229,15 @@ func (s *state) memo(m []int8, i int, f func() bool) bool {
 }
 
 func (s *state) exposure(x ExposureOptions) *Exposure {
+	if x.CountsOnly {
+		counts := s.p.memoCounts(s.countsKey(x), func() ExposureCounts { return s.decideExposure(x).Counts })
+		return &Exposure{Index: x.Index.Name, Counts: counts}
+	}
+	return s.decideExposure(x)
+}
+
+// decideExposure decides, set by set, whether the host is exposed.
+func (s *state) decideExposure(x ExposureOptions) *Exposure {
 	s.coveredMemo = make([]int8, len(s.c.Updates))
 	s.availableMemo = make([]int8, len(s.c.Updates))
 	e := &Exposure{Index: x.Index.Name}

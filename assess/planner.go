@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
@@ -12,8 +13,9 @@ import (
 
 // Planner assesses hosts against one catalog and owns what it memoises
 // for them: the plannable updates of each kind of host, the explanations,
-// the CVE lists of each kind of host. The memo tables are keyed by host
-// profile and by the analysis date rounded down to the newest release that
+// the CVE lists of each kind of host, the exposure counts of each host
+// profile (a fleet's uploads). The memo tables are keyed by host profile
+// and by the analysis date rounded down to the newest release that
 // matters (so a fleet assessing "as of today" every day reuses them), and
 // they live and die with the planner: make one per run, or one per catalog
 // and CVE index in a server, and drop it when they change.
@@ -23,6 +25,8 @@ type Planner struct {
 	bases    sync.Map       // baseKey -> *baseList
 	whys     sync.Map       // *catalog.Update -> string
 	prepared sync.Map       // exposureKey -> []prepared
+	counts   sync.Map       // countsKey -> ExposureCounts
+	countsN  atomic.Int64   // entries in counts
 
 	postedMu sync.Mutex
 	posted   map[*exposure.Index][]string // each index's fix dates, sorted, unique
