@@ -28,6 +28,10 @@ const (
 	CSV   Format = "csv"   // one summary row per host
 )
 
+// CountsOnly reports whether the format prints a host's CVE counts and no
+// CVE list: its assessments need only assess.ExposureOptions.CountsOnly.
+func (f Format) CountsOnly() bool { return f == CSV }
+
 // CSVColumns is the header of the assessment CSV (docs/json.md).
 var CSVColumns = []string{"hostname", "source", "product", "edition", "architecture", "build", "revision", "inScope",
 	"patchLevel", "ssu", "sha2", "esuPrepared", "steps", "reboots", "critical", "warnings", "findings", "cvesOpen", "cvesUnfixable"}

@@ -190,6 +190,8 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 			return &ExitError{Code: ExitUsage}
 		}
 		o.Exposure.Exploited = f.exploited
+		// A CSV prints counts, unless the HTML page wants the lists too.
+		o.Exposure.CountsOnly = f.format().CountsOnly() && f.html == ""
 	}
 	jobs, err := input.Collect(args)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -508,5 +509,44 @@ func TestJSONLinesExposure(t *testing.T) {
 	}
 	if len(seen) != len(listed) {
 		t.Errorf("%d CVEs in the sets, %d with details", len(listed), len(seen))
+	}
+}
+
+// TestCSVExposureCounts: --csv --exposure (which computes counts only) gives
+// each host the counts the full exposure of --jsonl --exposure has, with
+// and without the filters, and with --html beside it (lists needed).
+func TestCSVExposureCounts(t *testing.T) {
+	dir := "../../../testdata/analyze"
+	for _, extra := range [][]string{nil, {"--severity", "Critical"}, {"--exploited"}, {"--html", filepath.Join(t.TempDir(), "r.html")}} {
+		args := append([]string{"analyze", "--as-of", asOf, "--exposure"}, extra...)
+		csvOut, errOut, code := run(t, "", append(append(args, "--csv"), dir)...)
+		if code != ExitToDo {
+			t.Fatalf("%v --csv: exit %d: %s", extra, code, errOut)
+		}
+		jsonl, errOut, code := run(t, "", append(append(args, "--jsonl"), dir)...)
+		if code != ExitToDo {
+			t.Fatalf("%v --jsonl: exit %d: %s", extra, code, errOut)
+		}
+		want := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(jsonl), "\n")[1:] {
+			var a report.AssessmentJSON
+			if err := json.Unmarshal([]byte(l), &a); err != nil {
+				t.Fatal(err)
+			}
+			if a.Exposure == nil {
+				continue // out of scope: no exposure
+			}
+			want[a.Host.Source] = fmt.Sprintf("%d,%d", a.Exposure.Counts.Open, a.Exposure.Counts.Unfixable)
+		}
+		rows := strings.Split(strings.TrimSpace(csvOut), "\n")[1:]
+		if len(rows) != len(want) || len(want) == 0 {
+			t.Fatalf("%v: %d CSV rows, %d hosts with an exposure", extra, len(rows), len(want))
+		}
+		for _, r := range rows {
+			f := strings.Split(r, ",")
+			if got := strings.Join(f[len(f)-2:], ","); got != want[f[1]] || got == "0,0" && extra == nil {
+				t.Errorf("%v: %s: CSV counts %s, JSON lines %s", extra, f[1], got, want[f[1]])
+			}
+		}
 	}
 }
