@@ -308,10 +308,11 @@ func embeddedData(tb testing.TB) (*catalog.Catalog, *exposure.Index) {
 	return c, idx
 }
 
-// TestExposureCountsMemo: the counts a planner remembers per host profile
-// are the counts decided afresh, for hosts that differ in one thing each
-// (hotfixes, architecture, edition, ESU, date, filters), assessed twice in
-// turn on one planner.
+// TestExposureCountsMemo: the exposure a planner remembers per host
+// profile (its counts, and its lists per plan) is the one decided afresh,
+// for hosts that differ in one thing each (hotfixes, architecture,
+// edition, ESU, date, filters, strategy), assessed twice in turn on one
+// planner.
 func TestExposureCountsMemo(t *testing.T) {
 	c, idx := embeddedData(t)
 	x86 := hostWith(6002, "KB4012598")
@@ -340,21 +341,37 @@ func TestExposureCountsMemo(t *testing.T) {
 		{"2021-01", Options{AsOf: catalog.Date{Year: 2021, Month: 1, Day: 15}}},
 		{"critical", Options{AsOf: asOf, Exposure: ExposureOptions{MinSeverity: "Critical"}}},
 		{"exploited", Options{AsOf: asOf, Exposure: ExposureOptions{Exploited: true}}},
+		{"security-only", Options{AsOf: asOf, Strategy: SecurityOnlyStrategy}},
+	}
+	// digest is a whole exposure: every CVE with its update and reason.
+	digest := func(e *Exposure) string {
+		h := sha256.New()
+		for _, l := range [][]ExposureSet{e.Open, e.Unfixable} {
+			for _, x := range Expand(l) {
+				fmt.Fprintf(h, "%s %s %s\n", x.CVE, x.KB, x.Why)
+			}
+			fmt.Fprintln(h, "--")
+		}
+		return fmt.Sprintf("%x %+v", h.Sum(nil), e.Counts)
 	}
 	shared := NewPlanner(c)
 	for round := range 2 {
 		for _, h := range hosts {
 			for _, o := range opts {
 				o.o.Exposure.Index = idx
-				want := NewPlanner(c).Assess(h.h, o.o).Exposure.Counts
+				fresh := NewPlanner(c).Assess(h.h, o.o).Exposure
+				if got, want := digest(shared.Assess(h.h, o.o).Exposure), digest(fresh); got != want {
+					t.Errorf("round %d, %s/%s: exposure %s, decided afresh %s", round, h.name, o.name, got, want)
+				}
 				o.o.Exposure.CountsOnly = true
-				if got := shared.Assess(h.h, o.o).Exposure.Counts; got != want {
-					t.Errorf("round %d, %s/%s: counts %+v, decided afresh %+v", round, h.name, o.name, got, want)
+				if got := shared.Assess(h.h, o.o).Exposure.Counts; got != fresh.Counts {
+					t.Errorf("round %d, %s/%s: counts %+v, decided afresh %+v", round, h.name, o.name, got, fresh.Counts)
 				}
 			}
 		}
 	}
-	if n := shared.countsN.Load(); n == 0 || n > int64(len(hosts)*len(opts)) {
-		t.Errorf("%d counts remembered for %d profiles", n, len(hosts)*len(opts))
+	profiles := int64(len(hosts) * len(opts))
+	if n, m := shared.countsN.Load(), shared.exposuresN.Load(); n == 0 || n > profiles || m == 0 || m > profiles {
+		t.Errorf("%d counts and %d exposures remembered for %d profiles", n, m, profiles)
 	}
 }

@@ -3,8 +3,11 @@ package assess
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/binary"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
@@ -133,22 +136,46 @@ func (s *state) countsKey(x ExposureOptions) countsKey {
 		s.p.effectiveDate(s.o.AsOf), sha256.Sum256(b)}
 }
 
-// maxCounts bounds the planner's memo of exposure counts (about 100 bytes
-// an entry): past it, counts are decided host by host.
-const maxCounts = 1 << 14
+// The planner's memo of exposures is bounded: past maxCounts counts (about
+// 100 bytes each) or maxExposures whole exposures (their own lists, tens of
+// KB each; the CVE lists are shared anyway), a host's is decided for it
+// alone.
+const (
+	maxCounts    = 1 << 14
+	maxExposures = 256
+)
 
-// memoCounts returns the counts of key, deciding them once.
-func (p *Planner) memoCounts(key countsKey, decide func() ExposureCounts) ExposureCounts {
-	if v, ok := p.counts.Load(key); ok {
-		return v.(ExposureCounts)
-	}
-	c := decide()
-	if p.countsN.Load() < maxCounts {
-		if _, loaded := p.counts.LoadOrStore(key, c); !loaded {
-			p.countsN.Add(1)
+// listsKey is a whole exposure's key (its lists): the counts' key and what
+// the plan installs (an open CVE's reason says whether the plan installs
+// its fix).
+type listsKey struct {
+	countsKey
+	plan [sha256.Size]byte
+}
+
+func (s *state) listsKey(x ExposureOptions) listsKey {
+	var b []byte
+	for i, planned := range s.planned {
+		if planned {
+			b = binary.LittleEndian.AppendUint32(b, uint32(i))
 		}
 	}
-	return c
+	return listsKey{s.countsKey(x), sha256.Sum256(b)}
+}
+
+// memo returns m's value for key, deciding it once while m holds fewer
+// than max values (n counts them).
+func memo[K comparable, V any](m *sync.Map, n *atomic.Int64, max int64, key K, decide func() V) V {
+	if v, ok := m.Load(key); ok {
+		return v.(V)
+	}
+	v := decide()
+	if n.Load() < max {
+		if _, loaded := m.LoadOrStore(key, v); !loaded {
+			n.Add(1)
+		}
+	}
+	return v
 }
 
 // prepare groups the index's CVEs into sets for the host's kind, once per
@@ -228,12 +255,15 @@ func (s *state) memo(m []int8, i int, f func() bool) bool {
 	return m[i] == 2
 }
 
+// exposure is the host's exposure, decided once per host profile (and
+// plan, for the lists): hosts of one image share it, read only.
 func (s *state) exposure(x ExposureOptions) *Exposure {
+	p := s.p
 	if x.CountsOnly {
-		counts := s.p.memoCounts(s.countsKey(x), func() ExposureCounts { return s.decideExposure(x).Counts })
+		counts := memo(&p.counts, &p.countsN, maxCounts, s.countsKey(x), func() ExposureCounts { return s.decideExposure(x).Counts })
 		return &Exposure{Index: x.Index.Name, Counts: counts}
 	}
-	return s.decideExposure(x)
+	return memo(&p.exposures, &p.exposuresN, maxExposures, s.listsKey(x), func() *Exposure { return s.decideExposure(x) })
 }
 
 // decideExposure decides, set by set, whether the host is exposed.

@@ -13,20 +13,21 @@ import (
 
 // Planner assesses hosts against one catalog and owns what it memoises
 // for them: the plannable updates of each kind of host, the explanations,
-// the CVE lists of each kind of host, the exposure counts of each host
-// profile (a fleet's uploads). The memo tables are keyed by host profile
-// and by the analysis date rounded down to the newest release that
-// matters (so a fleet assessing "as of today" every day reuses them), and
+// the CVE lists of each kind of host, the exposure of each host profile.
+// The memo tables are keyed by host profile and by the analysis date
+// rounded down to the newest release that matters (so a fleet assessing "as of today" every day reuses them), and
 // they live and die with the planner: make one per run, or one per catalog
 // and CVE index in a server, and drop it when they change.
 type Planner struct {
-	c        *catalog.Catalog
-	dates    []catalog.Date // the catalog's release dates, sorted, unique
-	bases    sync.Map       // baseKey -> *baseList
-	whys     sync.Map       // *catalog.Update -> string
-	prepared sync.Map       // exposureKey -> []prepared
-	counts   sync.Map       // countsKey -> ExposureCounts
-	countsN  atomic.Int64   // entries in counts
+	c          *catalog.Catalog
+	dates      []catalog.Date // the catalog's release dates, sorted, unique
+	bases      sync.Map       // baseKey -> *baseList
+	whys       sync.Map       // *catalog.Update -> string
+	prepared   sync.Map       // exposureKey -> []prepared
+	counts     sync.Map       // countsKey -> ExposureCounts
+	countsN    atomic.Int64   // entries in counts
+	exposures  sync.Map       // listsKey -> *Exposure
+	exposuresN atomic.Int64   // entries in exposures
 
 	postedMu sync.Mutex
 	posted   map[*exposure.Index][]string // each index's fix dates, sorted, unique
