@@ -17,7 +17,8 @@ import (
 // install, and CVEs it cannot fix on its channel. Both lists hold sets of
 // CVEs by the update that fixes them (or the one the host cannot get): the
 // CVE lists are shared by every host of a kind and computed once per
-// catalog and index, not per host; Expand lists one CVE at a time.
+// catalog and index, not per host; Expand lists one CVE at a time. An
+// Exposure may be shared by the hosts of one profile (Planner): read only.
 type Exposure struct {
 	Open      []ExposureSet // nil with ExposureOptions.CountsOnly
 	Unfixable []ExposureSet // nil with ExposureOptions.CountsOnly
