@@ -44,58 +44,14 @@ func (s *Server) audit(r *http.Request, action, target, detail string) {
 }
 
 func (s *Server) postResult(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	release, ok := s.admit(r.Context(), s.ingests)
-	if !ok {
-		s.metrics.result("busy", start)
-		w.Header().Set("Retry-After", "5")
-		fail(w, http.StatusServiceUnavailable, "the server is reading %d uploads already: retry after 5 s", cap(s.ingests))
-		return
-	}
-	defer release()
-	body, err := s.uploadBody(w, r, kit.MaxResult)
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		s.metrics.result("too-large", start)
-		fail(w, http.StatusRequestEntityTooLarge, "results over %d MiB: a results document is install.state and the end of install.log", kit.MaxResult>>20)
-		return
-	case err != nil:
-		s.metrics.result("bad-request", start)
-		fail(w, http.StatusBadRequest, "reading the upload: %v", err)
-		return
-	case len(body) == 0:
-		s.metrics.result("bad-request", start)
-		fail(w, http.StatusBadRequest, "empty upload: send a results document (kbplan-sha256.js /report, docs/kit.md)")
-		return
-	}
-	c, _ := r.Context().Value(callerKey{}).(caller)
-	res, err := s.Fleet.IngestResult(r.Context(), Origin{Token: c.token, Remote: s.clientIP(r)}, "results", body)
-	var ue *UploadError
-	var se *ScopeError
-	switch {
-	case errors.As(err, &se):
-		s.metrics.result("forbidden", start)
-		s.Fleet.Log.Warn("results refused: out of the token's scope", "token", c.token.ID, "remote", s.clientIP(r), "err", se)
-		fail(w, http.StatusForbidden, "%v", se)
-		return
-	case errors.As(err, &ue):
-		s.metrics.result("unreadable", start)
-		fail(w, http.StatusUnprocessableEntity, "%v", ue)
-		return
-	case err != nil:
-		s.metrics.result("error", start)
-		s.Fleet.Log.Error("results", "err", err)
-		fail(w, http.StatusInternalServerError, "storing the results failed; they were not kept: retry")
-		return
-	}
-	code, result := http.StatusCreated, "created"
-	if !res.Created {
-		code, result = http.StatusOK, "duplicate"
-	}
-	s.metrics.result(result, start)
-	s.Fleet.Log.Info("results", "host", res.Host, "kit", res.Kit, "run", res.ID, "status", res.Status, "result", result)
-	writeJSON(w, code, res)
+	u := upload{name: "results", count: (*metrics).result, limit: kit.MaxResult,
+		tooBig: "results over %d MiB: a results document is install.state and the end of install.log",
+		empty:  "empty upload: send a results document (kbplan-sha256.js /report, docs/kit.md)",
+		failed: "storing the results failed; they were not kept: retry"}
+	s.receive(w, r, u, func() string { return "" }, func(body []byte, o Origin) (stored, error) {
+		res, err := s.Fleet.IngestResult(r.Context(), o, "results", body)
+		return stored{res.Created, res, []any{"host", res.Host, "kit", res.Kit, "run", res.ID, "status", res.Status}}, err
+	})
 }
 
 // groupParam is the group= filter of a request, checked.

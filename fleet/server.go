@@ -233,72 +233,112 @@ func (s *Server) need(allow func(string) bool, h http.HandlerFunc) http.HandlerF
 	}
 }
 
-func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
+// upload is what the two upload endpoints (inventories, kit results)
+// differ in: the name their metrics and logs go by, their size bound and
+// the words of their answers.
+type upload struct {
+	name          string
+	count         func(m *metrics, result string, start time.Time)
+	limit         int64
+	tooBig, empty string // the 413 (with the bound in MiB) and the empty body's 400
+	failed        string // the 500
+}
+
+// stored is an upload's handler's report: whether the upload was new, the
+// answer's body, and what the log line says of it.
+type stored struct {
+	created bool
+	answer  any
+	log     []any
+}
+
+// receive answers an upload: a slot first (the body is read only with
+// one, so waiting uploads hold a connection, not memory), then the body
+// within its bound, then store; the status and the metric follow from
+// what store returns (an *UploadError is a 422, a *ScopeError a 403). A
+// non-empty message from check, which runs first, is a 400.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request, u upload, check func() string, store func(body []byte, o Origin) (stored, error)) {
 	start := time.Now()
-	// Admission first: the body is read only with a slot, so waiting
-	// uploads hold a connection, not memory.
+	count := func(result string) { u.count(s.metrics, result, start) }
 	release, ok := s.admit(r.Context(), s.ingests)
 	if !ok {
-		s.metrics.ingest("busy", start)
+		count("busy")
 		w.Header().Set("Retry-After", "5")
 		fail(w, http.StatusServiceUnavailable, "the server is reading %d uploads already: retry after 5 s", cap(s.ingests))
 		return
 	}
 	defer release()
-	body, err := s.uploadBody(w, r, s.MaxUpload)
+	body, err := s.uploadBody(w, r, u.limit)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		s.metrics.ingest("too-large", start)
-		fail(w, http.StatusRequestEntityTooLarge, "upload over %d MiB: a collector bundle is far smaller; send one host per request", s.MaxUpload>>20)
+		count("too-large")
+		fail(w, http.StatusRequestEntityTooLarge, u.tooBig, u.limit>>20)
 		return
 	case err != nil:
-		s.metrics.ingest("bad-request", start)
+		count("bad-request")
 		fail(w, http.StatusBadRequest, "reading the upload: %v", err)
 		return
 	case len(body) == 0:
-		s.metrics.ingest("bad-request", start)
-		fail(w, http.StatusBadRequest, "empty upload: send a collector bundle (cab or zip) or an inventory (systeminfo, wmic, reg query ...) as the body")
+		count("bad-request")
+		fail(w, http.StatusBadRequest, "%s", u.empty)
 		return
 	}
-	name := "upload"
-	if n := r.URL.Query().Get("name"); n != "" && len(n) < 256 {
-		name = n
+	if msg := check(); msg != "" {
+		count("bad-request")
+		fail(w, http.StatusBadRequest, "%s", msg)
+		return
 	}
 	c, _ := r.Context().Value(callerKey{}).(caller)
-	groups := r.URL.Query()["group"]
-	if len(groups) > 20 {
-		s.metrics.ingest("bad-request", start)
-		fail(w, http.StatusBadRequest, "%d groups: at most 20 per upload", len(groups))
-		return
-	}
-	res, err := s.Fleet.IngestFrom(r.Context(), Origin{Token: c.token, Remote: s.clientIP(r), Groups: groups}, name, body)
+	res, err := store(body, Origin{Token: c.token, Remote: s.clientIP(r)})
 	var ue *UploadError
 	var se *ScopeError
 	switch {
 	case errors.As(err, &se):
-		s.metrics.ingest("forbidden", start)
-		s.Fleet.Log.Warn("ingest refused: out of the token's scope", "token", c.token.ID, "remote", s.clientIP(r), "err", se)
+		count("forbidden")
+		s.Fleet.Log.Warn(u.name+" refused: out of the token's scope", "token", c.token.ID, "remote", s.clientIP(r), "err", se)
 		fail(w, http.StatusForbidden, "%v", se)
 		return
 	case errors.As(err, &ue):
-		s.metrics.ingest("unreadable", start)
+		count("unreadable")
 		fail(w, http.StatusUnprocessableEntity, "%v", ue)
 		return
 	case err != nil:
-		s.metrics.ingest("error", start)
-		s.Fleet.Log.Error("ingest", "err", err)
-		fail(w, http.StatusInternalServerError, "storing the upload failed; it was not kept: retry")
+		count("error")
+		s.Fleet.Log.Error(u.name, "err", err)
+		fail(w, http.StatusInternalServerError, "%s", u.failed)
 		return
 	}
-	code := http.StatusCreated
-	result := "created"
-	if !res.Created {
+	code, result := http.StatusCreated, "created"
+	if !res.created {
 		code, result = http.StatusOK, "duplicate"
 	}
-	s.metrics.ingest(result, start)
-	s.Fleet.Log.Info("ingest", "host", res.Host, "snapshot", res.ID, "result", result, "bytes", len(body))
-	writeJSON(w, code, res)
+	count(result)
+	s.Fleet.Log.Info(u.name, append(res.log, "result", result)...)
+	writeJSON(w, code, res.answer)
+}
+
+func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
+	u := upload{name: "ingest", count: (*metrics).ingest, limit: s.MaxUpload,
+		tooBig: "upload over %d MiB: a collector bundle is far smaller; send one host per request",
+		empty:  "empty upload: send a collector bundle (cab or zip) or an inventory (systeminfo, wmic, reg query ...) as the body",
+		failed: "storing the upload failed; it was not kept: retry"}
+	name := "upload"
+	if n := r.URL.Query().Get("name"); n != "" && len(n) < 256 {
+		name = n
+	}
+	groups := r.URL.Query()["group"]
+	check := func() string {
+		if len(groups) > 20 {
+			return fmt.Sprintf("%d groups: at most 20 per upload", len(groups))
+		}
+		return ""
+	}
+	s.receive(w, r, u, check, func(body []byte, o Origin) (stored, error) {
+		o.Groups = groups
+		res, err := s.Fleet.IngestFrom(r.Context(), o, name, body)
+		return stored{res.Created, res, []any{"host", res.Host, "snapshot", res.ID, "bytes", len(body)}}, err
+	})
 }
 
 // uploadBody reads the upload: the request body, or the first part of a
