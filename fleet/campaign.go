@@ -93,38 +93,37 @@ func (f *Fleet) Updates(ctx context.Context, group string) ([]UpdateJSON, error)
 	return out, nil
 }
 
-func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
+// updates answers the by-update rows of the request's group, or writes
+// the error and returns false.
+func (s *Server) updates(w http.ResponseWriter, r *http.Request) ([]UpdateJSON, bool) {
 	g, err := groupParam(r)
 	if err != nil {
 		fail(w, http.StatusBadRequest, "%v", err)
-		return
+		return nil, false
 	}
 	us, err := s.Fleet.Updates(r.Context(), g)
 	if err != nil {
 		s.internal(w, err)
-		return
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, us)
+	return us, true
+}
+
+func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request) {
+	if us, ok := s.updates(w, r); ok {
+		writeJSON(w, http.StatusOK, us)
+	}
 }
 
 // UpdateCSVColumns are the columns of the by-update CSV export.
 var UpdateCSVColumns = []string{"kb", "title", "kind", "released", "needed", "conditional", "installed", "failed", "contradicted"}
 
 func (s *Server) getUpdatesCSV(w http.ResponseWriter, r *http.Request) {
-	g, err := groupParam(r)
-	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
+	us, ok := s.updates(w, r)
+	if !ok {
 		return
 	}
-	us, err := s.Fleet.Updates(r.Context(), g)
-	if err != nil {
-		s.internal(w, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="kbplan-updates.csv"`)
-	cw := report.NewCSVWriter(w)
-	cw.Write(UpdateCSVColumns)
+	cw := csvExport(w, "kbplan-updates.csv", UpdateCSVColumns)
 	i := strconv.Itoa
 	for _, u := range us {
 		cw.Write([]string{u.KB, u.Title, u.Kind, u.Released, i(u.Needed), i(u.Conditional), i(u.Installed), i(u.Failed), i(u.Contradicted)})
@@ -416,12 +415,15 @@ type AuditJSON struct {
 	Remote string    `json:"remote"`
 }
 
+// auditEntries returns the audit entries the request asks for (limit,
+// before). A bad parameter is a *paramError (a 400); anything else is the
+// store's (a 500).
 func (s *Server) auditEntries(r *http.Request) ([]AuditJSON, error) {
 	limit := 200
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {
-			return nil, fmt.Errorf("limit=%q: expected 1 to 10000", v)
+			return nil, &paramError{fmt.Errorf("limit=%q: expected 1 to 10000", v)}
 		}
 		limit = n
 	}
@@ -429,7 +431,7 @@ func (s *Server) auditEntries(r *http.Request) ([]AuditJSON, error) {
 	if v := r.URL.Query().Get("before"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			return nil, fmt.Errorf("before=%q: expected a time like 2026-12-01T10:00:00Z", v)
+			return nil, &paramError{fmt.Errorf("before=%q: expected a time like 2026-12-01T10:00:00Z", v)}
 		}
 		before = t
 	}
@@ -444,25 +446,37 @@ func (s *Server) auditEntries(r *http.Request) ([]AuditJSON, error) {
 	return out, nil
 }
 
-func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) {
+// paramError is a request parameter that does not parse.
+type paramError struct{ error }
+
+// auditFor is auditEntries for the API: it writes the error and returns
+// false.
+func (s *Server) auditFor(w http.ResponseWriter, r *http.Request) ([]AuditJSON, bool) {
 	es, err := s.auditEntries(r)
-	if err != nil {
+	var pe *paramError
+	switch {
+	case errors.As(err, &pe):
 		fail(w, http.StatusBadRequest, "%v", err)
-		return
+		return nil, false
+	case err != nil:
+		s.internal(w, err)
+		return nil, false
 	}
-	writeJSON(w, http.StatusOK, es)
+	return es, true
+}
+
+func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) {
+	if es, ok := s.auditFor(w, r); ok {
+		writeJSON(w, http.StatusOK, es)
+	}
 }
 
 func (s *Server) getAuditCSV(w http.ResponseWriter, r *http.Request) {
-	es, err := s.auditEntries(r)
-	if err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
+	es, ok := s.auditFor(w, r)
+	if !ok {
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="kbplan-audit.csv"`)
-	cw := report.NewCSVWriter(w)
-	cw.Write([]string{"at", "actor", "action", "target", "detail", "remote"})
+	cw := csvExport(w, "kbplan-audit.csv", []string{"at", "actor", "action", "target", "detail", "remote"})
 	for _, e := range es {
 		cw.Write([]string{e.At.Format(time.RFC3339), e.Actor, e.Action, e.Target, e.Detail, e.Remote})
 	}

@@ -280,3 +280,31 @@ func FuzzResultUpload(f *testing.F) {
 func readFile(p string) ([]byte, error) { return os.ReadFile(p) }
 
 func asUploadError(err error, ue **UploadError) bool { return errors.As(err, ue) }
+
+// TestAuditAnswers: a bad parameter of the audit record is the client's
+// error (400), a store that fails is the server's (500), on the API and
+// its CSV export alike.
+func TestAuditAnswers(t *testing.T) {
+	ts := newTestServer(t, "sqlite")
+	for _, tc := range []struct {
+		path string
+		code int
+	}{
+		{"/api/v1/audit?limit=0", http.StatusBadRequest},
+		{"/api/v1/audit.csv?limit=x", http.StatusBadRequest},
+		{"/api/v1/audit?before=yesterday", http.StatusBadRequest},
+		{"/api/v1/audit?limit=5", http.StatusOK},
+		{"/api/v1/audit.csv", http.StatusOK},
+	} {
+		if code := ts.do(t, "GET", tc.path, ts.admin, "", nil, nil); code != tc.code {
+			t.Errorf("%s: %d, want %d", tc.path, code, tc.code)
+		}
+	}
+	// The audit read fails.
+	ts.fleet.Store.DB().Exec(`DROP TABLE audit`)
+	for _, p := range []string{"/api/v1/audit", "/api/v1/audit.csv"} {
+		if code := ts.do(t, "GET", p, ts.admin, "", nil, nil); code != http.StatusInternalServerError {
+			t.Errorf("%s with the audit table gone: %d, want 500", p, code)
+		}
+	}
+}

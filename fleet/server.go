@@ -341,6 +341,15 @@ func (s *Server) postInventory(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// csvExport starts a CSV download named file, with its header row.
+func csvExport(w http.ResponseWriter, file string, columns []string) *report.CSVWriter {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
+	cw := report.NewCSVWriter(w)
+	cw.Write(columns)
+	return cw
+}
+
 // uploadBody reads the upload: the request body, or the first part of a
 // multipart/form-data form (curl -F, .NET's WebClient.UploadFile).
 func (s *Server) uploadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
@@ -488,10 +497,7 @@ func (s *Server) getHostsCSV(w http.ResponseWriter, r *http.Request) {
 	if s.queryFailed(w, err) {
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="kbplan-hosts.csv"`)
-	cw := report.NewCSVWriter(w)
-	cw.Write(CSVColumns)
+	cw := csvExport(w, "kbplan-hosts.csv", CSVColumns)
 	b := strconv.FormatBool
 	for _, h := range hosts {
 		rev := ""

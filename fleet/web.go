@@ -374,8 +374,13 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, p page) {
 		return
 	}
 	es, err := s.auditEntries(r)
-	if err != nil {
+	var pe *paramError
+	switch {
+	case errors.As(err, &pe):
 		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	case err != nil:
+		s.internal(w, err)
 		return
 	}
 	p.Title, p.Page, p.Audit = "Audit", "audit", es
