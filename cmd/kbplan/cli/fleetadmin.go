@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kbplan/kbplan/fleet"
+	"github.com/kbplan/kbplan/store"
 )
 
 // adminCmd is one subcommand of fleet user, token or group: it opens the
@@ -33,6 +34,27 @@ func adminCmd(use, short, example string, args cobra.PositionalArgs, stderr io.W
 			return run(ctx, fl, a)
 		}}
 	sf.add(c)
+	return c
+}
+
+// listCmd is a "list [--json]" subcommand: the store's rows as JSON (the
+// API's form, show) or one line each.
+func listCmd[T, J any](short, example, jsonHelp string, stdout, stderr io.Writer, load func(*store.Store, context.Context) ([]T, error), show func([]T) []J, line func(T) string) *cobra.Command {
+	var asJSON bool
+	c := adminCmd("list [--json]", short, example, cobra.NoArgs, stderr, func(ctx context.Context, fl *fleet.Fleet, _ []string) error {
+		rows, err := load(fl.Store, ctx)
+		if err != nil {
+			return failed(stderr, err)
+		}
+		if asJSON {
+			return printJSON(stdout, show(rows))
+		}
+		for _, r := range rows {
+			fmt.Fprintln(stdout, line(r))
+		}
+		return nil
+	})
+	c.Flags().BoolVar(&asJSON, "json", false, jsonHelp)
 	return c
 }
 
@@ -94,22 +116,10 @@ a removal ends the user's sessions at once. Each change is in the audit record.`
 			return nil
 		})
 	add.Flags().StringVar(&role, "role", fleet.RoleViewer, "viewer (read only) or admin")
-	var asJSON bool
-	list := adminCmd("list [--json]", "List the web users and their roles", "  kbplan fleet user list --json", cobra.NoArgs, stderr,
-		func(ctx context.Context, fl *fleet.Fleet, _ []string) error {
-			us, err := fl.Store.Users(ctx)
-			if err != nil {
-				return failed(stderr, err)
-			}
-			if asJSON {
-				return printJSON(stdout, fleet.UsersJSON(us))
-			}
-			for _, u := range us {
-				fmt.Fprintf(stdout, "%s\t%s\t%s\n", u.Name, u.Role, u.Created.Format(time.RFC3339))
-			}
-			return nil
+	list := listCmd("List the web users and their roles", "  kbplan fleet user list --json", "JSON: [{name, role, created}]", stdout, stderr,
+		(*store.Store).Users, fleet.UsersJSON, func(u store.User) string {
+			return fmt.Sprintf("%s\t%s\t%s", u.Name, u.Role, u.Created.Format(time.RFC3339))
 		})
-	list.Flags().BoolVar(&asJSON, "json", false, "JSON: [{name, role, created}]")
 	var resetRole string
 	reset := adminCmd("reset NAME [--role viewer|admin]", "Set a new password (stdin) and end the user's sessions", "  printf '%s\\n' \"$NEWPASS\" | kbplan fleet user reset ann",
 		cobra.ExactArgs(1), stderr, func(ctx context.Context, fl *fleet.Fleet, args []string) error {
@@ -178,26 +188,14 @@ is refused with 403 and logged. A kit's report token (kbplan kit
 		})
 	add.Flags().StringVar(&scope.Site, "site", "", "bind the token to this site")
 	add.Flags().StringVar(&scope.Hosts, "hosts", "", "bind the token to host names matching this `PATTERN`")
-	var asJSON bool
-	list := adminCmd("list [--json]", "List the tokens (never the secret)", "  kbplan fleet token list --json", cobra.NoArgs, stderr,
-		func(ctx context.Context, fl *fleet.Fleet, _ []string) error {
-			ts, err := fl.Store.Tokens(ctx)
-			if err != nil {
-				return failed(stderr, err)
+	list := listCmd("List the tokens (never the secret)", "  kbplan fleet token list --json", "JSON: [{id, name, role, created, revoked, site, hosts}]", stdout, stderr,
+		(*store.Store).Tokens, fleet.TokensJSON, func(t store.Token) string {
+			state := "valid"
+			if t.Revoked != nil {
+				state = "revoked " + t.Revoked.Format(time.RFC3339)
 			}
-			if asJSON {
-				return printJSON(stdout, fleet.TokensJSON(ts))
-			}
-			for _, t := range ts {
-				state := "valid"
-				if t.Revoked != nil {
-					state = "revoked " + t.Revoked.Format(time.RFC3339)
-				}
-				fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\tsite=%s\thosts=%s\n", t.ID, t.Role, t.Name, t.Created.Format(time.RFC3339), state, cmp.Or(t.Site, "*"), cmp.Or(t.Hosts, "*"))
-			}
-			return nil
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\tsite=%s\thosts=%s", t.ID, t.Role, t.Name, t.Created.Format(time.RFC3339), state, cmp.Or(t.Site, "*"), cmp.Or(t.Hosts, "*"))
 		})
-	list.Flags().BoolVar(&asJSON, "json", false, "JSON: [{id, name, role, created, revoked, site, hosts}]")
 	revoke := adminCmd("revoke ID", "Revoke a token", "  kbplan fleet token revoke 3f2a9c01b7de", cobra.ExactArgs(1), stderr,
 		func(ctx context.Context, fl *fleet.Fleet, args []string) error {
 			if args[0] == fleet.AdminTokenID {
@@ -249,22 +247,10 @@ uploads). Every page, export and metric of the fleet can be filtered by group.`,
 			fmt.Fprintf(stdout, "group %s: rule %q, %d hosts joined\n", args[0], args[1], n)
 			return nil
 		})
-	var asJSON bool
-	list := adminCmd("list [--json]", "List the groups, their rules and sizes", "  kbplan fleet group list", cobra.NoArgs, stderr,
-		func(ctx context.Context, fl *fleet.Fleet, _ []string) error {
-			gs, err := fl.Store.Groups(ctx)
-			if err != nil {
-				return failed(stderr, err)
-			}
-			if asJSON {
-				return printJSON(stdout, fleet.GroupsJSON(gs))
-			}
-			for _, g := range gs {
-				fmt.Fprintf(stdout, "%s\t%d hosts\trule=%s\n", g.Name, g.Hosts, cmp.Or(g.Rule, "-"))
-			}
-			return nil
+	list := listCmd("List the groups, their rules and sizes", "  kbplan fleet group list", "JSON: [{name, rule, hosts, created}]", stdout, stderr,
+		(*store.Store).Groups, fleet.GroupsJSON, func(g store.Group) string {
+			return fmt.Sprintf("%s\t%d hosts\trule=%s", g.Name, g.Hosts, cmp.Or(g.Rule, "-"))
 		})
-	list.Flags().BoolVar(&asJSON, "json", false, "JSON: [{name, rule, hosts, created}]")
 	remove := adminCmd("remove GROUP HOST...", "Take hosts out of a group", "  kbplan fleet group remove plant-a PLA-APP02", cobra.MinimumNArgs(2), stderr,
 		func(ctx context.Context, fl *fleet.Fleet, args []string) error {
 			keys := make([]string, len(args)-1)
