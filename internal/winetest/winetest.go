@@ -75,13 +75,20 @@ func New(t testing.TB, native ...string) *Prefix {
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
-	// One wineserver for the whole test, not one per program.
-	server := exec.Command(p.server(), "-p")
-	server.Env = p.env
-	if err := server.Run(); err != nil {
-		t.Fatalf("wineserver -p: %v", err)
-	}
+	// wineboot returns before the prefix is finished: the programs it
+	// starts go on writing placeholder programs into system32 (on a
+	// loaded machine, over a stand-in a test has just put there, which
+	// cmd then reports as exit code 9009). "wineserver -w" waits until
+	// every program of the prefix has ended; then one wineserver serves
+	// the whole test, not one per program.
 	p.MustRun("wineboot", "--init")
+	for _, args := range [][]string{{"-w"}, {"-p"}} {
+		server := exec.Command(p.server(), args...)
+		server.Env = p.env
+		if err := server.Run(); err != nil {
+			t.Fatalf("wineserver %s: %v", args[0], err)
+		}
+	}
 	// wineboot can return before the prefix's programs are in place (a
 	// loaded machine shows "Application could not be started" for reg):
 	// try again for a few seconds before calling it a failure.
