@@ -557,11 +557,14 @@ func (s *state) base() *baseList {
 // why is the explanation of an update's step: it depends on the update
 // alone, and a fleet asks for the same few hundred many times.
 func (s *state) why(u *catalog.Update) string {
-	if w, ok := s.p.whys.Load(u); ok {
-		return w.(string)
+	if u.Index < 0 || u.Index >= len(s.p.whys) || s.c.Updates[u.Index] != u {
+		return explain(u) // not one of the catalog's own
+	}
+	if w := s.p.whys[u.Index].Load(); w != nil {
+		return *w
 	}
 	w := explain(u)
-	s.p.whys.Store(u, w)
+	s.p.whys[u.Index].Store(&w)
 	return w
 }
 

@@ -20,14 +20,14 @@ import (
 // and CVE index in a server, and drop it when they change.
 type Planner struct {
 	c          *catalog.Catalog
-	dates      []catalog.Date // the catalog's release dates, sorted, unique
-	bases      sync.Map       // baseKey -> *baseList
-	whys       sync.Map       // *catalog.Update -> string
-	prepared   sync.Map       // exposureKey -> []prepared
-	counts     sync.Map       // countsKey -> ExposureCounts
-	countsN    atomic.Int64   // entries in counts
-	exposures  sync.Map       // listsKey -> *Exposure
-	exposuresN atomic.Int64   // entries in exposures
+	dates      []catalog.Date           // the catalog's release dates, sorted, unique
+	bases      sync.Map                 // baseKey -> *baseList
+	whys       []atomic.Pointer[string] // by catalog index: each update's reason, once made
+	prepared   sync.Map                 // exposureKey -> []prepared
+	counts     sync.Map                 // countsKey -> ExposureCounts
+	countsN    atomic.Int64             // entries in counts
+	exposures  sync.Map                 // listsKey -> *Exposure
+	exposuresN atomic.Int64             // entries in exposures
 
 	postedMu sync.Mutex
 	posted   map[*exposure.Index][]string // each index's fix dates, sorted, unique
@@ -35,7 +35,7 @@ type Planner struct {
 
 // NewPlanner makes a planner for a catalog.
 func NewPlanner(c *catalog.Catalog) *Planner {
-	p := &Planner{c: c, posted: map[*exposure.Index][]string{}}
+	p := &Planner{c: c, posted: map[*exposure.Index][]string{}, whys: make([]atomic.Pointer[string], len(c.Updates))}
 	for _, u := range c.Updates {
 		if !u.Released.IsZero() {
 			p.dates = append(p.dates, u.Released)

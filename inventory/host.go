@@ -7,6 +7,7 @@
 package inventory
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -137,7 +138,7 @@ func (h *Host) AddHotfix(id string) bool {
 	}
 	h.HotfixesKnown = true
 	if h.seen == nil {
-		h.seen = make(map[string]struct{})
+		h.seen = make(map[string]struct{}, max(len(h.Hotfixes), 128))
 		for _, k := range h.Hotfixes {
 			h.seen[k] = struct{}{}
 		}
@@ -202,6 +203,10 @@ func NormalizeKB(id string) (string, bool) {
 	if s == "" {
 		return "", false
 	}
+	// Most ids are listed as they are normalised: no new string then.
+	if t := strings.TrimSpace(id); len(t) == len(s)+2 && t[:2] == "KB" {
+		return t, true
+	}
 	return "KB" + s, true
 }
 
@@ -250,11 +255,20 @@ func KBNumber(kb string) int {
 	return n
 }
 
+// compareKB orders KB numbers as numbers. Hotfixes hold them normalised
+// (NormalizeKB: "KB" and digits without leading zeros), so the shorter is
+// the smaller, and of equal length the text decides: no number is parsed
+// for each of a sort's comparisons.
+func compareKB(a, b string) int {
+	x, y := strings.TrimPrefix(a, "KB"), strings.TrimPrefix(b, "KB")
+	return cmp.Or(cmp.Compare(len(x), len(y)), strings.Compare(x, y))
+}
+
 // Finish sorts and de-duplicates the hotfix list and derives what the
 // version implies. Readers call it last.
 func (h *Host) Finish() {
 	h.derive()
-	slices.SortFunc(h.Hotfixes, func(a, b string) int { return KBNumber(a) - KBNumber(b) })
+	slices.SortFunc(h.Hotfixes, compareKB)
 	h.Hotfixes = slices.Clip(slices.Compact(h.Hotfixes))
 	h.seen = nil
 	if h.HotfixesKnown && h.Hotfixes == nil {

@@ -153,11 +153,24 @@ func guessLegacy(head []byte) Encoding {
 	sample := highLines(head, 1<<10)
 	best, bestScore := candidates[0], -1<<62
 	for _, enc := range candidates {
-		text, err := codecs[enc].NewDecoder().Bytes(sample)
-		if err != nil {
-			continue
+		var score int
+		if table := byteTables[enc]; table != nil {
+			// A single-byte page: each byte's character is looked up, not
+			// decoded.
+			var w wordScorer
+			t := table()
+			for _, b := range sample {
+				w.add(t[b])
+			}
+			score = w.score
+		} else {
+			text, err := codecs[enc].NewDecoder().Bytes(sample)
+			if err != nil {
+				continue
+			}
+			score = wordScore(string(text))
 		}
-		if score := wordScore(string(text)); score > bestScore {
+		if score > bestScore {
 			best, bestScore = enc, score
 		}
 	}
@@ -223,38 +236,90 @@ func highLines(head []byte, max int) []byte {
 // plausible case score up, symbols, controls and replacement characters
 // inside words score down.
 func wordScore(s string) int {
-	score := 0
-	var prev rune = ' '
+	var w wordScorer
 	for _, r := range s {
-		if r < 0x80 {
-			prev = r
-			continue
-		}
-		switch {
-		case r == utf8.RuneError:
-			score -= 20
-		case unicode.IsLetter(r):
-			score += 2
-			if unicode.IsUpper(r) && unicode.IsLower(prev) {
-				score -= 6
-			}
-			if unicode.IsLetter(prev) && script(prev) != script(r) {
-				score -= 6
-			}
-			if unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) {
-				score++
-			}
-		case unicode.IsControl(r):
-			score -= 8
-		case unicode.IsSymbol(r) || unicode.IsPunct(r):
-			score -= 2
-			if unicode.IsLetter(prev) {
-				score -= 3
-			}
-		}
-		prev = r
+		w.add(classify(r))
 	}
-	return score
+	return w.score
+}
+
+// wordScorer keeps wordScore's running score and the previous character.
+type wordScorer struct {
+	score int
+	prev  charClass
+}
+
+func (w *wordScorer) add(c charClass) {
+	prev := w.prev
+	w.prev = c
+	switch {
+	case c&isASCII != 0:
+	case c&isError != 0:
+		w.score -= 20
+	case c&isLetter != 0:
+		w.score += 2
+		if c&isUpper != 0 && prev&isLower != 0 {
+			w.score -= 6
+		}
+		if prev&isLetter != 0 && prev&scriptMask != c&scriptMask {
+			w.score -= 6
+		}
+		if c&isKana != 0 {
+			w.score++
+		}
+	case c&isControl != 0:
+		w.score -= 8
+	case c&isSymbol != 0:
+		w.score -= 2
+		if prev&isLetter != 0 {
+			w.score -= 3
+		}
+	}
+}
+
+// charClass is what wordScore asks of a character, as bits.
+type charClass uint16
+
+const (
+	isASCII charClass = 1 << iota
+	isError           // U+FFFD, an undecodable byte
+	isLetter
+	isUpper
+	isLower
+	isKana // Hangul, Hiragana or Katakana
+	isControl
+	isSymbol    // a symbol or punctuation
+	scriptShift = iota
+	scriptMask  = 7 << scriptShift
+)
+
+func classify(r rune) charClass {
+	var c charClass
+	switch {
+	case r < 0x80:
+		c |= isASCII
+	case r == utf8.RuneError:
+		c |= isError
+	}
+	if unicode.IsLetter(r) {
+		c |= isLetter | charClass(script(r))<<scriptShift
+	}
+	if unicode.IsUpper(r) {
+		c |= isUpper
+	}
+	if unicode.IsLower(r) {
+		c |= isLower
+	}
+	if unicode.Is(unicode.Hangul, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) {
+		c |= isKana
+	}
+	if unicode.IsControl(r) {
+		c |= isControl
+	}
+	if unicode.IsSymbol(r) || unicode.IsPunct(r) {
+		c |= isSymbol
+	}
+	return c
 }
 
 func script(r rune) int {
@@ -268,6 +333,24 @@ func script(r rune) int {
 	}
 	return 4
 }
+
+// byteTables give, for each single-byte code page, the class of the
+// character each byte decodes to, built on first use.
+var byteTables = func() map[Encoding]func() *[256]charClass {
+	m := map[Encoding]func() *[256]charClass{}
+	for enc, codec := range codecs {
+		if cm, ok := codec.(*charmap.Charmap); ok {
+			m[enc] = sync.OnceValue(func() *[256]charClass {
+				var t [256]charClass
+				for b := range t {
+					t[b] = classify(cm.DecodeByte(byte(b)))
+				}
+				return &t
+			})
+		}
+	}
+	return m
+}()
 
 // Decoder returns a reader of UTF-8 text for an input in enc, which must not
 // include the byte-order mark.
@@ -287,7 +370,13 @@ type Line struct {
 }
 
 // Indent returns the number of leading spaces of the line.
-func (l Line) Indent() int { return len(l.Text) - len(strings.TrimLeft(l.Text, " \t")) }
+func (l Line) Indent() int {
+	i := 0
+	for i < len(l.Text) && (l.Text[i] == ' ' || l.Text[i] == '\t') {
+		i++
+	}
+	return i
+}
 
 // MaxLineLen bounds a line; longer lines are cut (with a warning), so that a
 // hostile file without line breaks costs bounded memory.
@@ -302,6 +391,7 @@ type Lines struct {
 	done    bool
 	Cut     int // lines cut at MaxLineLen
 	pending []Line
+	text    string // whole lines taken from r's buffer, not yet returned
 	// Kept holds the lines read, when Keep asked for them, so that a
 	// caller can read the input again with another format; Overflow says
 	// the input was longer than Keep's bounds and Kept holds only its
@@ -338,7 +428,7 @@ func (ls *Lines) Close() {
 	if ls.r != nil {
 		ls.r.Reset(nil)
 		lineBuffers.Put(ls.r)
-		ls.r, ls.done = nil, true
+		ls.r, ls.done, ls.text = nil, true, ""
 	}
 }
 
@@ -375,7 +465,21 @@ func (ls *Lines) readLine() (Line, bool) {
 	if ls.done {
 		return Line{}, false
 	}
-	// The common case: the whole line is in the buffer.
+	// The common case: the line is one of the whole lines taken from the
+	// buffer at once, as one string (one allocation for every line a
+	// buffer holds, not one per line).
+	if ls.text == "" {
+		ls.fill()
+	}
+	if ls.text != "" {
+		i := strings.IndexByte(ls.text, '\n')
+		line := ls.text[:i+1]
+		ls.text = ls.text[i+1:]
+		ls.num++
+		return Line{Num: ls.num, Text: ls.clean(line)}, true
+	}
+	// A line longer than what is buffered, or the last one without a line
+	// end: read it on its own.
 	if chunk, err := ls.r.ReadSlice('\n'); err == nil {
 		ls.num++
 		return Line{Num: ls.num, Text: ls.clean(string(chunk))}, true
@@ -392,6 +496,24 @@ func (ls *Lines) readLine() (Line, bool) {
 	} else {
 		return ls.readLong(chunk)
 	}
+}
+
+// fill takes the whole lines the buffer holds (reading once if it is
+// empty) into ls.text; it leaves ls.text empty when the buffer holds no
+// line end.
+func (ls *Lines) fill() {
+	if ls.r.Buffered() == 0 {
+		if _, err := ls.r.Peek(1); err != nil {
+			return
+		}
+	}
+	b, _ := ls.r.Peek(ls.r.Buffered())
+	i := bytes.LastIndexByte(b, '\n')
+	if i < 0 {
+		return
+	}
+	ls.text = string(b[:i+1])
+	ls.r.Discard(i + 1)
 }
 
 // readLong reads a line longer than the buffer, cutting it at MaxLineLen.
@@ -430,7 +552,9 @@ func (ls *Lines) readLong(first []byte) (Line, bool) {
 var blanks = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\t", "    ", "\x00", "", "\ufeff", "")
 
 func (ls *Lines) clean(s string) string {
-	s = strings.TrimRight(s, "\r\n")
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
 	for i := 0; i < len(s); i++ {
 		// NBSP, U+202F and the BOM start with 0xC2, 0xE2 and 0xEF in UTF-8.
 		if c := s[i]; c == '\t' || c == 0 || c >= 0xC2 {
@@ -438,7 +562,9 @@ func (ls *Lines) clean(s string) string {
 			break
 		}
 	}
-	s = strings.TrimRight(s, " \r\x1a")
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\r' || s[len(s)-1] == '\x1a') {
+		s = s[:len(s)-1]
+	}
 	if ls.prefix != "" {
 		if t, ok := strings.CutPrefix(s, ls.prefix); ok {
 			s = t
@@ -452,14 +578,24 @@ func (ls *Lines) clean(s string) string {
 // Head reads up to max lines (and at most HeadSize bytes of text) for
 // sniffing. They are returned again by Next. A paste prefix shared by most
 // lines ("> ", "# ", "| ") is detected here and stripped from every line.
+//
+// When the lines are kept (Keep) and the head is the first read, the head
+// is the start of Kept itself, not a copy: the prefix is stripped from the
+// kept lines as well, so that a paste split at its prompt lines (package
+// detect) reads every part without the prefix.
 func (ls *Lines) Head(max int) []Line {
 	size := 0
+	shared := ls.keep > 0 && len(ls.pending) == 0 && len(ls.Kept) == 0 && !ls.Overflow
 	for len(ls.pending) < max && size < HeadSize {
 		l, ok := ls.read()
 		if !ok {
 			break
 		}
-		ls.pending = append(ls.pending, l)
+		if shared && !ls.Overflow {
+			ls.pending = ls.Kept
+		} else {
+			ls.pending = append(ls.pending, l)
+		}
 		size += len(l.Text)
 	}
 	ls.detectPrefix()

@@ -3,6 +3,7 @@ package inventory
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestDetectEncoding encodes texts the way 2008 boxes write them and
@@ -187,5 +188,47 @@ func TestKeepIsBounded(t *testing.T) {
 	}
 	if ls.Overflow || len(ls.Kept) != 2 {
 		t.Errorf("small input: overflow %v, kept %d", ls.Overflow, len(ls.Kept))
+	}
+}
+
+// TestByteTablesAgreeWithDecoding: guessLegacy scores a single-byte code
+// page from a table of each byte's character class; that must be what
+// decoding the bytes and scoring the text gives, byte by byte and for
+// whole samples (every legacy page, on text of each script).
+func TestByteTablesAgreeWithDecoding(t *testing.T) {
+	samples := [][]byte{[]byte("Имя узла: SRV\r\nЯзык системы: ru;Русский\r\n"), []byte("Ursprüngliches Installationsdatum: café ÉTÉ Příliš žluťoučký\r\n")}
+	var all []byte
+	for b := 0x80; b < 0x100; b++ {
+		all = append(all, byte(b), 'a', byte(b), byte(b))
+	}
+	for _, enc := range legacy {
+		table := byteTables[enc]
+		if table == nil {
+			continue
+		}
+		for b := range 256 {
+			text, err := codecs[enc].NewDecoder().Bytes([]byte{byte(b)})
+			if err != nil {
+				t.Fatalf("%s: byte %#x: %v", enc, b, err)
+			}
+			r, _ := utf8.DecodeRune(text)
+			if got, want := table()[b], classify(r); got != want {
+				t.Errorf("%s: byte %#x (%U): class %b, decoding gives %b", enc, b, r, got, want)
+			}
+		}
+		for _, s := range append(samples, all) {
+			raw, err := codecs[enc].NewEncoder().Bytes(s)
+			if err != nil {
+				raw = s // not encodable in this page: score the bytes as they are
+			}
+			text, _ := codecs[enc].NewDecoder().Bytes(raw)
+			var w wordScorer
+			for _, b := range raw {
+				w.add(table()[b])
+			}
+			if want := wordScore(string(text)); w.score != want {
+				t.Errorf("%s: %q scores %d from the table, %d decoded", enc, s, w.score, want)
+			}
+		}
 	}
 }

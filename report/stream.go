@@ -76,11 +76,13 @@ var jsonOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv2.F
 type encoder struct {
 	buf   bytes.Buffer
 	lines *json.Encoder
+	csv   *CSVWriter // writes to buf (through its own 4 KiB buffer, made once)
 }
 
 var encoders = sync.Pool{New: func() any {
 	e := &encoder{}
 	e.lines = json.NewEncoder(&e.buf)
+	e.csv = NewCSVWriter(&e.buf)
 	return e
 }}
 
@@ -109,8 +111,12 @@ func (e *encoder) encode(w io.Writer, f Format, a assess.Assessment) error {
 	case JSON:
 		return jsonv2.MarshalWrite(w, Assessment(a), jsonOptions, jsontext.WithIndentPrefix("  "), jsontext.WithIndent("  "))
 	case CSV:
-		writeCSV(w, csvRecord(a))
-		return nil
+		c := e.csv
+		if w != &e.buf {
+			c = NewCSVWriter(w)
+		}
+		c.Write(csvRecord(a))
+		return c.Flush()
 	case Text:
 		return WriteAssessmentText(w, a)
 	}

@@ -10,10 +10,11 @@ package mapped
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/kbplan/kbplan/internal/regular"
 )
 
 // File is an open regular file; Bytes is its content when it is mapped.
@@ -27,26 +28,12 @@ type File struct {
 // than setting the mapping up.
 const minMap = 1 << 20
 
-// Open opens a regular file (not a FIFO, device or folder) and maps it
-// when it is at least 1 MiB and the platform can. A FIFO is refused at
-// once: it is opened without waiting for a writer (openFlags), and what
-// was opened is checked again, in case the name changed meanwhile.
+// Open opens a regular file (not a FIFO, device or folder: package
+// regular says why) and maps it when it is at least 1 MiB and the platform
+// can.
 func Open(name string) (*File, error) {
-	if st, err := os.Stat(name); err != nil {
-		return nil, err
-	} else if !st.Mode().IsRegular() {
-		return nil, notRegular(name, st)
-	}
-	f, err := os.OpenFile(name, os.O_RDONLY|openFlags, 0)
+	f, st, err := regular.Open(name)
 	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = notRegular(name, st)
-	}
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	m := &File{File: f, size: st.Size()}
@@ -54,22 +41,6 @@ func Open(name string) (*File, error) {
 		m.data = mmap(f, m.size) // nil: read calls, as for a small file
 	}
 	return m, nil
-}
-
-func notRegular(name string, st os.FileInfo) error {
-	m := st.Mode()
-	kind := "a file of mode " + m.Type().String()
-	switch {
-	case m.IsDir():
-		kind = "a folder"
-	case m&os.ModeNamedPipe != 0:
-		kind = "a named pipe (FIFO)"
-	case m&os.ModeSocket != 0:
-		kind = "a socket"
-	case m&os.ModeDevice != 0:
-		kind = "a device"
-	}
-	return fmt.Errorf("%s is %s, not a regular file: give the path of the file itself", name, kind)
 }
 
 // Size is the file's size when it was opened.

@@ -8,9 +8,6 @@ import (
 	"syscall"
 )
 
-// openFlags opens a FIFO without waiting for a writer.
-const openFlags = syscall.O_NONBLOCK
-
 func mmap(f *os.File, size int64) []byte {
 	if size > math.MaxInt {
 		return nil

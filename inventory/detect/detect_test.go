@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -291,5 +292,68 @@ func TestSniffCeiling(t *testing.T) {
 				t.Errorf("%s: %s scores %d, above %d", filepath.Base(p), f.Name(), s, sureScore)
 			}
 		}
+	}
+}
+
+// TestReadsAPastedSession: a paste of a console session holding several
+// outputs, each after its prompt line, is read part by part and merged,
+// with or without a paste prefix on every line, however long.
+func TestReadsAPastedSession(t *testing.T) {
+	si := "Host Name:                 SRV-PASTE\r\n" +
+		"OS Name:                   Microsoft Windows Server 2008 Standard\r\n" +
+		"OS Version:                6.0.6003 Service Pack 2 Build 6003\r\n" +
+		"System Type:               x64-based PC\r\n" +
+		"Hotfix(s):                 2 Hotfix(s) Installed.\r\n" +
+		"                           [01]: KB955430\r\n" +
+		"                           [02]: KB4474419\r\n"
+	qfe := "HotFixID\r\nKB4493730\r\nKB4534303\r\n"
+	session := func(prefix string, filler int) string {
+		var b strings.Builder
+		line := func(s string) { b.WriteString(prefix + s) }
+		line("C:\\Users\\admin>systeminfo\r\n")
+		for _, l := range strings.SplitAfter(si, "\r\n") {
+			if l != "" {
+				line(l)
+			}
+		}
+		for i := range filler {
+			line("                           [" + strconv.Itoa(i+3) + "]: KB" + strconv.Itoa(3000000+i) + "\r\n")
+		}
+		line("\r\n")
+		line("C:\\Users\\admin>wmic qfe get HotFixID\r\n")
+		for _, l := range strings.SplitAfter(qfe, "\r\n") {
+			if l != "" {
+				line(l)
+			}
+		}
+		return b.String()
+	}
+	for _, tt := range []struct {
+		name   string
+		prefix string
+		filler int // hotfix lines, to push the second output past the head
+	}{
+		{"plain", "", 0},
+		{"quoted with > ", "> ", 0},
+		{"plain, long", "", 400},
+		{"quoted with > , long", "> ", 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := Read("paste", strings.NewReader(session(tt.prefix, tt.filler)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, kb := range []string{"KB955430", "KB4474419", "KB4493730", "KB4534303"} {
+				if !slices.Contains(h.Hotfixes, kb) {
+					t.Errorf("%s missing from %d hotfixes: the wmic part was not read (warnings %q)", kb, len(h.Hotfixes), h.Warnings)
+				}
+			}
+			if h.Hostname != "SRV-PASTE" {
+				t.Errorf("host name %q", h.Hostname)
+			}
+			if !slices.ContainsFunc(h.Warnings, func(w string) bool { return strings.Contains(w, "holds 2 outputs") }) {
+				t.Errorf("no warning that the paste was split: %q", h.Warnings)
+			}
+		})
 	}
 }

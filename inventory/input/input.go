@@ -7,6 +7,7 @@ package input
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/kbplan/kbplan/budget"
 	"github.com/kbplan/kbplan/cab"
+	"github.com/kbplan/kbplan/internal/regular"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/bundle"
 	"github.com/kbplan/kbplan/inventory/detect"
@@ -184,38 +186,70 @@ func unpackZip(name string, body []byte, b *budget.Budget) (fstest.MapFS, error)
 
 // ReadFile reads the input at path: "-" is stdin; a collector bundle
 // folder is read as one host; a file is a packed bundle (cabinet or zip, by
-// content) or an inventory, streamed. Only regular files are read: a FIFO,
-// a device or a socket would block or never end.
+// content) or an inventory. Only regular files are read (package regular):
+// a FIFO, a device or a socket would block or never end.
 func ReadFile(path string, stdin io.Reader) (inventory.Host, error) {
 	if path == "-" {
 		return detect.Read("-", stdin)
 	}
-	if bundle.IsBundle(path) {
-		return bundle.Read(path)
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return inventory.Host{}, fmt.Errorf("%w; check the path", err)
-	}
+	f, st, err := regular.Open(path)
+	return readOpened(path, f, st, err)
+}
+
+// ReadListed reads an input a folder's listing named (Job.Listed), as
+// ReadFile does, except that a symbolic link put in its place is not
+// followed.
+func ReadListed(path string) (inventory.Host, error) {
+	f, st, err := regular.OpenListed(path)
+	return readOpened(path, f, st, err)
+}
+
+// smallFile is the size up to which a file is read whole with one read
+// call; a larger one is streamed (a hostile 2 GiB file costs bounded
+// memory).
+const smallFile = 1 << 20
+
+func readOpened(path string, f *os.File, st fs.FileInfo, err error) (inventory.Host, error) {
 	switch {
-	case st.IsDir():
+	case regular.IsDir(err) && bundle.IsBundle(path):
+		return bundle.Read(path)
+	case regular.IsDir(err):
 		return inventory.Host{}, fmt.Errorf("%s: a folder that is not a collector bundle (it has no %s): give its files one by one, or the folder to analyze, which reads each", path, bundle.Manifest)
-	case !st.Mode().IsRegular():
-		return inventory.Host{}, fmt.Errorf("%s: not a regular file (%s): kbplan reads files and bundle folders", path, st.Mode().Type())
-	}
-	f, err := os.Open(path)
-	if err != nil {
+	case err != nil:
 		return inventory.Host{}, fmt.Errorf("%w; check the path", err)
 	}
 	defer f.Close()
-	// A regular file: its first bytes are read in place, and the reader
-	// gets the file itself (detect.Read buffers it).
-	var head [4]byte
-	n, _ := f.ReadAt(head[:], 0)
-	if !IsArchive(head[:n]) {
-		return detect.Read(path, f)
+	return readSized(path, f, st.Size())
+}
+
+// readSized reads an input of the given size (as opened): a small one
+// whole, with one read call, a large one streamed. A byte more than the
+// size is asked for, to see whether the file grew since; if it did, the
+// rest is streamed after what was read, not left out.
+func readSized(path string, r io.Reader, size int64) (inventory.Host, error) {
+	if size > smallFile {
+		return readStream(path, r)
 	}
-	body, err := io.ReadAll(io.LimitReader(f, MaxArchive+1))
+	body := make([]byte, size+1)
+	n, err := io.ReadFull(r, body)
+	switch {
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return ReadBytes(context.Background(), path, body[:n])
+	case err != nil:
+		return inventory.Host{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return readStream(path, io.MultiReader(bytes.NewReader(body), r))
+}
+
+// readStream reads a large input: an inventory is streamed, an archive
+// read into memory up to MaxArchive.
+func readStream(path string, r io.Reader) (inventory.Host, error) {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(4)
+	if !IsArchive(head) {
+		return detect.Read(path, br)
+	}
+	body, err := io.ReadAll(io.LimitReader(br, MaxArchive+1))
 	if err != nil {
 		return inventory.Host{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -231,10 +265,48 @@ func ReadFile(path string, stdin io.Reader) (inventory.Host, error) {
 // merged.
 type Job struct {
 	Paths []string
+	// Listed: Paths come from a folder's listing, which showed each as a
+	// regular file or a folder; they are read with ReadListed (a link
+	// put in their place since is not followed).
+	Listed bool
 	// Err is set for an entry of a folder that kbplan will not read: a
 	// symbolic link, a FIFO, a device, a socket (a link inside a folder
 	// could point anywhere; a FIFO would block). Paths holds it.
 	Err error
+}
+
+// Hosts reads the job's inputs, groups them by host
+// (inventory.GroupByHost) and merges each group: one host per group, and
+// an error for each input that could not be read (or the job's Err).
+func (j Job) Hosts(stdin io.Reader) ([]inventory.Host, []error) {
+	if j.Err != nil {
+		return nil, []error{j.Err}
+	}
+	var hosts []inventory.Host
+	var errs []error
+	for _, p := range j.Paths {
+		var h inventory.Host
+		var err error
+		if j.Listed {
+			h, err = ReadListed(p)
+		} else {
+			h, err = ReadFile(p, stdin)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		hosts = append(hosts, h)
+	}
+	if len(hosts) < 2 {
+		return hosts, errs
+	}
+	groups := inventory.GroupByHost(hosts)
+	out := make([]inventory.Host, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, inventory.Merge(g...))
+	}
+	return out, errs
 }
 
 // notRegular says why a folder entry is not read, or nil for a regular
@@ -283,14 +355,14 @@ func Collect(args []string) ([]Job, error) {
 				continue
 			}
 			if !e.IsDir() || bundle.IsBundle(p) {
-				jobs = append(jobs, Job{Paths: []string{p}})
+				jobs = append(jobs, Job{Paths: []string{p}, Listed: true})
 				continue
 			}
 			sub, err := os.ReadDir(p)
 			if err != nil {
 				return nil, err
 			}
-			var j Job
+			j := Job{Listed: true}
 			for _, s := range sub {
 				sp := filepath.Join(p, s.Name())
 				if s.IsDir() || strings.HasPrefix(s.Name(), ".") {

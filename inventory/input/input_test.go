@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -123,5 +124,69 @@ func TestCollectRefusesLinksAndFIFOs(t *testing.T) {
 	}
 	if got["a.txt"] != "" || !strings.Contains(got["link.txt"], "symbolic link") || !strings.Contains(got["fifo.txt"], "not a regular file") {
 		t.Errorf("jobs %q", got)
+	}
+}
+
+// TestListedEntriesSwapped: an entry of a folder's listing that became a
+// symbolic link or a FIFO after the listing is refused when its job is
+// read (not followed, not waited on); the others, and a bundle folder in
+// the listing, are read.
+func TestListedEntriesSwapped(t *testing.T) {
+	dir := t.TempDir()
+	ver := []byte("Microsoft Windows [Version 6.0.6002]\r\n")
+	for _, name := range []string{"a.txt", "link.txt", "fifo.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), ver, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.CopyFS(filepath.Join(dir, "bundle"), os.DirFS(bundleDir)); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := Collect([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "link.txt"))
+	os.Remove(filepath.Join(dir, "fifo.txt"))
+	if err := os.Symlink(filepath.Join(dir, "a.txt"), filepath.Join(dir, "link.txt")); err != nil {
+		t.Skip(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.txt"), 0o644); err != nil {
+		t.Skip(err)
+	}
+	got := map[string]string{}
+	for _, j := range jobs {
+		if !j.Listed {
+			t.Errorf("%v: not marked as listed", j.Paths)
+		}
+		hosts, errs := j.Hosts(nil)
+		msg := ""
+		if len(errs) > 0 {
+			msg = errs[0].Error()
+		} else if len(hosts) != 1 {
+			msg = "hosts: " + strconv.Itoa(len(hosts))
+		}
+		got[filepath.Base(j.Paths[0])] = msg
+	}
+	want := map[string]string{"a.txt": "", "bundle": "", "link.txt": "is a symbolic link", "fifo.txt": "is a named pipe (FIFO)"}
+	for name, part := range want {
+		if m, ok := got[name]; !ok || part == "" && m != "" || !strings.Contains(m, part) {
+			t.Errorf("%s: %q, want %q", name, m, part)
+		}
+	}
+}
+
+// TestReadSizedGrown: a file that grew between its size being read and
+// its bytes is read to its end, not cut at the old size.
+func TestReadSizedGrown(t *testing.T) {
+	text := "Host Name:                 GROWN\r\nOS Version:                6.0.6003 Service Pack 2 Build 6003\r\nHotfix(s):                 2 Hotfix(s) Installed.\r\n                           [01]: KB955430\r\n                           [02]: KB4474419\r\n"
+	for _, size := range []int64{0, 40, int64(len(text)) - 1, int64(len(text))} {
+		h, err := readSized("grown.txt", strings.NewReader(text), size)
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if strings.Join(h.Hotfixes, " ") != "KB955430 KB4474419" {
+			t.Errorf("size %d: hotfixes %q", size, h.Hotfixes)
+		}
 	}
 }

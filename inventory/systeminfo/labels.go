@@ -52,8 +52,8 @@ type label struct {
 }
 
 // byFirst indexes labels by their first byte, longest label first.
-var byFirst = func() map[byte][]label {
-	m := map[byte][]label{}
+var byFirst = func() *[256][]label {
+	m := new([256][]label)
 	for _, row := range strings.Split(labelsTSV, "\n") {
 		if row == "" || row[0] == '#' {
 			continue

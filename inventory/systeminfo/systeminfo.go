@@ -52,8 +52,12 @@ func (Format) Sniff(head []inventory.Line) int {
 				score += 3
 			}
 		}
+		// 90 is as sure as a list gets: the rest need not be read.
+		if score >= 90 {
+			return 90
+		}
 	}
-	return min(score, 90)
+	return score
 }
 
 func isCSVHeader(t string) bool {
@@ -117,7 +121,8 @@ type field struct {
 
 // Parse implements inventory.Format.
 func (Format) Parse(src *inventory.Lines, h *inventory.Host) error {
-	var fields []field
+	// A list output has len(order) fields, plus one per network card.
+	fields := make([]field, 0, len(order)+8)
 	var firstOdd inventory.Line
 	csvMode := false
 	var csvHeader []string

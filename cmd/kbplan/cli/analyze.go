@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,7 +17,6 @@ import (
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
-	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/input"
 	"github.com/kbplan/kbplan/report"
 )
@@ -207,16 +208,19 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		defer debug.SetGCPercent(debug.SetGCPercent(300))
 	}
 	// out writes stdout's format; page, with --html, the report page (to
-	// stdout with --html -, which then carries nothing else).
+	// stdout with --html -, which then carries nothing else). Stdout is
+	// buffered: flushed whenever the next result is not ready yet, before
+	// progress is drawn, and at the end.
+	stdoutBuf := bufio.NewWriterSize(stdout, 64<<10)
 	var out, page report.Handler
 	if f.html != "-" {
-		out, _ = report.NewHandler(stdout, f.format(), report.Options{CVEs: o.Exposure.Index})
+		out, _ = report.NewHandler(stdoutBuf, f.format(), report.Options{CVEs: o.Exposure.Index})
 	}
 	var pageFile *os.File
 	switch f.html {
 	case "":
 	case "-":
-		page, _ = report.NewHandler(stdout, report.HTML, report.Options{AsOf: o.AsOf.String()})
+		page, _ = report.NewHandler(stdoutBuf, report.HTML, report.Options{AsOf: o.AsOf.String()})
 	default:
 		if pageFile, err = os.Create(f.html); err != nil {
 			fmt.Fprintln(stderr, "kbplan: --html:", err)
@@ -231,6 +235,11 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	// error); hosts: how many hosts were assessed.
 	unreadable, todo, hosts := false, false, 0
 	var writeErr error
+	flush := func() {
+		if err := stdoutBuf.Flush(); err != nil && writeErr == nil {
+			writeErr = err
+		}
+	}
 	// The stdout formats that can be rendered apart are rendered on the
 	// workers, in parallel; the handler writes them in input order. A
 	// single input is encoded straight to stdout instead: nothing to
@@ -242,7 +251,13 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		encode = func(a assess.Assessment) ([]byte, error) { return report.Encode(format, a) }
 	}
 	analyzeAll(stdin, jobs, c, o, encode, func(a assess.Assessment, enc []byte, errs []error) {
+		if progress.tty {
+			flush()
+		}
 		progress.step()
+		if len(errs) > 0 {
+			flush() // the results before the error come before it
+		}
 		for _, e := range errs {
 			progress.clear()
 			fmt.Fprintln(stderr, "kbplan:", e)
@@ -266,13 +281,14 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 		default:
 			writeErr = out.Assessment(a)
 		}
-	})
+	}, flush)
 	progress.clear()
 	for _, h := range []report.Handler{out, page} {
 		if h != nil && writeErr == nil {
 			writeErr = h.Close()
 		}
 	}
+	flush()
 	if pageFile != nil && writeErr == nil {
 		writeErr = pageFile.Close()
 	}
@@ -298,8 +314,13 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 //
 // encode, when not nil, renders each assessment on the worker that made it
 // (JSON and CSV encoding cost more than the plan): emit then gets the bytes.
+// waiting, when not nil, is called each time the next result is not ready
+// yet, before analyzeAll waits for it: the caller flushes what it buffered,
+// so that a reader of the stream gets each result as soon as it is made
+// while hosts come slower than they are written, and few large writes
+// when they come faster.
 func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.Options, encode func(assess.Assessment) ([]byte, error),
-	emit func(assess.Assessment, []byte, []error)) {
+	emit func(assess.Assessment, []byte, []error), waiting func()) {
 	p := assess.NewPlanner(c) // one per run: its memo tables serve every host
 	type result struct {
 		i    int
@@ -308,12 +329,21 @@ func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.
 		errs []error
 	}
 	workers := runtime.GOMAXPROCS(0)
+	// A worker takes a slot of the window before it takes the next job,
+	// and the slot is freed when that job's results are emitted: at most
+	// cap(window) results wait, and done never blocks a worker.
 	window := make(chan struct{}, 4*workers)
-	next := make(chan int)
-	done := make(chan result, 4*workers)
+	done := make(chan result, cap(window))
+	var next atomic.Int64
 	for w := 0; w < workers; w++ {
 		go func() {
-			for i := range next {
+			for {
+				window <- struct{}{}
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					<-window
+					return
+				}
 				as, errs := analyzeJob(stdin, jobs[i], p, o)
 				var enc [][]byte
 				if encode != nil {
@@ -329,18 +359,18 @@ func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.
 			}
 		}()
 	}
-	go func() {
-		for i := range jobs {
-			window <- struct{}{}
-			next <- i
-		}
-		close(next)
-	}()
 	pending := map[int]result{} // at most the window's size
 	for want := 0; want < len(jobs); {
 		r, ok := pending[want]
 		if !ok {
-			r = <-done
+			select {
+			case r = <-done:
+			default:
+				if waiting != nil {
+					waiting()
+				}
+				r = <-done
+			}
 			if r.i != want {
 				pending[r.i] = r
 				continue
@@ -370,22 +400,10 @@ func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.
 // analyzeJob reads a job's inputs, merges those of the same host, and
 // assesses each host.
 func analyzeJob(stdin io.Reader, j input.Job, p *assess.Planner, o assess.Options) ([]assess.Assessment, []error) {
-	var hosts []inventory.Host
-	var errs []error
-	if j.Err != nil {
-		return nil, []error{j.Err}
-	}
-	for _, name := range j.Paths {
-		h, err := readInput(stdin, name)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		hosts = append(hosts, h)
-	}
-	var out []assess.Assessment
-	for _, group := range inventory.GroupByHost(hosts) {
-		out = append(out, p.Assess(inventory.Merge(group...), o))
+	hosts, errs := j.Hosts(stdin)
+	out := make([]assess.Assessment, 0, len(hosts))
+	for _, h := range hosts {
+		out = append(out, p.Assess(h, o))
 	}
 	return out, errs
 }

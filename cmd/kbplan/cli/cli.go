@@ -213,24 +213,12 @@ func identifyFolder(stdin io.Reader, stderr io.Writer, dir string) ([]inventory.
 	var out []inventory.Host
 	ok := true
 	for _, j := range jobs {
-		if j.Err != nil {
-			fmt.Fprintln(stderr, "kbplan:", j.Err)
+		hs, errs := j.Hosts(stdin)
+		for _, err := range errs {
+			fmt.Fprintln(stderr, "kbplan:", err)
 			ok = false
-			continue
 		}
-		var hs []inventory.Host
-		for _, p := range j.Paths {
-			h, err := readInput(stdin, p)
-			if err != nil {
-				fmt.Fprintln(stderr, "kbplan:", err)
-				ok = false
-				continue
-			}
-			hs = append(hs, h)
-		}
-		for _, g := range inventory.GroupByHost(hs) {
-			out = append(out, inventory.Merge(g...))
-		}
+		out = append(out, hs...)
 	}
 	if len(out) == 0 && ok {
 		fmt.Fprintf(stderr, "kbplan: %s: no inventory in it\n", dir)
