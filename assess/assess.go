@@ -240,7 +240,10 @@ type Step struct {
 	File *catalog.File
 }
 
-// Plan is the ordered install list.
+// Plan is the ordered install list. Unavailable, Conditional and
+// Unconfirmed are shared by the assessments of one Planner that have the
+// same lists (their steps depend on the update alone): read them, do not
+// change their steps.
 type Plan struct {
 	Strategy    Strategy
 	Channel     catalog.Channel // the newest channel the host can draw from

@@ -375,3 +375,37 @@ func TestExposureCountsMemo(t *testing.T) {
 		t.Errorf("%d counts and %d exposures remembered for %d profiles", n, m, profiles)
 	}
 }
+
+// TestSharedStepLists: the unconfirmed, conditional and unavailable lists
+// a planner shares between hosts are what a fresh planner makes for each
+// host alone, whatever came before; hosts with the same list share one
+// (clipped, so an append copies), hosts with other lists get their own.
+func TestSharedStepLists(t *testing.T) {
+	c, _ := embeddedData(t)
+	hosts := []inventory.Host{hostWith(6002), hostWith(6002, "KB4012598"), hostWith(6003, "KB4474419", "KB4534303"),
+		hostWith(6002, "KB958644", "KB2347290", "KB2360937"), hostWith(6003, "KB4474419", "KB5016891", "KB5022340")}
+	opts := []Options{{AsOf: asOf}, {AsOf: asOf, ESU: ESU}, {AsOf: asOf, Assume: []catalog.Component{catalog.IE9}}, {AsOf: asOf, Strategy: SecurityOnlyStrategy}, {AsOf: asOf, Unconfirmed: true}}
+	shared := NewPlanner(c)
+	lists := func(a Assessment) [][]Step {
+		return [][]Step{a.Plan.Unconfirmed, a.Plan.Conditional, a.Plan.Unavailable}
+	}
+	for round := range 2 {
+		for i, h := range hosts {
+			for j, o := range opts {
+				got, want := shared.Assess(h, o), NewPlanner(c).Assess(h, o)
+				if !reflect.DeepEqual(got.Plan, want.Plan) {
+					t.Errorf("round %d, host %d, options %d: the shared planner's plan differs from a fresh one's", round, i, j)
+				}
+				for k, l := range lists(got) {
+					if cap(l) != len(l) {
+						t.Errorf("host %d, options %d, list %d: capacity %d past its length %d: an append would write into the shared array", i, j, k, cap(l), len(l))
+					}
+				}
+			}
+		}
+	}
+	a, b := shared.Assess(hosts[0], opts[0]), shared.Assess(hosts[0], opts[0])
+	if len(a.Plan.Unconfirmed) == 0 || &a.Plan.Unconfirmed[0] != &b.Plan.Unconfirmed[0] {
+		t.Errorf("two bare hosts: %d unconfirmed steps, not shared", len(a.Plan.Unconfirmed))
+	}
+}

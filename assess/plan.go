@@ -1,6 +1,7 @@
 package assess
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sort"
@@ -298,21 +299,19 @@ func (s *state) plan() {
 	var apart []bool // cands[i] is unconfirmed and listed apart
 	if rollup && !s.o.Unconfirmed {
 		apart = make([]bool, len(cands))
-		n := 0
+		var aside []*catalog.Update
 		for i, u := range cands {
 			if apart[i] = unconfirmed(u); apart[i] {
-				n++
+				aside = append(aside, u)
 			}
 		}
-		p.Unconfirmed = make([]Step, 0, n)
+		p.Unconfirmed = s.sharedSteps(unconfirmedList, aside, func(_ int, u *catalog.Update) Step { return stepOf(u, unconfirmedWhy) })
 	}
-	p.Steps = slices.Grow(p.Steps, len(cands)-len(p.Unconfirmed[:cap(p.Unconfirmed)]))
+	p.Steps = slices.Grow(p.Steps, len(cands)-len(p.Unconfirmed))
 	for i, u := range cands {
-		if apart != nil && apart[i] {
-			p.Unconfirmed = append(p.Unconfirmed, stepOf(u, unconfirmedWhy))
-			continue
+		if apart == nil || !apart[i] {
+			addU(u, s.why(u))
 		}
-		addU(u, s.why(u))
 	}
 	s.unavailable()
 	s.conditional()
@@ -375,12 +374,49 @@ func (s *state) conditional() {
 			b.conditionalSteps[i] = stepOf(u, conditionalWhy(u))
 		}
 	})
-	s.a.Plan.Conditional = make([]Step, 0, len(b.conditional))
+	var us []*catalog.Update
+	var at []int // us[k] is b.conditional[at[k]]
 	for i, u := range b.conditional {
 		if !s.covered(s.inst, u.Index) {
-			s.a.Plan.Conditional = append(s.a.Plan.Conditional, b.conditionalSteps[i])
+			us, at = append(us, u), append(at, i)
 		}
 	}
+	s.a.Plan.Conditional = s.sharedSteps(conditionalList, us, func(k int, _ *catalog.Update) Step { return b.conditionalSteps[at[k]] })
+}
+
+// The lists of steps that sharedSteps shares.
+const (
+	unconfirmedList byte = iota + 1
+	conditionalList
+)
+
+// maxStepLists bounds the planner's memo of shared step lists (a few KiB
+// each; fleets have far fewer distinct lists).
+const maxStepLists = 4096
+
+// sharedSteps is the list of steps for the updates us, in order, step
+// making the k-th: the same slice for the same updates of the same list,
+// from the planner's memo. The lists the plan sets aside (unconfirmed,
+// conditional) are the same for many hosts, and their steps depend on the
+// update alone: sharing them spares making and copying hundreds of steps
+// per host. The slice is shared, so read only (Plan says so); its capacity
+// is its length, so an append copies. Empty, it is empty, not nil.
+func (s *state) sharedSteps(list byte, us []*catalog.Update, step func(k int, u *catalog.Update) Step) []Step {
+	if len(us) == 0 {
+		return []Step{}
+	}
+	key := make([]byte, 1, 1+4*len(us))
+	key[0] = list
+	for _, u := range us {
+		key = binary.LittleEndian.AppendUint32(key, uint32(u.Index))
+	}
+	return memo(&s.p.stepLists, &s.p.stepListsN, maxStepLists, string(key), func() []Step {
+		out := make([]Step, len(us))
+		for k, u := range us {
+			out[k] = step(k, u)
+		}
+		return out
+	})
 }
 
 func hasMonthly(us []*catalog.Update) bool {
@@ -597,7 +633,7 @@ func explain(u *catalog.Update) string {
 func (s *state) unavailable() {
 	b := s.base()
 	b.unavailableOnce.Do(func() { b.unavailable = s.computeUnavailable() })
-	s.a.Plan.Unavailable = slices.Clone(b.unavailable)
+	s.a.Plan.Unavailable = slices.Clip(b.unavailable) // shared, read only (Plan)
 }
 
 func (s *state) computeUnavailable() []Step {

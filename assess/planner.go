@@ -28,6 +28,8 @@ type Planner struct {
 	countsN    atomic.Int64             // entries in counts
 	exposures  sync.Map                 // listsKey -> *Exposure
 	exposuresN atomic.Int64             // entries in exposures
+	stepLists  sync.Map                 // list kind and update indexes -> []Step (sharedSteps)
+	stepListsN atomic.Int64             // entries in stepLists
 
 	postedMu sync.Mutex
 	posted   map[*exposure.Index][]string // each index's fix dates, sorted, unique
