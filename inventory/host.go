@@ -42,8 +42,7 @@ type Host struct {
 	// Facts holds what only a collector bundle carries; nil otherwise.
 	Facts *Facts
 
-	overflow bool
-	seen     map[string]struct{} // de-duplicates Hotfixes while reading
+	overflow bool // more than MaxHotfixes distinct hotfixes were listed
 }
 
 // OS describes the operating system of a Host.
@@ -137,32 +136,36 @@ func (h *Host) AddHotfix(id string) bool {
 		h.HotfixesAsListed = append(h.HotfixesAsListed, listed)
 	}
 	h.HotfixesKnown = true
-	if h.seen == nil {
-		h.seen = make(map[string]struct{}, max(len(h.Hotfixes), 128))
-		for _, k := range h.Hotfixes {
-			h.seen[k] = struct{}{}
-		}
-	}
-	if _, dup := h.seen[kb]; dup {
+	if h.overflow {
 		return true
 	}
-	if len(h.seen) >= MaxHotfixes {
-		if !h.overflow {
-			h.overflow = true
-			h.Warnf("more than %d distinct hotfixes: the rest were ignored; this is not a real host's inventory", MaxHotfixes)
-		}
-		return true
-	}
-	h.seen[kb] = struct{}{}
 	h.Hotfixes = append(h.Hotfixes, kb)
+	// Repeats are dropped when Finish sorts the list; a list grown to
+	// twice the bound is sorted here already, so that a hostile input
+	// cannot grow it further.
+	if len(h.Hotfixes) >= 2*MaxHotfixes {
+		h.compactHotfixes()
+	}
 	return true
+}
+
+// compactHotfixes sorts the hotfixes by number and drops repeats, and past
+// MaxHotfixes distinct ones keeps the lowest, with a warning.
+func (h *Host) compactHotfixes() {
+	slices.SortFunc(h.Hotfixes, compareKB)
+	h.Hotfixes = slices.Compact(h.Hotfixes)
+	if len(h.Hotfixes) > MaxHotfixes && !h.overflow {
+		h.Hotfixes = h.Hotfixes[:MaxHotfixes]
+		h.overflow = true
+		h.Warnf("more than %d distinct hotfixes: only the %d lowest KB numbers were kept; this is not a real host's inventory", MaxHotfixes, MaxHotfixes)
+	}
 }
 
 // ReadersVersion names the behaviour of the readers and of Merge. Raise it
 // with any change to what they make of an input: the fleet stores uploads as
 // they came and, when this changes, reads every host's snapshots again in
 // the background (as it does for a new catalog).
-const ReadersVersion = 5
+const ReadersVersion = 6
 
 // MaxHotfixes bounds the hotfix list of one host, so that a hostile input
 // costs bounded memory. Real hosts have a few hundred.
@@ -188,8 +191,13 @@ func NormalizeKB(id string) (string, bool) {
 	case len(s) >= 2 && (s[0] == 'Q' || s[0] == 'q') && s[1] >= '0' && s[1] <= '9':
 		s = s[1:]
 	}
-	if i := strings.IndexAny(s, "_-"); i > 0 && i < len(s)-1 && suffixOK(s[i+1:]) {
-		s = s[:i]
+	for i := 1; i < len(s)-1; i++ {
+		if s[i] == '_' || s[i] == '-' {
+			if suffixOK(s[i+1:]) {
+				s = s[:i]
+			}
+			break
+		}
 	}
 	if s == "" || len(s) > maxKBDigits {
 		return "", false
@@ -268,9 +276,8 @@ func compareKB(a, b string) int {
 // version implies. Readers call it last.
 func (h *Host) Finish() {
 	h.derive()
-	slices.SortFunc(h.Hotfixes, compareKB)
-	h.Hotfixes = slices.Clip(slices.Compact(h.Hotfixes))
-	h.seen = nil
+	h.compactHotfixes()
+	h.Hotfixes = slices.Clip(h.Hotfixes)
 	if h.HotfixesKnown && h.Hotfixes == nil {
 		h.Hotfixes = []string{}
 	}

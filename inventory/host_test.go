@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -32,5 +33,30 @@ func TestFinishOrdersHotfixes(t *testing.T) {
 				t.Errorf("hotfixes %q, want %q", h.Hotfixes, tt.want)
 			}
 		})
+	}
+}
+
+// TestHotfixBound: a hostile input listing more distinct hotfixes than
+// MaxHotfixes keeps MaxHotfixes of them, with a warning, and repeats do
+// not grow the list past twice the bound while it is read.
+func TestHotfixBound(t *testing.T) {
+	var h Host
+	for i := range 3 * MaxHotfixes {
+		h.AddHotfix("KB" + strconv.Itoa(1000000+i%(MaxHotfixes+10)))
+		if len(h.Hotfixes) >= 2*MaxHotfixes {
+			t.Fatalf("after %d ids the list holds %d", i+1, len(h.Hotfixes))
+		}
+	}
+	h.Finish()
+	if len(h.Hotfixes) != MaxHotfixes || h.Hotfixes[0] != "KB1000000" || len(h.Warnings) != 1 {
+		t.Errorf("%d hotfixes from %s, warnings %q", len(h.Hotfixes), h.Hotfixes[0], h.Warnings)
+	}
+	var few Host
+	for range 3 * MaxHotfixes {
+		few.AddHotfix("KB955430")
+	}
+	few.Finish()
+	if len(few.Hotfixes) != 1 || len(few.Warnings) != 0 {
+		t.Errorf("one hotfix repeated: %d hotfixes, warnings %q", len(few.Hotfixes), few.Warnings)
 	}
 }

@@ -136,7 +136,8 @@ func TestHotfixesAsListed(t *testing.T) {
 	for _, id := range []string{"KB925398_WMP64", "kb925398", "KB2894844-v2", "Q147222", "955430", "KB955430", "KB925398_WMP64"} {
 		h.AddHotfix(id)
 	}
-	if got := strings.Join(h.Hotfixes, " "); got != "KB925398 KB2894844 KB147222 KB955430" {
+	h.Finish()
+	if got := strings.Join(h.Hotfixes, " "); got != "KB147222 KB925398 KB955430 KB2894844" {
 		t.Errorf("hotfixes %s", got)
 	}
 	if got := strings.Join(h.HotfixesAsListed, " "); got != "KB925398_WMP64 KB2894844-v2 Q147222" {
