@@ -301,7 +301,7 @@ func (s *state) plan() {
 		apart = make([]bool, len(cands))
 		var aside []*catalog.Update
 		for i, u := range cands {
-			if apart[i] = unconfirmed(u); apart[i] {
+			if apart[i] = s.isUnconfirmed(u); apart[i] {
 				aside = append(aside, u)
 			}
 		}
@@ -336,6 +336,21 @@ func (s *state) plan() {
 }
 
 const unconfirmedWhy = "MSRC lists it with no superseder, but no Windows-Update-derived list of NT 6.0 updates (updateVista, WSUS Offline) does: most likely replaced by a later update; not planned (--unconfirmed plans it)"
+
+// isUnconfirmed is unconfirmed(u), decided once per planner for the
+// catalog's own updates.
+func (s *state) isUnconfirmed(u *catalog.Update) bool {
+	if s.own(u) {
+		return s.p.unconfirmed[u.Index]
+	}
+	return unconfirmed(u)
+}
+
+// own reports whether u is one of the catalog's updates (at its Index),
+// whose facts the planner's tables by index hold.
+func (s *state) own(u *catalog.Update) bool {
+	return u.Index >= 0 && u.Index < len(s.c.Updates) && s.c.Updates[u.Index] == u
+}
 
 // unconfirmed reports whether an update predates the monthly rollups and
 // has MSRC as its only source. Sources disagree about such an update:
@@ -593,8 +608,8 @@ func (s *state) base() *baseList {
 // why is the explanation of an update's step: it depends on the update
 // alone, and a fleet asks for the same few hundred many times.
 func (s *state) why(u *catalog.Update) string {
-	if u.Index < 0 || u.Index >= len(s.p.whys) || s.c.Updates[u.Index] != u {
-		return explain(u) // not one of the catalog's own
+	if !s.own(u) {
+		return explain(u)
 	}
 	if w := s.p.whys[u.Index].Load(); w != nil {
 		return *w

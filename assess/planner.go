@@ -19,17 +19,18 @@ import (
 // they live and die with the planner: make one per run, or one per catalog
 // and CVE index in a server, and drop it when they change.
 type Planner struct {
-	c          *catalog.Catalog
-	dates      []catalog.Date           // the catalog's release dates, sorted, unique
-	bases      sync.Map                 // baseKey -> *baseList
-	whys       []atomic.Pointer[string] // by catalog index: each update's reason, once made
-	prepared   sync.Map                 // exposureKey -> []prepared
-	counts     sync.Map                 // countsKey -> ExposureCounts
-	countsN    atomic.Int64             // entries in counts
-	exposures  sync.Map                 // listsKey -> *Exposure
-	exposuresN atomic.Int64             // entries in exposures
-	stepLists  sync.Map                 // list kind and update indexes -> []Step (sharedSteps)
-	stepListsN atomic.Int64             // entries in stepLists
+	c           *catalog.Catalog
+	dates       []catalog.Date           // the catalog's release dates, sorted, unique
+	bases       sync.Map                 // baseKey -> *baseList
+	whys        []atomic.Pointer[string] // by catalog index: each update's reason, once made
+	unconfirmed []bool                   // by catalog index: unconfirmed(update)
+	prepared    sync.Map                 // exposureKey -> []prepared
+	counts      sync.Map                 // countsKey -> ExposureCounts
+	countsN     atomic.Int64             // entries in counts
+	exposures   sync.Map                 // listsKey -> *Exposure
+	exposuresN  atomic.Int64             // entries in exposures
+	stepLists   sync.Map                 // list kind and update indexes -> []Step (sharedSteps)
+	stepListsN  atomic.Int64             // entries in stepLists
 
 	postedMu sync.Mutex
 	posted   map[*exposure.Index][]string // each index's fix dates, sorted, unique
@@ -37,7 +38,11 @@ type Planner struct {
 
 // NewPlanner makes a planner for a catalog.
 func NewPlanner(c *catalog.Catalog) *Planner {
-	p := &Planner{c: c, posted: map[*exposure.Index][]string{}, whys: make([]atomic.Pointer[string], len(c.Updates))}
+	p := &Planner{c: c, posted: map[*exposure.Index][]string{}, whys: make([]atomic.Pointer[string], len(c.Updates)),
+		unconfirmed: make([]bool, len(c.Updates))}
+	for i, u := range c.Updates {
+		p.unconfirmed[i] = unconfirmed(u)
+	}
 	for _, u := range c.Updates {
 		if !u.Released.IsZero() {
 			p.dates = append(p.dates, u.Released)

@@ -57,6 +57,9 @@ for i in range(n):
     with open(os.path.join(out, "host%05d.txt" % i), "wb") as f:
         f.write(data[i % len(data)])
 PY
+# Written back to disk before any run is timed: the runs read the page
+# cache, not the disk, and no writeback competes with the first.
+sync
 # The fleet summary (--csv) and the full plans (--jsonl, about 180 KB per
 # host for a bare SP2 box: hundreds of steps), each FLEET_RUNS times
 # (default 5): hosts/s at the fastest and the median run, and the largest
