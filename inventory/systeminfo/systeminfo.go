@@ -17,9 +17,8 @@ type Format struct{}
 func (Format) Name() string { return "systeminfo" }
 
 var (
-	bareKBRe        = lazyre.New(`^(\d{5,8})\b`)
-	countRe         = lazyre.New(`\d+`)
-	trailingBuildRe = lazyre.New(`(\d{3,5})$`)
+	bareKBRe = lazyre.New(`^(\d{5,8})\b`)
+	countRe  = lazyre.New(`\d+`)
 	// buildRe is the shape of the OS Version value in every language:
 	// "6.0.6002 Service Pack 2 Build 6002", "6.3.9600 Н/Д построение 9600".
 	buildRe = lazyre.New(`^\d{1,2}\.\d{1,2}\.\d{3,5}\b.*\b\d{3,5}$`)
@@ -398,16 +397,33 @@ func applyVersion(f *field, h *inventory.Host) {
 	}
 	if sp, ok := inventory.FindServicePack(f.value); ok {
 		h.OS.ServicePack = inventory.IntPtr(sp)
-	} else if middle := strings.TrimSuffix(strings.TrimPrefix(f.value, vs), trailingBuildRe.FindString(f.value)); !strings.ContainsAny(middle, "0123456789") {
+	} else if middle := strings.TrimSuffix(strings.TrimPrefix(f.value, vs), trailingBuild(f.value)); !strings.ContainsAny(middle, "0123456789") {
 		// Without a service pack, systeminfo prints its localised "N/A"
 		// (N/D, Н/Д, 暂缺) where CSDVersion would be.
 		h.OS.ServicePack = inventory.IntPtr(0)
 	}
 	// The trailing "Build NNNN" must repeat the build of the version.
-	if m := trailingBuildRe.FindString(f.value); m != "" && m != strconv.Itoa(v.Build) {
+	if m := trailingBuild(f.value); m != "" && m != strconv.Itoa(v.Build) {
 		h.Warnf("line %d: OS version %q names two builds; kbplan uses %d", f.line, f.value, v.Build)
 	}
 	h.SetVersion(v)
+}
+
+// trailingBuild is the build number ending an OS Version value ("... Build
+// 6002"): the last 3 to 5 digits it ends with (of a longer run of digits,
+// its last 5), or "" when it ends with fewer than 3.
+func trailingBuild(v string) string {
+	i := len(v)
+	for i > 0 && v[i-1] >= '0' && v[i-1] <= '9' {
+		i--
+	}
+	switch n := len(v) - i; {
+	case n < 3:
+		return ""
+	case n > 5:
+		return v[len(v)-5:]
+	}
+	return v[i:]
 }
 
 // notAvailable recognises systeminfo's "N/A" in the languages seen: N/A,

@@ -2,6 +2,7 @@ package systeminfo
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -97,5 +98,17 @@ func TestOrphanHotfixes(t *testing.T) {
 				t.Errorf("hotfixes %v (known %v), warnings %q", h.Hotfixes, h.HotfixesKnown, h.Warnings)
 			}
 		})
+	}
+}
+
+// TestTrailingBuild: the build number at the end of an OS Version value is
+// what `(\d{3,5})$` finds there.
+func TestTrailingBuild(t *testing.T) {
+	re := regexp.MustCompile(`(\d{3,5})$`)
+	for _, v := range []string{"6.0.6002 Service Pack 2 Build 6002", "6.3.9600 Н/Д построение 9600", "Build 12", "Build 123",
+		"1234567", "x123456", "", "6002 ", "6.0.6003 Service Pack 2 Build 6003\u00a0", "99999", "0012"} {
+		if got, want := trailingBuild(v), re.FindString(v); got != want {
+			t.Errorf("trailingBuild(%q) = %q, the expression finds %q", v, got, want)
+		}
 	}
 }
