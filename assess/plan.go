@@ -471,8 +471,8 @@ func (s *state) needSSU(cands []*catalog.Update) bool {
 // without any that another candidate supersedes.
 func (s *state) candidates() []*catalog.Update {
 	rollupMonth := s.rollupMonth()
-	var out []*catalog.Update
 	b := s.base()
+	out := make([]*catalog.Update, 0, len(b.updates))
 	for _, u := range b.updates {
 		if s.covered(s.inst, u.Index) {
 			continue

@@ -452,7 +452,7 @@ func (ls *Lines) read() (Line, bool) {
 			ls.Overflow, ls.Kept = true, nil
 		} else {
 			if ls.Kept == nil {
-				ls.Kept = make([]Line, 0, 256)
+				ls.Kept = make([]Line, 0, 64)
 			}
 			ls.Kept = append(ls.Kept, l)
 			ls.keepBytes -= len(l.Text)
