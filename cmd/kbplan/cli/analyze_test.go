@@ -5,15 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
 	"github.com/kbplan/kbplan/fleet"
+	"github.com/kbplan/kbplan/inventory/input"
 	"github.com/kbplan/kbplan/report"
 )
 
@@ -548,5 +551,52 @@ func TestCSVExposureCounts(t *testing.T) {
 				t.Errorf("%v: %s: CSV counts %s, JSON lines %s", extra, f[1], got, want[f[1]])
 			}
 		}
+	}
+}
+
+// TestAnalyzeAllStreams: a result is handed over as soon as it and those
+// before it are ready, not when the batch ends, and analyzeAll says when it
+// is about to wait (the caller flushes stdout then). The second job reads
+// a pipe the test fills only once the first job's result came: were
+// results held back, the test would time out instead.
+func TestAnalyzeAllStreams(t *testing.T) {
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := "../../../testdata/analyze/ws2008-6003-x64-no-sha2.txt"
+	body, err := os.ReadFile(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	jobs := []input.Job{{Paths: []string{inv}, Listed: true}, {Paths: []string{"-"}}}
+	first := make(chan struct{})
+	var emitted []string
+	waits := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		analyzeAll(pr, jobs, c, assess.Options{AsOf: catalog.Date{Year: 2026, Month: 11, Day: 25}}, nil,
+			func(a assess.Assessment, _ []byte, errs []error) {
+				if len(errs) > 0 {
+					t.Errorf("errors: %v", errs)
+				}
+				emitted = append(emitted, fmt.Sprintf("%s@%d", a.Host.Source, waits))
+				if len(emitted) == 1 {
+					close(first)
+				}
+			}, func() { waits++ })
+	}()
+	select {
+	case <-first:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first job's result was not handed over while the second job waited for its input")
+	}
+	pw.Write(body)
+	pw.Close()
+	<-done
+	if len(emitted) != 2 || !strings.HasPrefix(emitted[0], inv+"@") || !strings.HasPrefix(emitted[1], "-@") || emitted[1] == "-@0" {
+		t.Errorf("emitted %q: want the file, then stdin after at least one wait", emitted)
 	}
 }
