@@ -405,9 +405,10 @@ const (
 	conditionalList
 )
 
-// maxStepLists bounds the planner's memo of shared step lists (a few KiB
-// each; fleets have far fewer distinct lists).
-const maxStepLists = 4096
+// maxStepLists bounds the planner's memo of shared step lists: up to 222
+// steps of 128 bytes, 28 KiB, in a list, so at most 14 MiB in a
+// long-running server; past it, hosts get lists of their own, as before.
+const maxStepLists = 512
 
 // sharedSteps is the list of steps for the updates us, in order, step
 // making the k-th: the same slice for the same updates of the same list,
