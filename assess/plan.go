@@ -405,9 +405,10 @@ const (
 	conditionalList
 )
 
-// maxStepLists bounds the planner's memo of shared step lists: up to 222
-// steps of 128 bytes, 28 KiB, in a list, so at most 14 MiB in a
-// long-running server; past it, hosts get lists of their own, as before.
+// maxStepLists bounds the planner's memo of shared step lists. The
+// embedded catalog's longest list (a bare host's unconfirmed updates) has
+// 222 steps of 128 bytes, 28 KiB: at most 14 MiB in a long-running server.
+// Past the bound, hosts get lists of their own, as before.
 const maxStepLists = 512
 
 // sharedSteps is the list of steps for the updates us, in order, step
