@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -598,5 +600,39 @@ func TestAnalyzeAllStreams(t *testing.T) {
 	<-done
 	if len(emitted) != 2 || !strings.HasPrefix(emitted[0], inv+"@") || !strings.HasPrefix(emitted[1], "-@") || emitted[1] == "-@0" {
 		t.Errorf("emitted %q: want the file, then stdin after at least one wait", emitted)
+	}
+}
+
+// TestBatchGC: a batch sets the collector's target and memory limit unless
+// GOGC or GOMEMLIMIT is set, and restores what was there.
+func TestBatchGC(t *testing.T) {
+	jobs := []input.Job{{Paths: []string{"a.txt"}}, {Paths: []string{"dir/b.txt", "dir/c.txt"}}}
+	names := int64(len("a.txt") + 64 + len("dir/b.txt") + 64 + len("dir/c.txt") + 64)
+	percent, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
+	defer debug.SetGCPercent(percent)
+	defer debug.SetMemoryLimit(limit)
+	for _, tt := range []struct {
+		name, gogc, gomemlimit string
+		percent                int
+		limit                  int64
+	}{
+		{"neither set", "", "", 800, 128<<20 + 2*names},
+		{"GOGC set", "50", "", 100, 128<<20 + 2*names},
+		{"GOMEMLIMIT set", "", "1GiB", 800, math.MaxInt64},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GOGC", tt.gogc)
+			t.Setenv("GOMEMLIMIT", tt.gomemlimit)
+			restore := batchGC(jobs)
+			gotPercent, gotLimit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+			debug.SetGCPercent(gotPercent)
+			restore()
+			if gotPercent != tt.percent || gotLimit != tt.limit {
+				t.Errorf("percent %d, limit %d; want %d, %d", gotPercent, gotLimit, tt.percent, tt.limit)
+			}
+			if p, l := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); p != 100 || l != math.MaxInt64 {
+				t.Errorf("restored to %d, %d; want 100, unlimited", p, l)
+			}
+		})
 	}
 }
