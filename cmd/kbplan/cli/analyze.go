@@ -307,7 +307,7 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 // otherwise, and returns what restores it. A batch keeps little alive (a
 // few hosts per core in flight, and the list of jobs) but allocates fast
 // (≈ 60 KiB per host): collecting when the heap is 9 times what is live,
-// not 4, takes more than half of the collections away (74 → 33 over the
+// not 4, takes two thirds of the collections away (48 → 16 over the
 // bench's 10,000 hosts; each one also scans the compiled-in catalog). The memory limit keeps that from multiplying what
 // does grow with the hosts, the jobs: past 128 MiB plus twice the jobs'
 // names, the collector runs sooner. BENCHMARKS.md, "The batch with fewer
