@@ -95,8 +95,6 @@ func FuzzReadBytes(f *testing.F) {
 	})
 }
 
-
-
 // TestReadSizedGrown: a file that grew between its size being read and
 // its bytes is read to its end, not cut at the old size.
 func TestReadSizedGrown(t *testing.T) {
