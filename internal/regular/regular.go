@@ -85,3 +85,30 @@ func open(name string, flags int) (*os.File, fs.FileInfo, error) {
 	}
 	return f, st, nil
 }
+
+// OpenIn opens a regular file inside root, a folder kbplan reads files
+// from by name (a bundle, a kit brought back): a symbolic link is not
+// followed (Lstat says so first; one put there since is at most followed
+// inside the folder, which os.Root never leaves), a FIFO is not waited
+// on, and what was opened is checked.
+func OpenIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	st, err := root.Lstat(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, nil, &Error{Name: name, Mode: st.Mode()}
+	}
+	f, err := root.OpenFile(name, os.O_RDONLY|noWait, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st, err = f.Stat(); err == nil && !st.Mode().IsRegular() {
+		err = &Error{Name: name, Mode: st.Mode()}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}

@@ -28,7 +28,17 @@ func TestOpen(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skip("no FIFOs here:", err)
 	}
-	opens := map[string]func(string) (*os.File, os.FileInfo, error){"Open": Open, "OpenListed": OpenListed}
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	inRoot := func(p string) (*os.File, os.FileInfo, error) { return OpenIn(root, filepath.Base(p)) }
+	opens := map[string]func(string) (*os.File, os.FileInfo, error){"Open": Open, "OpenListed": OpenListed, "OpenIn": inRoot}
 	tests := []struct {
 		name, path string
 		open       string
@@ -44,6 +54,10 @@ func TestOpen(t *testing.T) {
 		{"a FIFO", fifo, "Open", "is a named pipe (FIFO), not a regular file", false},
 		{"a FIFO, listed (opened, then refused)", fifo, "OpenListed", "is a named pipe (FIFO), not a regular file", false},
 		{"missing", filepath.Join(dir, "none"), "OpenListed", "no such file", false},
+		{"a file in a folder read by name", file, "OpenIn", "", false},
+		{"a link there is not followed", link, "OpenIn", "is a symbolic link (not followed inside a folder), not a regular file", false},
+		{"a FIFO there", fifo, "OpenIn", "is a named pipe (FIFO), not a regular file", false},
+		{"a folder there", sub, "OpenIn", "is a folder, not a regular file", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"sync"
 
 	"github.com/kbplan/kbplan/internal/lazyre"
+	"github.com/kbplan/kbplan/internal/regular"
 	"github.com/kbplan/kbplan/inventory"
 	"github.com/kbplan/kbplan/inventory/detect"
 	"github.com/kbplan/kbplan/winver"
@@ -85,18 +86,19 @@ func Read(dir string) (inventory.Host, error) {
 type RegularFS struct{ Root *os.Root }
 
 func (r RegularFS) Open(name string) (fs.File, error) {
-	st, err := r.Root.Lstat(name)
+	f, _, err := regular.OpenIn(r.Root, name)
 	if err != nil {
+		var re *regular.Error
+		if errors.As(err, &re) {
+			what := "a symbolic link: not followed"
+			if re.Mode&fs.ModeSymlink == 0 {
+				what = "not a regular file (" + re.Mode.Type().String() + "): not read"
+			}
+			return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New(what)}
+		}
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		what := "a symbolic link: not followed"
-		if st.Mode()&fs.ModeSymlink == 0 {
-			what = "not a regular file (" + st.Mode().Type().String() + "): not read"
-		}
-		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.New(what)}
-	}
-	return r.Root.Open(name)
+	return f, nil
 }
 
 // ReadFS reads a bundle from fsys (a folder, or an unpacked upload); dir is

@@ -22,6 +22,7 @@ import (
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/fleet"
+	"github.com/kbplan/kbplan/internal/regular"
 	"github.com/kbplan/kbplan/inventory/bundle"
 	"github.com/kbplan/kbplan/inventory/input"
 	"github.com/kbplan/kbplan/kit"
@@ -322,11 +323,7 @@ are imported), bad usage or no database; 1 the import failed.`,
 					continue
 				}
 				for _, p := range j.Paths {
-					st, err := os.Stat(p)
-					var body []byte
-					if err == nil {
-						body, err = importBody(p, st.IsDir())
-					}
+					body, err := importBody(p, j.Listed)
 					var res fleet.Ingested
 					if err == nil {
 						res, err = fl.IngestFrom(ctx, origin, p, body)
@@ -363,24 +360,44 @@ are imported), bad usage or no database; 1 the import failed.`,
 	return cmd
 }
 
-// importBody is what an upload of p would carry: the file, or a bundle
-// folder packed as a zip (deterministic: sorted names, fixed times, so
-// that importing a folder twice is one snapshot). nil, nil: p is a folder
-// but no bundle.
-func importBody(p string, isDir bool) ([]byte, error) {
-	if !isDir {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if st.Size() > fleet.MaxUpload {
-			return nil, fmt.Errorf("%d bytes, more than an upload may have (%d MiB)", st.Size(), fleet.MaxUpload>>20)
-		}
-		return os.ReadFile(p)
+// importBody is what an upload of p would carry: the file (a regular
+// file: package regular, a listed one not followed if it became a link),
+// or a bundle folder packed as a zip (deterministic: sorted names, fixed
+// times, so that importing a folder twice is one snapshot).
+func importBody(p string, listed bool) ([]byte, error) {
+	open := regular.Open
+	if listed {
+		open = regular.OpenListed
 	}
+	f, st, err := open(p)
+	switch {
+	case regular.IsDir(err):
+		return importBundle(p)
+	case err != nil:
+		return nil, err
+	}
+	defer f.Close()
+	if st.Size() > fleet.MaxUpload {
+		return nil, fmt.Errorf("%d bytes, more than an upload may have (%d MiB)", st.Size(), fleet.MaxUpload>>20)
+	}
+	body, err := io.ReadAll(io.LimitReader(f, fleet.MaxUpload+1))
+	if err == nil && len(body) > fleet.MaxUpload {
+		err = fmt.Errorf("more than an upload may have (%d MiB): it grew while it was read", fleet.MaxUpload>>20)
+	}
+	return body, err
+}
+
+// importBundle packs a bundle folder's regular files (read through
+// bundle.RegularFS: no link followed, no FIFO waited on) as a zip.
+func importBundle(p string) ([]byte, error) {
 	if !bundle.IsBundle(p) {
 		return nil, fmt.Errorf("a folder that is not a collector bundle (no %s)", bundle.Manifest)
 	}
+	root, err := os.OpenRoot(p)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
 	entries, err := os.ReadDir(p)
 	if err != nil {
 		return nil, err
@@ -396,7 +413,14 @@ func importBody(p string, isDir bool) ([]byte, error) {
 	zw := zip.NewWriter(&buf)
 	var total int64
 	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(p, n))
+		// Each file read only up to what the bundle may still hold: a
+		// huge one fails without being read whole.
+		f, err := bundle.RegularFS{Root: root}.Open(n)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(io.LimitReader(f, fleet.MaxUnpacked-total+1))
+		f.Close()
 		if err != nil {
 			return nil, err
 		}
