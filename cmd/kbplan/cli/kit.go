@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/internal/regular"
 	"github.com/kbplan/kbplan/kit"
 )
 
@@ -181,7 +182,7 @@ func writeKit(dir string, m kit.Manifest) error {
 }
 
 func copyFile(src, dst string) (string, error) {
-	in, err := os.Open(src)
+	in, _, err := regular.Open(src) // a package swapped for a FIFO is refused, not waited on
 	if err != nil {
 		return "", err
 	}
