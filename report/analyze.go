@@ -245,6 +245,17 @@ func steps(ss []assess.Step, numbered bool) []StepJSON {
 	return out
 }
 
+// exposureJSON converts an exposure; without details, its CVEs by id only.
+func exposureJSON(e *assess.Exposure, details bool) *ExposureJSON {
+	c := e.Counts
+	j := &ExposureJSON{Index: e.Index, Open: cveSets(e.Open), Unfixable: cveSets(e.Unfixable),
+		Counts: ExposureCountsJSON{Open: c.Open, OpenCritical: c.OpenCritical, OpenExploited: c.OpenExploited, Unfixable: c.Unfixable}}
+	if details {
+		j.CVEs = listedCVEs(e)
+	}
+	return j
+}
+
 // Assessment converts an assessment to its JSON form.
 func Assessment(a assess.Assessment) AssessmentJSON { return assessment(a, true) }
 
@@ -276,13 +287,8 @@ func assessment(a assess.Assessment, details bool) AssessmentJSON {
 	if !a.PatchLevel.IsZero() {
 		j.PatchLevel = str(a.PatchLevel.YearMonth())
 	}
-	if e := a.Exposure; e != nil {
-		c := e.Counts
-		j.Exposure = &ExposureJSON{Index: e.Index, Open: cveSets(e.Open), Unfixable: cveSets(e.Unfixable),
-			Counts: ExposureCountsJSON{Open: c.Open, OpenCritical: c.OpenCritical, OpenExploited: c.OpenExploited, Unfixable: c.Unfixable}}
-		if details {
-			j.Exposure.CVEs = listedCVEs(e)
-		}
+	if a.Exposure != nil {
+		j.Exposure = exposureJSON(a.Exposure, details)
 	}
 	for _, f := range a.Findings {
 		j.Findings = append(j.Findings, FindingJSON{ID: string(f.ID), Severity: string(f.Severity), Message: f.Message, Fact: f.Fact})

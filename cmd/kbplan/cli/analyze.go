@@ -242,8 +242,7 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	var encode func(assess.Assessment) ([]byte, error)
 	pre, canPre := out.(report.Preencoder)
 	if canPre && f.explain == "" && len(jobs) > 1 {
-		format := f.format()
-		encode = func(a assess.Assessment) ([]byte, error) { return report.Encode(format, a) }
+		encode = report.NewEncoder(f.format()).Encode
 	}
 	analyzeAll(stdin, jobs, c, o, encode, func(a assess.Assessment, enc []byte, errs []error) {
 		if progress.tty {

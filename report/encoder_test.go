@@ -1,0 +1,87 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/catalog"
+)
+
+// TestEncoderSplicesSetAsideLists: an Encoder's JSON lines are Encode's,
+// byte for byte, whether a host's long set-aside lists are shared with
+// hosts before it (copied in from the cache), its own, short (encoded in
+// place) or missing, and whatever their text holds (quotes, <>&, the
+// very keys the splice looks for).
+func TestEncoderSplicesSetAsideLists(t *testing.T) {
+	list := func(n int, why string) []assess.Step {
+		var out []assess.Step
+		for i := range n {
+			out = append(out, assess.Step{KB: fmt.Sprintf("KB%d", 3000000+i), Kind: catalog.Standalone, Title: `Update "A" <b> & c ` + why,
+				Released: date("2016-02-09"), MayReboot: true, Evidence: []string{"msrc"}, Why: why + ` "conditional":[] "unconfirmed":[] ü`})
+		}
+		return out
+	}
+	sharedCond, sharedUnc := list(40, "install only if IE 9 is present"), list(222, "MSRC lists it")
+	base := fixed()[0]
+	var hosts []assess.Assessment
+	for i, c := range []struct {
+		cond, unc []assess.Step
+	}{
+		{sharedCond, sharedUnc},
+		{sharedCond, sharedUnc},                                  // the same lists: from the cache
+		{list(40, "install only if IE 9 is present"), sharedUnc}, // an equal list of its own
+		{sharedCond[:20], nil},                                   // a shorter view of a shared list
+		{list(3, "short"), list(5, "short too")},
+		{nil, nil},
+		{sharedCond, []assess.Step{}},
+	} {
+		a := base
+		a.Host.Hostname = fmt.Sprintf(`HOST-%d "conditional":[]`, i)
+		a.Plan.Conditional, a.Plan.Unconfirmed = c.cond, c.unc
+		hosts = append(hosts, a)
+	}
+	// Exposures: one shared by hosts with long lists, short lists and
+	// none, and one of a host's own.
+	for _, i := range []int{1, 4, 5} {
+		a := hosts[i]
+		a.Exposure = base.Exposure
+		hosts = append(hosts, a)
+	}
+	own := *base.Exposure
+	own.Open = append([]assess.ExposureSet{{KB: "KB4012598", Why: `fixed by "KB4012598" <ms17-010>`, CVEs: own.Open[0].CVEs}}, own.Open...)
+	a := hosts[0]
+	a.Exposure = &own
+	hosts = append(hosts, a)
+	x := NewEncoder(JSONL)
+	for round := range 2 {
+		for i, a := range hosts {
+			got, err := x.Encode(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := Encode(JSONL, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				at := 0
+				for at < min(len(got), len(want)) && got[at] == want[at] {
+					at++
+				}
+				t.Errorf("round %d, host %d: the Encoder's line differs from Encode's at byte %d of %d/%d: %q", round, i, at, len(got), len(want), got[max(0, at-40):min(len(got), at+40)])
+			}
+		}
+	}
+	n := 0
+	x.lists.m.Range(func(_, _ any) bool { n++; return true })
+	if n != 4 {
+		t.Errorf("%d lists cached, want 4 (the shared two, the list of its own, the shorter view)", n)
+	}
+	n = 0
+	x.lists.exposures.Range(func(_, _ any) bool { n++; return true })
+	if n != 2 {
+		t.Errorf("%d exposures cached, want 2", n)
+	}
+}
