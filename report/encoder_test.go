@@ -85,3 +85,35 @@ func TestEncoderSplicesSetAsideLists(t *testing.T) {
 		t.Errorf("%d exposures cached, want 2", n)
 	}
 }
+
+// FuzzEncoderSplice: whatever text the host and its steps carry, an
+// Encoder's JSON line is Encode's.
+func FuzzEncoderSplice(f *testing.F) {
+	for _, s := range []string{"", `"conditional":[]`, `"unconfirmed":[]}`, "}\n", "<&>", "\u2028\xff\x00", `\"exposure\":`} {
+		f.Add(s)
+	}
+	base := fixed()[0]
+	f.Fuzz(func(t *testing.T, s string) {
+		var steps []assess.Step
+		for i := range minCachedList + 2 {
+			steps = append(steps, assess.Step{KB: fmt.Sprintf("KB%d", 4000000+i), Kind: catalog.Standalone, Title: s, Why: s, Evidence: []string{s}})
+		}
+		a := base
+		a.Host.Hostname, a.Host.Source = s, s
+		a.Plan.Conditional, a.Plan.Unconfirmed = steps, steps[1:]
+		exp := *base.Exposure
+		exp.Index = s
+		a.Exposure = &exp
+		x := NewEncoder(JSONL)
+		want, err := Encode(JSONL, a)
+		if err != nil {
+			t.Skip(err)
+		}
+		for range 2 {
+			got, err := x.Encode(a)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("the Encoder's line differs from Encode's (%v):\n%s\n%s", err, got, want)
+			}
+		}
+	})
+}
