@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -642,5 +643,31 @@ func TestFleetCampaignCLI(t *testing.T) {
 		if !slices.Contains(actions, want) {
 			t.Errorf("audit lacks %s: %v", want, actions)
 		}
+	}
+}
+
+// TestImportBundleBounded: a bundle folder holding a file far past what a
+// bundle may hold is refused having read only that much of it, not the
+// whole file (here a sparse GiB).
+func TestImportBundleBounded(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bundle")
+	copyDir(t, "../../../testdata/bundles/ws2008-6003-reboot-pending", dir)
+	f, err := os.Create(filepath.Join(dir, "zz-huge.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(1 << 30); err != nil {
+		t.Skip(err)
+	}
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = importBody(dir, true)
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "bundle larger than") {
+		t.Errorf("error %v, want the bundle refused as too large", err)
+	}
+	if read := after.TotalAlloc - before.TotalAlloc; read > 3*fleet.MaxUnpacked {
+		t.Errorf("%d MiB allocated to refuse it: the file was read whole", read>>20)
 	}
 }
