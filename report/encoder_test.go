@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -9,8 +10,8 @@ import (
 	"github.com/kbplan/kbplan/catalog"
 )
 
-// TestEncoderSplicesSetAsideLists: an Encoder's JSON lines are Encode's,
-// byte for byte, whether a host's long set-aside lists are shared with
+// TestEncoderSplicesSetAsideLists: an Encoder's JSON lines and documents
+// are Encode's, byte for byte, whether a host's long set-aside lists are shared with
 // hosts before it (copied in from the cache), its own, short (encoded in
 // place) or missing, and whatever their text holds (quotes, <>&, the
 // very keys the splice looks for).
@@ -54,40 +55,42 @@ func TestEncoderSplicesSetAsideLists(t *testing.T) {
 	a := hosts[0]
 	a.Exposure = &own
 	hosts = append(hosts, a)
-	x := NewEncoder(JSONL)
-	for round := range 2 {
-		for i, a := range hosts {
-			got, err := x.Encode(a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := Encode(JSONL, a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
-				at := 0
-				for at < min(len(got), len(want)) && got[at] == want[at] {
-					at++
+	for _, f := range []Format{JSONL, JSON} {
+		x := NewEncoder(f)
+		for round := range 2 {
+			for i, a := range hosts {
+				got, err := x.Encode(a)
+				if err != nil {
+					t.Fatal(err)
 				}
-				t.Errorf("round %d, host %d: the Encoder's line differs from Encode's at byte %d of %d/%d: %q", round, i, at, len(got), len(want), got[max(0, at-40):min(len(got), at+40)])
+				want, err := Encode(f, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, want) {
+					at := 0
+					for at < min(len(got), len(want)) && got[at] == want[at] {
+						at++
+					}
+					t.Errorf("%s, round %d, host %d: the Encoder's output differs from Encode's at byte %d of %d/%d: %q", f, round, i, at, len(got), len(want), got[max(0, at-40):min(len(got), at+40)])
+				}
 			}
 		}
-	}
-	n := 0
-	x.lists.m.Range(func(_, _ any) bool { n++; return true })
-	if n != 4 {
-		t.Errorf("%d lists cached, want 4 (the shared two, the list of its own, the shorter view)", n)
-	}
-	n = 0
-	x.lists.exposures.Range(func(_, _ any) bool { n++; return true })
-	if n != 2 {
-		t.Errorf("%d exposures cached, want 2", n)
+		n := 0
+		x.lists.m.Range(func(_, _ any) bool { n++; return true })
+		if n != 4 {
+			t.Errorf("%s: %d lists cached, want 4 (the shared two, the list of its own, the shorter view)", f, n)
+		}
+		n = 0
+		x.lists.exposures.Range(func(_, _ any) bool { n++; return true })
+		if n != 2 {
+			t.Errorf("%s: %d exposures cached, want 2", f, n)
+		}
 	}
 }
 
 // FuzzEncoderSplice: whatever text the host and its steps carry, an
-// Encoder's JSON line is Encode's.
+// Encoder's JSON line and document are Encode's.
 func FuzzEncoderSplice(f *testing.F) {
 	for _, s := range []string{"", `"conditional":[]`, `"unconfirmed":[]}`, "}\n", "<&>", "\u2028\xff\x00", `\"exposure\":`} {
 		f.Add(s)
@@ -104,16 +107,39 @@ func FuzzEncoderSplice(f *testing.F) {
 		exp := *base.Exposure
 		exp.Index = s
 		a.Exposure = &exp
-		x := NewEncoder(JSONL)
-		want, err := Encode(JSONL, a)
-		if err != nil {
-			t.Skip(err)
-		}
-		for range 2 {
-			got, err := x.Encode(a)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("the Encoder's line differs from Encode's (%v):\n%s\n%s", err, got, want)
+		for _, f := range []Format{JSONL, JSON} {
+			x := NewEncoder(f)
+			want, err := Encode(f, a)
+			if err != nil {
+				t.Skip(err)
+			}
+			for range 2 {
+				got, err := x.Encode(a)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("%s: the Encoder's output differs from Encode's (%v):\n%s\n%s", f, err, got, want)
+				}
 			}
 		}
 	})
+}
+
+// TestInvalidUTF8: a file name's bytes on Unix need not be UTF-8; every
+// JSON output writes them as U+FFFD, as encoding/json does, instead of
+// failing part way through the document.
+func TestInvalidUTF8(t *testing.T) {
+	a := fixed()[0]
+	a.Host.Source, a.Host.Hostname = "bad\xffname.txt", "HOST\xc3("
+	for _, f := range []Format{JSON, JSONL} {
+		b, err := Encode(f, a)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var j AssessmentJSON
+		if err := json.Unmarshal(b, &j); err != nil {
+			t.Fatalf("%s: the output does not parse: %v", f, err)
+		}
+		if j.Host.Source != "bad\ufffdname.txt" || *j.Host.Hostname != "HOST\ufffd(" {
+			t.Errorf("%s: source %q, host name %q", f, j.Host.Source, *j.Host.Hostname)
+		}
+	}
 }

@@ -70,8 +70,11 @@ func NewStream(w io.Writer, f Format, cves *exposure.Index) *Stream {
 // go-json-experiment/json, which indents as it encodes (2.7 ms against 6.1
 // for encoding/json's marshal-then-indent of a host with its exposure).
 // jsonOptions make it write what encoding/json writes (docs/json.md):
-// nil slices and maps as null, map keys sorted, <, > and & escaped.
-var jsonOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv2.FormatNilMapAsNull(true), jsontext.EscapeForHTML(true), jsonv2.Deterministic(true))
+// nil slices and maps as null, map keys sorted, <, > and & escaped, and
+// invalid UTF-8 (a file name's bytes on Unix) as U+FFFD instead of an
+// error that cut the document short.
+var jsonOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv2.FormatNilMapAsNull(true), jsontext.EscapeForHTML(true),
+	jsontext.AllowInvalidUTF8(true), jsonv2.Deterministic(true))
 
 // encoder is one worker's buffer and JSON lines encoder, reused: a fresh
 // buffer per host grew by copying and cost more than the encoding.
@@ -95,11 +98,12 @@ func Encode(f Format, a assess.Assessment) ([]byte, error) {
 }
 
 // An Encoder renders the assessments of one run in one format, on any
-// number of goroutines, as Encode does. For JSON lines it keeps the JSON
-// of what a planner shares between hosts (assess.Plan, assess.Exposure):
-// the long lists a plan sets aside (conditional, unconfirmed; on a bare SP2
-// host two thirds of the line, 138 of 208 KB) and the exposure of a host
-// profile. Each is encoded once per run, then copied in.
+// number of goroutines, as Encode does. For JSON lines and the JSON
+// document it keeps the JSON of what a planner shares between hosts
+// (assess.Plan, assess.Exposure): the long lists a plan sets aside
+// (conditional, unconfirmed; on a bare SP2 host two thirds of its line,
+// 138 of 208 KB) and the exposure of a host profile. Each is encoded once
+// per run, then copied in.
 type Encoder struct {
 	f     Format
 	lists listCache
@@ -119,8 +123,8 @@ func encodeWith(f Format, a assess.Assessment, lists *listCache) ([]byte, error)
 	defer encoders.Put(e)
 	e.buf.Reset()
 	var err error
-	if f == JSONL && lists != nil {
-		err = e.encodeLine(a, lists)
+	if fm, ok := forms[f]; ok && lists != nil {
+		err = e.encodeSpliced(a, lists, fm)
 	} else {
 		err = e.encode(&e.buf, f, a)
 	}
@@ -130,35 +134,55 @@ func encodeWith(f Format, a assess.Assessment, lists *listCache) ([]byte, error)
 	return bytes.Clone(e.buf.Bytes()), nil
 }
 
+// A form is how a format writes what encodeSpliced copies in: the shared
+// parts on their own, the empty lists they replace, where the exposure
+// (the document's last field) goes.
+type form struct {
+	doc       func(e *encoder, j AssessmentJSON) error // into e.buf
+	details   bool                                     // the exposure lists its CVEs' details
+	list      func(v []StepJSON) ([]byte, error)
+	exposure  func(v *ExposureJSON) ([]byte, error)
+	cond, unc string // the lists' keys with an empty list
+	end       string // the document's last bytes, its closing brace
+	expoKey   string // what goes before the exposure
+}
+
+// forms: JSON lines by encoding/json's Encoder; the document, indented by
+// go-json-experiment/json from Stream's "  " (its fields at 4 spaces, the
+// plan's at 6, so a list written alone from 6 spaces and the exposure from
+// 4 are what the document holds there).
+var forms = map[Format]form{
+	JSONL: {
+		doc:      func(e *encoder, j AssessmentJSON) error { return e.lines.Encode(j) },
+		list:     func(v []StepJSON) ([]byte, error) { return json.Marshal(v) },
+		exposure: func(v *ExposureJSON) ([]byte, error) { return json.Marshal(v) },
+		cond:     `"conditional":[]`, unc: `"unconfirmed":[]`, end: "}\n", expoKey: `,"exposure":`,
+	},
+	JSON: {
+		doc: func(e *encoder, j AssessmentJSON) error {
+			return jsonv2.MarshalWrite(&e.buf, j, jsonOptions, jsontext.WithIndentPrefix("  "), jsontext.WithIndent("  "))
+		},
+		details: true,
+		list: func(v []StepJSON) ([]byte, error) {
+			return jsonv2.Marshal(v, jsonOptions, jsontext.WithIndentPrefix("      "), jsontext.WithIndent("  "))
+		},
+		exposure: func(v *ExposureJSON) ([]byte, error) {
+			return jsonv2.Marshal(v, jsonOptions, jsontext.WithIndentPrefix("    "), jsontext.WithIndent("  "))
+		},
+		cond: `"conditional": []`, unc: `"unconfirmed": []`, end: "\n  }", expoKey: ",\n    \"exposure\": ",
+	},
+}
+
 // listCache holds the JSON of set-aside step lists, by the list itself:
 // the address of its first step and its length (an entry keeps its list,
 // so the address is not reused while it is cached), and of exposures, by
-// the exposure (kept too). Lists shorter than minCachedList are encoded in
-// place; past maxCachedJSON bytes in all, nothing more is kept.
+// the exposure (kept too); an Encoder has one format, so one form each.
+// Lists shorter than minCachedList are encoded in place; past
+// maxCachedJSON bytes in all, nothing more is kept.
 type listCache struct {
 	m         sync.Map // listKey -> *cachedList
 	exposures sync.Map // *assess.Exposure -> []byte
 	bytes     atomic.Int64
-}
-
-// exposure returns the JSON of e as a line carries it, or nil when it is
-// not cached.
-func (c *listCache) exposure(e *assess.Exposure) []byte {
-	if v, ok := c.exposures.Load(e); ok {
-		return v.([]byte)
-	}
-	if c.bytes.Load() >= maxCachedJSON {
-		return nil
-	}
-	b, err := json.Marshal(exposureJSON(e, false))
-	if err != nil {
-		return nil
-	}
-	if v, loaded := c.exposures.LoadOrStore(e, b); loaded {
-		return v.([]byte)
-	}
-	c.bytes.Add(int64(len(b)))
-	return b
 }
 
 type listKey struct {
@@ -176,9 +200,8 @@ const (
 	maxCachedJSON = 32 << 20
 )
 
-// json returns the list's JSON, as encoding/json writes it inside a line,
-// or nil when the list is not cached.
-func (c *listCache) json(list []assess.Step) []byte {
+// json returns the list's JSON in fm, or nil when it is not cached.
+func (c *listCache) json(list []assess.Step, fm form) []byte {
 	if len(list) < minCachedList {
 		return nil
 	}
@@ -189,7 +212,7 @@ func (c *listCache) json(list []assess.Step) []byte {
 	if c.bytes.Load() >= maxCachedJSON {
 		return nil
 	}
-	b, err := json.Marshal(steps(list, false))
+	b, err := fm.list(steps(list, false))
 	if err != nil {
 		return nil
 	}
@@ -200,12 +223,33 @@ func (c *listCache) json(list []assess.Step) []byte {
 	return b
 }
 
-// encodeLine writes a's JSON line to e.buf with its cached set-aside lists
-// copied in: the line is encoded with those lists empty, and each list's
-// "key":[] (which appears once, as the line's structure: a quote inside a
-// string is escaped) is replaced by the cached JSON. Where a key does not
-// appear exactly once the line is encoded whole instead.
-func (e *encoder) encodeLine(a assess.Assessment, c *listCache) error {
+// exposure returns the JSON of e in fm, or nil when it is not cached.
+func (c *listCache) exposure(e *assess.Exposure, fm form) []byte {
+	if v, ok := c.exposures.Load(e); ok {
+		return v.([]byte)
+	}
+	if c.bytes.Load() >= maxCachedJSON {
+		return nil
+	}
+	b, err := fm.exposure(exposureJSON(e, fm.details))
+	if err != nil {
+		return nil
+	}
+	if v, loaded := c.exposures.LoadOrStore(e, b); loaded {
+		return v.([]byte)
+	}
+	c.bytes.Add(int64(len(b)))
+	return b
+}
+
+// encodeSpliced writes a's document in form fm to e.buf with its cached
+// shared parts copied in: the document is encoded with those lists empty
+// and without the exposure; each list's key with its empty list (which
+// appears once, as the document's structure: a quote inside a string is
+// escaped) is replaced by the cached JSON, and the exposure goes before
+// the closing brace. Where a key does not appear exactly once, or the end
+// is not the brace, the document is encoded whole instead.
+func (e *encoder) encodeSpliced(a assess.Assessment, c *listCache, fm form) error {
 	type splice struct {
 		key  string
 		json []byte
@@ -213,39 +257,40 @@ func (e *encoder) encodeLine(a assess.Assessment, c *listCache) error {
 	}
 	orig := a
 	var cut []splice
-	if b := c.json(a.Plan.Conditional); b != nil {
-		cut, a.Plan.Conditional = append(cut, splice{key: `"conditional":[]`, json: b}), nil
+	if b := c.json(a.Plan.Conditional, fm); b != nil {
+		cut, a.Plan.Conditional = append(cut, splice{key: fm.cond, json: b}), nil
 	}
-	if b := c.json(a.Plan.Unconfirmed); b != nil {
-		cut, a.Plan.Unconfirmed = append(cut, splice{key: `"unconfirmed":[]`, json: b}), nil
+	if b := c.json(a.Plan.Unconfirmed, fm); b != nil {
+		cut, a.Plan.Unconfirmed = append(cut, splice{key: fm.unc, json: b}), nil
 	}
-	// The exposure, the line's last field, goes before its closing brace.
 	var exposure []byte
 	if a.Exposure != nil {
-		if exposure = c.exposure(a.Exposure); exposure != nil {
+		if exposure = c.exposure(a.Exposure, fm); exposure != nil {
 			a.Exposure = nil
 		}
 	}
-	if len(cut) == 0 && exposure == nil {
-		return e.lines.Encode(assessment(a, false))
+	whole := func(a assess.Assessment) error {
+		e.buf.Reset()
+		return fm.doc(e, assessment(a, fm.details))
 	}
-	if err := e.lines.Encode(assessment(a, false)); err != nil {
+	if len(cut) == 0 && exposure == nil {
+		return whole(a)
+	}
+	if err := whole(a); err != nil {
 		return err
 	}
-	line := e.buf.Bytes()
-	if !bytes.HasSuffix(line, []byte("}\n")) {
-		e.buf.Reset()
-		return e.lines.Encode(assessment(orig, false))
+	doc := e.buf.Bytes()
+	if !bytes.HasSuffix(doc, []byte(fm.end)) {
+		return whole(orig)
 	}
 	for i := range cut {
 		k := []byte(cut[i].key)
-		if cut[i].at = bytes.Index(line, k); cut[i].at < 0 || bytes.Count(line, k) != 1 {
-			e.buf.Reset()
-			return e.lines.Encode(assessment(orig, false))
+		if cut[i].at = bytes.Index(doc, k); cut[i].at < 0 || bytes.Count(doc, k) != 1 {
+			return whole(orig)
 		}
 	}
 	slices.SortFunc(cut, func(x, y splice) int { return x.at - y.at })
-	e.scratch = append(e.scratch[:0], line...)
+	e.scratch = append(e.scratch[:0], doc...)
 	e.buf.Reset()
 	from := 0
 	for _, s := range cut {
@@ -258,11 +303,11 @@ func (e *encoder) encodeLine(a assess.Assessment, c *listCache) error {
 		e.buf.Write(e.scratch[from:])
 		return nil
 	}
-	end := len(e.scratch) - 2 // the closing brace and the line's end
+	end := len(e.scratch) - len(fm.end)
 	e.buf.Write(e.scratch[from:end])
-	e.buf.WriteString(`,"exposure":`)
+	e.buf.WriteString(fm.expoKey)
 	e.buf.Write(exposure)
-	e.buf.WriteString("}\n")
+	e.buf.WriteString(fm.end)
 	return nil
 }
 
