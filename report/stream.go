@@ -147,10 +147,20 @@ type form struct {
 	expoKey   string // what goes before the exposure
 }
 
-// forms: JSON lines by encoding/json's Encoder; the document, indented by
-// go-json-experiment/json from Stream's "  " (its fields at 4 spaces, the
-// plan's at 6, so a list written alone from 6 spaces and the exposure from
-// 4 are what the document holds there).
+// The indented document: each line after its first starts with docPrefix
+// (Stream's framing puts the first inside the array), then one indent per
+// level. The document's fields are one level in, the plan's two: a list
+// written alone from docPrefix and two indents, and the exposure from
+// docPrefix and one, are what the document holds there.
+const (
+	docPrefix = "  "
+	indent    = "  "
+)
+
+var docOptions = jsonv2.JoinOptions(jsonOptions, jsontext.WithIndentPrefix(docPrefix), jsontext.WithIndent(indent))
+
+// forms: JSON lines by encoding/json's Encoder, the document by
+// go-json-experiment/json (BENCHMARKS.md "Encoders").
 var forms = map[Format]form{
 	JSONL: {
 		doc:      func(e *encoder, j AssessmentJSON) error { return e.lines.Encode(j) },
@@ -159,17 +169,15 @@ var forms = map[Format]form{
 		cond:     `"conditional":[]`, unc: `"unconfirmed":[]`, end: "}\n", expoKey: `,"exposure":`,
 	},
 	JSON: {
-		doc: func(e *encoder, j AssessmentJSON) error {
-			return jsonv2.MarshalWrite(&e.buf, j, jsonOptions, jsontext.WithIndentPrefix("  "), jsontext.WithIndent("  "))
-		},
+		doc:     func(e *encoder, j AssessmentJSON) error { return jsonv2.MarshalWrite(&e.buf, j, docOptions) },
 		details: true,
 		list: func(v []StepJSON) ([]byte, error) {
-			return jsonv2.Marshal(v, jsonOptions, jsontext.WithIndentPrefix("      "), jsontext.WithIndent("  "))
+			return jsonv2.Marshal(v, jsonOptions, jsontext.WithIndentPrefix(docPrefix+indent+indent), jsontext.WithIndent(indent))
 		},
 		exposure: func(v *ExposureJSON) ([]byte, error) {
-			return jsonv2.Marshal(v, jsonOptions, jsontext.WithIndentPrefix("    "), jsontext.WithIndent("  "))
+			return jsonv2.Marshal(v, jsonOptions, jsontext.WithIndentPrefix(docPrefix+indent), jsontext.WithIndent(indent))
 		},
-		cond: `"conditional": []`, unc: `"unconfirmed": []`, end: "\n  }", expoKey: ",\n    \"exposure\": ",
+		cond: `"conditional": []`, unc: `"unconfirmed": []`, end: "\n" + docPrefix + "}", expoKey: ",\n" + docPrefix + indent + `"exposure": `,
 	},
 }
 
@@ -323,7 +331,7 @@ func (e *encoder) encode(w io.Writer, f Format, a assess.Assessment) error {
 		}
 		return json.NewEncoder(w).Encode(j)
 	case JSON:
-		return jsonv2.MarshalWrite(w, Assessment(a), jsonOptions, jsontext.WithIndentPrefix("  "), jsontext.WithIndent("  "))
+		return jsonv2.MarshalWrite(w, Assessment(a), docOptions)
 	case CSV:
 		c := e.csv
 		if w != &e.buf {
@@ -364,9 +372,9 @@ func (s *Stream) WriteEncoded(b []byte) error {
 func (s *Stream) frame() {
 	switch {
 	case s.f == JSON && s.count == 0:
-		s.put([]byte("[\n  "))
+		s.put([]byte("[\n" + docPrefix))
 	case s.f == JSON:
-		s.put([]byte(",\n  "))
+		s.put([]byte(",\n" + docPrefix))
 	case s.f == Text && s.count > 0:
 		s.put([]byte(strings.Repeat("-", 72) + "\n"))
 	case s.f == JSONL && s.count == 0 && s.cves != nil:
