@@ -21,10 +21,12 @@ import (
 	"os"
 )
 
-// Error says that a name is not a regular file.
+// Error says that a name is not a regular file. Info is what was found
+// there, when it was looked at (nil for a link OpenListed met).
 type Error struct {
 	Name string
 	Mode fs.FileMode
+	Info fs.FileInfo
 }
 
 func (e *Error) Error() string {
@@ -46,8 +48,17 @@ func (e *Error) Error() string {
 
 // IsDir reports whether err says the name is a folder.
 func IsDir(err error) bool {
+	_, ok := Dir(err)
+	return ok
+}
+
+// Dir returns the folder err says the name is, as it was found.
+func Dir(err error) (fs.FileInfo, bool) {
 	var e *Error
-	return errors.As(err, &e) && e.Mode.IsDir()
+	if errors.As(err, &e) && e.Mode.IsDir() && e.Info != nil {
+		return e.Info, true
+	}
+	return nil, false
 }
 
 // Open opens a regular file the user named, following a symbolic link. It
@@ -58,7 +69,7 @@ func Open(name string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, nil, &Error{Name: name, Mode: st.Mode()}
+		return nil, nil, &Error{Name: name, Mode: st.Mode(), Info: st}
 	}
 	return open(name, os.O_RDONLY|noWait)
 }
@@ -77,7 +88,7 @@ func open(name string, flags int) (*os.File, fs.FileInfo, error) {
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
-		err = &Error{Name: name, Mode: st.Mode()}
+		err = &Error{Name: name, Mode: st.Mode(), Info: st}
 	}
 	if err != nil {
 		f.Close()
@@ -97,14 +108,14 @@ func OpenIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, nil, &Error{Name: name, Mode: st.Mode()}
+		return nil, nil, &Error{Name: name, Mode: st.Mode(), Info: st}
 	}
 	f, err := root.OpenFile(name, os.O_RDONLY|noWait, 0)
 	if err != nil {
 		return nil, nil, err
 	}
 	if st, err = f.Stat(); err == nil && !st.Mode().IsRegular() {
-		err = &Error{Name: name, Mode: st.Mode()}
+		err = &Error{Name: name, Mode: st.Mode(), Info: st}
 	}
 	if err != nil {
 		f.Close()

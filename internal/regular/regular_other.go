@@ -18,7 +18,7 @@ func openListed(name string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, err
 	}
 	if !st.Mode().IsRegular() && !st.IsDir() {
-		return nil, nil, &Error{Name: name, Mode: st.Mode()}
+		return nil, nil, &Error{Name: name, Mode: st.Mode(), Info: st}
 	}
 	return open(name, os.O_RDONLY)
 }

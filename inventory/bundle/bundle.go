@@ -70,12 +70,22 @@ const (
 )
 
 // Read reads a bundle folder into one host.
-func Read(dir string) (inventory.Host, error) {
+func Read(dir string) (inventory.Host, error) { return ReadSeen(dir, nil) }
+
+// ReadSeen is Read of a folder already looked at (seen, as the caller's
+// stat or open found it): the folder opened must be that one, not one put
+// in its place since (a link swapped in for a folder of a listing).
+func ReadSeen(dir string, seen fs.FileInfo) (inventory.Host, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return inventory.Host{}, err
 	}
 	defer root.Close()
+	if seen != nil {
+		if st, err := root.Stat("."); err != nil || !os.SameFile(st, seen) {
+			return inventory.Host{}, fmt.Errorf("%s: the folder changed while it was read (replaced, or by a link): read it again", dir)
+		}
+	}
 	return ReadFS(RegularFS{root}, dir)
 }
 

@@ -301,3 +301,33 @@ func TestReadRefusesLinks(t *testing.T) {
 		t.Error("the regular files were not read")
 	}
 }
+
+// TestReadSeen: a folder read after it was looked at must be the folder
+// that was looked at; another one in its place (a link swapped in, say)
+// is refused, naming the folder.
+func TestReadSeen(t *testing.T) {
+	a := samples + "ws2008-6003-reboot-pending"
+	other := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		seen string
+		want string // "" reads
+	}{
+		{"the folder seen", a, ""},
+		{"another folder in its place", other, "the folder changed while it was read"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := os.Stat(tt.seen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ReadSeen(a, st)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("error %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), a)):
+				t.Errorf("error %v, want one naming %s with %q", err, a, tt.want)
+			}
+		})
+	}
+}

@@ -210,10 +210,11 @@ func ReadListed(path string) (inventory.Host, error) {
 const smallFile = 1 << 20
 
 func readOpened(path string, f *os.File, st fs.FileInfo, err error) (inventory.Host, error) {
+	dir, isDir := regular.Dir(err)
 	switch {
-	case regular.IsDir(err) && bundle.IsBundle(path):
-		return bundle.Read(path)
-	case regular.IsDir(err):
+	case isDir && bundle.IsBundle(path):
+		return bundle.ReadSeen(path, dir)
+	case isDir:
 		return inventory.Host{}, fmt.Errorf("%s: a folder that is not a collector bundle (it has no %s): give its files one by one, or the folder to analyze, which reads each", path, bundle.Manifest)
 	case err != nil:
 		return inventory.Host{}, fmt.Errorf("%w; check the path", err)
