@@ -296,20 +296,21 @@ func (s *state) plan() {
 	// rollup is installed or planned: the lists that omit these updates end
 	// in a rollup. Security-only plans keep them.
 	rollup := !s.rollupMonth().IsZero() || slices.ContainsFunc(cands, func(u *catalog.Update) bool { return u.Kind == catalog.Rollup })
-	var apart []bool // cands[i] is unconfirmed and listed apart
-	if rollup && !s.o.Unconfirmed {
-		apart = make([]bool, len(cands))
+	// apart: an unconfirmed candidate is listed apart, not planned.
+	setAside := rollup && !s.o.Unconfirmed
+	apart := func(u *catalog.Update) bool { return setAside && s.isUnconfirmed(u) }
+	if setAside {
 		var aside []*catalog.Update
-		for i, u := range cands {
-			if apart[i] = s.isUnconfirmed(u); apart[i] {
+		for _, u := range cands {
+			if apart(u) {
 				aside = append(aside, u)
 			}
 		}
 		p.Unconfirmed = s.sharedSteps(unconfirmedList, aside, func(_ int, u *catalog.Update) Step { return stepOf(u, unconfirmedWhy) })
 	}
 	p.Steps = slices.Grow(p.Steps, len(cands)-len(p.Unconfirmed))
-	for i, u := range cands {
-		if apart == nil || !apart[i] {
+	for _, u := range cands {
+		if !apart(u) {
 			addU(u, s.why(u))
 		}
 	}

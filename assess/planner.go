@@ -13,11 +13,12 @@ import (
 
 // Planner assesses hosts against one catalog and owns what it memoises
 // for them: the plannable updates of each kind of host, the explanations,
-// the CVE lists of each kind of host, the exposure of each host profile.
-// The memo tables are keyed by host profile and by the analysis date
-// rounded down to the newest release that matters (so a fleet assessing "as of today" every day reuses them), and
-// they live and die with the planner: make one per run, or one per catalog
-// and CVE index in a server, and drop it when they change.
+// the CVE lists of each kind of host, the exposure and the set-aside step
+// lists of each host profile. The memo tables are keyed by host profile and
+// by the analysis date rounded down to the newest release that matters (so
+// a fleet assessing "as of today" every day reuses them), and they live
+// and die with the planner: make one per run, or one per catalog and CVE
+// index in a server, and drop it when they change.
 type Planner struct {
 	c           *catalog.Catalog
 	dates       []catalog.Date           // the catalog's release dates, sorted, unique
@@ -42,8 +43,6 @@ func NewPlanner(c *catalog.Catalog) *Planner {
 		unconfirmed: make([]bool, len(c.Updates))}
 	for i, u := range c.Updates {
 		p.unconfirmed[i] = unconfirmed(u)
-	}
-	for _, u := range c.Updates {
 		if !u.Released.IsZero() {
 			p.dates = append(p.dates, u.Released)
 		}
