@@ -86,6 +86,12 @@ func open(name string, flags int) (*os.File, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return keepRegular(name, f)
+}
+
+// keepRegular keeps an open file only if it is a regular file, looked at
+// through the open file itself; otherwise it closes it.
+func keepRegular(name string, f *os.File) (*os.File, fs.FileInfo, error) {
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
 		err = &Error{Name: name, Mode: st.Mode(), Info: st}
@@ -114,12 +120,5 @@ func OpenIn(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if st, err = f.Stat(); err == nil && !st.Mode().IsRegular() {
-		err = &Error{Name: name, Mode: st.Mode(), Info: st}
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return f, st, nil
+	return keepRegular(name, f)
 }
