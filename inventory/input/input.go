@@ -196,14 +196,6 @@ func ReadFile(path string, stdin io.Reader) (inventory.Host, error) {
 	return readOpened(path, f, st, err)
 }
 
-// ReadListed reads an input a folder's listing named (Job.Listed), as
-// ReadFile does, except that a symbolic link put in its place is not
-// followed.
-func ReadListed(path string) (inventory.Host, error) {
-	f, st, err := regular.OpenListed(path)
-	return readOpened(path, f, st, err)
-}
-
 // smallFile is the size up to which a file is read whole with one read
 // call; a larger one is streamed (a hostile 2 GiB file costs bounded
 // memory).
@@ -216,6 +208,8 @@ func readOpened(path string, f *os.File, st fs.FileInfo, err error) (inventory.H
 		return bundle.ReadSeen(path, dir)
 	case isDir:
 		return inventory.Host{}, fmt.Errorf("%s: a folder that is not a collector bundle (it has no %s): give its files one by one, or the folder to analyze, which reads each", path, bundle.Manifest)
+	case errors.As(err, new(*regular.Error)):
+		return inventory.Host{}, err // it names the path and what to give
 	case err != nil:
 		return inventory.Host{}, fmt.Errorf("%w; check the path", err)
 	}
@@ -267,13 +261,22 @@ func readStream(path string, r io.Reader) (inventory.Host, error) {
 type Job struct {
 	Paths []string
 	// Listed: Paths come from a folder's listing, which showed each as a
-	// regular file or a folder; they are read with ReadListed (a link
-	// put in their place since is not followed).
+	// regular file or a folder; they are opened as such (Open: a link put
+	// in their place since is not followed).
 	Listed bool
 	// Err is set for an entry of a folder that kbplan will not read: a
 	// symbolic link, a FIFO, a device, a socket (a link inside a folder
 	// could point anywhere; a FIFO would block). Paths holds it.
 	Err error
+}
+
+// Open opens one of the job's paths as a regular file (package regular):
+// one the user named following a link, one of a folder's listing not.
+func (j Job) Open(path string) (*os.File, fs.FileInfo, error) {
+	if j.Listed {
+		return regular.OpenListed(path)
+	}
+	return regular.Open(path)
 }
 
 // Hosts reads the job's inputs, groups them by host
@@ -288,10 +291,11 @@ func (j Job) Hosts(stdin io.Reader) ([]inventory.Host, []error) {
 	for _, p := range j.Paths {
 		var h inventory.Host
 		var err error
-		if j.Listed {
-			h, err = ReadListed(p)
-		} else {
+		if p == "-" {
 			h, err = ReadFile(p, stdin)
+		} else {
+			f, st, oerr := j.Open(p)
+			h, err = readOpened(p, f, st, oerr)
 		}
 		if err != nil {
 			errs = append(errs, err)

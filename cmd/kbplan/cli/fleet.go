@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -323,7 +324,7 @@ are imported), bad usage or no database; 1 the import failed.`,
 					continue
 				}
 				for _, p := range j.Paths {
-					body, err := importBody(p, j.Listed)
+					body, err := importBody(j, p)
 					var res fleet.Ingested
 					if err == nil {
 						res, err = fl.IngestFrom(ctx, origin, p, body)
@@ -360,16 +361,12 @@ are imported), bad usage or no database; 1 the import failed.`,
 	return cmd
 }
 
-// importBody is what an upload of p would carry: the file (a regular
-// file: package regular, a listed one not followed if it became a link),
+// importBody is what an upload of p, one of j's paths, would carry: the
+// file (opened as the job opens its paths: Job.Open),
 // or a bundle folder packed as a zip (deterministic: sorted names, fixed
 // times, so that importing a folder twice is one snapshot).
-func importBody(p string, listed bool) ([]byte, error) {
-	open := regular.Open
-	if listed {
-		open = regular.OpenListed
-	}
-	f, st, err := open(p)
+func importBody(j input.Job, p string) ([]byte, error) {
+	f, st, err := j.Open(p)
 	switch {
 	case regular.IsDir(err):
 		return importBundle(p)
@@ -398,7 +395,7 @@ func importBundle(p string) ([]byte, error) {
 		return nil, err
 	}
 	defer root.Close()
-	entries, err := os.ReadDir(p)
+	entries, err := fs.ReadDir(root.FS(), ".")
 	if err != nil {
 		return nil, err
 	}

@@ -34,6 +34,7 @@ import (
 
 	"github.com/kbplan/kbplan/fleet"
 	"github.com/kbplan/kbplan/internal/pkgtest"
+	"github.com/kbplan/kbplan/inventory/input"
 	"github.com/kbplan/kbplan/report"
 	"github.com/kbplan/kbplan/store"
 	"github.com/kbplan/kbplan/store/storetest"
@@ -662,7 +663,7 @@ func TestImportBundleBounded(t *testing.T) {
 	f.Close()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err = importBody(dir, true)
+	_, err = importBody(input.Job{Listed: true}, dir)
 	runtime.ReadMemStats(&after)
 	if err == nil || !strings.Contains(err.Error(), "bundle larger than") {
 		t.Errorf("error %v, want the bundle refused as too large", err)
