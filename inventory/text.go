@@ -155,14 +155,7 @@ func guessLegacy(head []byte) Encoding {
 	for _, enc := range candidates {
 		var score int
 		if table := byteTables[enc]; table != nil {
-			// A single-byte page: each byte's character is looked up, not
-			// decoded.
-			var w wordScorer
-			t := table()
-			for _, b := range sample {
-				w.add(t[b])
-			}
-			score = w.score
+			score = scoreBytes(sample, table())
 		} else {
 			text, err := codecs[enc].NewDecoder().Bytes(sample)
 			if err != nil {
@@ -239,6 +232,16 @@ func wordScore(s string) int {
 	var w wordScorer
 	for _, r := range s {
 		w.add(classify(r))
+	}
+	return w.score
+}
+
+// scoreBytes is wordScore of text in a single-byte code page: each byte's
+// character is looked up in the page's table, not decoded.
+func scoreBytes(b []byte, table *[256]charClass) int {
+	var w wordScorer
+	for _, c := range b {
+		w.add(table[c])
 	}
 	return w.score
 }

@@ -223,12 +223,8 @@ func TestByteTablesAgreeWithDecoding(t *testing.T) {
 				raw = s // not encodable in this page: score the bytes as they are
 			}
 			text, _ := codecs[enc].NewDecoder().Bytes(raw)
-			var w wordScorer
-			for _, b := range raw {
-				w.add(table()[b])
-			}
-			if want := wordScore(string(text)); w.score != want {
-				t.Errorf("%s: %q scores %d from the table, %d decoded", enc, s, w.score, want)
+			if got, want := scoreBytes(raw, table()), wordScore(string(text)); got != want {
+				t.Errorf("%s: %q scores %d from the table, %d decoded", enc, s, got, want)
 			}
 		}
 	}
