@@ -45,6 +45,18 @@ func BenchmarkEncode(b *testing.B) {
 		exposure bool
 	}{{"plan", false}, {"exposure", true}} {
 		a := benchAssessment(b, x.exposure)
+		// An Encoder of a run, its records given back: what a batch does
+		// from its second host with the same updates on.
+		lines, docs := NewEncoder(JSONL), NewEncoder(JSON)
+		var last []byte
+		shared := func(x *Encoder) func() ([]byte, error) {
+			return func() ([]byte, error) {
+				x.Release(last)
+				var err error
+				last, err = x.Encode(a)
+				return last, err
+			}
+		}
 		encoders := []struct {
 			name string
 			enc  func() ([]byte, error)
@@ -52,6 +64,8 @@ func BenchmarkEncode(b *testing.B) {
 			{"jsonl", func() ([]byte, error) { return Encode(JSONL, a) }},
 			{"json", func() ([]byte, error) { return Encode(JSON, a) }},
 			{"csv", func() ([]byte, error) { return Encode(CSV, a) }},
+			{"jsonl-encoder", shared(lines)},
+			{"json-encoder", shared(docs)},
 			{"encoding-json-marshal", func() ([]byte, error) { return json.Marshal(Assessment(a)) }},
 			{"encoding-json-indent", func() ([]byte, error) { return json.MarshalIndent(Assessment(a), "  ", "  ") }},
 		}

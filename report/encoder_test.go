@@ -4,17 +4,23 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/catalog"
 )
 
 // TestEncoderSplicesSetAsideLists: an Encoder's JSON lines and documents
-// are Encode's, byte for byte, whether a host's long set-aside lists are shared with
-// hosts before it (copied in from the cache), its own, short (encoded in
-// place) or missing, and whatever their text holds (quotes, <>&, the
-// very keys the splice looks for).
+// are Encode's, byte for byte, whether a host's long set-aside lists are
+// shared with hosts before it (copied in from the cache), its own, short
+// (encoded in place) or missing; whether its plan steps were seen before
+// (at another number, with equal text of their own, with a file or
+// without) or not; and whatever their text holds (quotes, <>&, the very
+// keys the splice looks for).
 func TestEncoderSplicesSetAsideLists(t *testing.T) {
 	list := func(n int, why string) []assess.Step {
 		var out []assess.Step
@@ -48,6 +54,16 @@ func TestEncoderSplicesSetAsideLists(t *testing.T) {
 	for _, i := range []int{1, 4, 5} {
 		a := hosts[i]
 		a.Exposure = base.Exposure
+		hosts = append(hosts, a)
+	}
+	// Plan steps: more than nine (two-digit numbers), the same steps at
+	// other numbers, equal steps of their own, one step, none.
+	file := &catalog.File{Name: "windows6.0-kb4012598-x64.msu", URL: "https://example.invalid/a.msu", SHA1: "0123"}
+	many := list(12, `"steps":[] {"n":1`)
+	many[3].File, many[4].Evidence, many[5].RebootAfter, many[5].MayReboot = file, nil, true, false
+	for _, steps := range [][]assess.Step{many, many[2:], append(list(1, "own"), list(12, `"steps":[] {"n":1`)...), many[:1], nil, {}} {
+		a := hosts[0]
+		a.Plan.Steps = steps
 		hosts = append(hosts, a)
 	}
 	own := *base.Exposure
@@ -86,6 +102,93 @@ func TestEncoderSplicesSetAsideLists(t *testing.T) {
 		if n != 2 {
 			t.Errorf("%s: %d exposures cached, want 2", f, n)
 		}
+		// The base plan's 9 steps, the 12 (at other numbers too), "own", and
+		// the 12 equal ones of their own: their evidence is compared by
+		// address, and each has its own.
+		if n := len(x.lists.steps); n != 9+12+1+12 {
+			t.Errorf("%s: %d steps cached, want %d", f, n, 9+12+1+12)
+		}
+	}
+}
+
+// TestSplicedKeysAreStructure: encodeSpliced takes the first of each key
+// it splices after the one before as the plan's list. That holds because
+// the document's types have no maps of lists (whose keys could be
+// anything) and nothing that could hold one (an interface), and the
+// plan's lists are the only lists with those names.
+func TestSplicedKeysAreStructure(t *testing.T) {
+	lists := map[string][]string{}
+	seen := map[reflect.Type]bool{}
+	var walk func(path string, ty reflect.Type)
+	walk = func(path string, ty reflect.Type) {
+		for ty.Kind() == reflect.Pointer || ty.Kind() == reflect.Slice {
+			ty = ty.Elem()
+		}
+		switch ty.Kind() {
+		case reflect.Map:
+			switch ty.Elem().Kind() {
+			case reflect.Slice, reflect.Array, reflect.Interface, reflect.Pointer:
+				t.Errorf("%s is a map of %s: a key of it could read as a spliced list", path, ty.Elem())
+			}
+			walk(path+"[]", ty.Elem())
+			return
+		case reflect.Interface:
+			t.Errorf("%s is an interface: it could hold a map of lists", path)
+			return
+		case reflect.Struct:
+			if seen[ty] {
+				return
+			}
+		default:
+			return
+		}
+		seen[ty] = true
+		for f := range ty.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Type.Kind() == reflect.Slice {
+				lists[name] = append(lists[name], path+"."+f.Name)
+			}
+			walk(path+"."+f.Name, f.Type)
+		}
+	}
+	walk("AssessmentJSON", reflect.TypeFor[AssessmentJSON]())
+	for _, fm := range forms {
+		for i, key := range []string{fm.steps, fm.cond, fm.unc} {
+			name, _, _ := strings.Cut(strings.Trim(key, `"`), `"`)
+			want := []string{"AssessmentJSON.Plan." + []string{"Steps", "Conditional", "Unconfirmed"}[i]}
+			if !slices.Equal(lists[name], want) {
+				t.Errorf("the lists named %q are %v, want %v only", name, lists[name], want)
+			}
+		}
+	}
+}
+
+// TestEncoderReusesReleasedRecords: a record given back holds a later
+// one (no new allocation to zero), and what it held before does not show.
+func TestEncoderReusesReleasedRecords(t *testing.T) {
+	hosts := fixed()
+	for _, f := range []Format{JSONL, JSON, CSV} {
+		x := NewEncoder(f)
+		big, err := x.Encode(hosts[0]) // the bare host: the longest record
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Release(big)
+		for _, a := range hosts[1:] {
+			got, err := x.Encode(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := Encode(f, a)
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s: a record in a released one's memory differs from Encode's:\n%s\n%s", f, got, want)
+			}
+			if len(got) <= cap(big) && unsafe.SliceData(got) != unsafe.SliceData(big) {
+				t.Errorf("%s: the released record was not reused", f)
+			}
+			x.Release(got)
+			big = got[:cap(got)]
+		}
 	}
 }
 
@@ -103,7 +206,7 @@ func FuzzEncoderSplice(f *testing.F) {
 		}
 		a := base
 		a.Host.Hostname, a.Host.Source = s, s
-		a.Plan.Conditional, a.Plan.Unconfirmed = steps, steps[1:]
+		a.Plan.Conditional, a.Plan.Unconfirmed, a.Plan.Steps = steps, steps[1:], steps[2:]
 		exp := *base.Exposure
 		exp.Index = s
 		a.Exposure = &exp

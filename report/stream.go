@@ -6,16 +6,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/kbplan/kbplan/assess"
+	"github.com/kbplan/kbplan/catalog"
 	"github.com/kbplan/kbplan/exposure"
 )
 
@@ -79,10 +80,10 @@ var jsonOptions = jsonv2.JoinOptions(jsonv2.FormatNilSliceAsNull(true), jsonv2.F
 // encoder is one worker's buffer and JSON lines encoder, reused: a fresh
 // buffer per host grew by copying and cost more than the encoding.
 type encoder struct {
-	buf     bytes.Buffer
-	lines   *json.Encoder
-	csv     *CSVWriter // writes to buf (through its own 4 KiB buffer, made once)
-	scratch []byte     // a line being spliced (encodeLine)
+	buf   bytes.Buffer
+	lines *json.Encoder
+	csv   *CSVWriter    // writes to buf (through its own 4 KiB buffer, made once)
+	steps []*cachedStep // a plan's cached steps (encodeSpliced)
 }
 
 var encoders = sync.Pool{New: func() any {
@@ -99,37 +100,69 @@ func Encode(f Format, a assess.Assessment) ([]byte, error) {
 
 // An Encoder renders the assessments of one run in one format, on any
 // number of goroutines, as Encode does. For JSON lines and the JSON
-// document it keeps the JSON of what a planner shares between hosts
-// (assess.Plan, assess.Exposure): the long lists a plan sets aside
-// (conditional, unconfirmed; on a bare SP2 host two thirds of its line,
-// 138 of 208 KB) and the exposure of a host profile. Each is encoded once
-// per run, then copied in.
+// document it keeps the JSON of what hosts share: the long lists a
+// planner sets aside and shares (conditional, unconfirmed; on a bare SP2
+// host two thirds of its line, 138 of 208 KB), the exposure of a host
+// profile, and each plan step, by its content, without its number (the
+// steps of one update are the same on every host that lacks it; 64 KB of
+// the same line). Each is encoded once per run, then copied in.
 type Encoder struct {
 	f     Format
 	lists listCache
+	// free holds records given back (Release) for later records to reuse:
+	// a bare host's JSON line is 208 KB, which a fresh allocation zeroes
+	// first. A few records are in flight at a time; more than free holds
+	// are left to the collector.
+	free chan []byte
 }
 
 // NewEncoder makes an Encoder for format f.
-func NewEncoder(f Format) *Encoder { return &Encoder{f: f} }
+func NewEncoder(f Format) *Encoder { return &Encoder{f: f, free: make(chan []byte, 16)} }
 
 // Encode renders one assessment, as the package's Encode does, byte for
 // byte.
 func (x *Encoder) Encode(a assess.Assessment) ([]byte, error) {
-	return encodeWith(x.f, a, &x.lists)
+	return encodeWith(x.f, a, x)
 }
 
-func encodeWith(f Format, a assess.Assessment, lists *listCache) ([]byte, error) {
+// Release gives back a record Encode returned, once it is written and no
+// longer used: its memory may hold a later record.
+func (x *Encoder) Release(b []byte) {
+	if cap(b) == 0 {
+		return
+	}
+	select {
+	case x.free <- b[:0]:
+	default:
+	}
+}
+
+// record is room for a record of size bytes: a released one when it is
+// large enough, or a new one with a quarter more, so that the released
+// records grow to what the run's largest need.
+func (x *Encoder) record(size int) []byte {
+	select {
+	case b := <-x.free:
+		if cap(b) >= size {
+			return b
+		}
+	default:
+	}
+	return make([]byte, 0, size+size/4)
+}
+
+func encodeWith(f Format, a assess.Assessment, x *Encoder) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
 	e.buf.Reset()
-	var err error
-	if fm, ok := forms[f]; ok && lists != nil {
-		err = e.encodeSpliced(a, lists, fm)
-	} else {
-		err = e.encode(&e.buf, f, a)
+	if fm, ok := forms[f]; ok && x != nil {
+		return e.encodeSpliced(a, x, fm)
 	}
-	if err != nil {
+	if err := e.encode(&e.buf, f, a); err != nil {
 		return nil, err
+	}
+	if x != nil {
+		return append(x.record(e.buf.Len()), e.buf.Bytes()...), nil
 	}
 	return bytes.Clone(e.buf.Bytes()), nil
 }
@@ -138,20 +171,27 @@ func encodeWith(f Format, a assess.Assessment, lists *listCache) ([]byte, error)
 // parts on their own, the empty lists they replace, where the exposure
 // (the document's last field) goes.
 type form struct {
-	doc       func(e *encoder, j AssessmentJSON) error // into e.buf
-	details   bool                                     // the exposure lists its CVEs' details
-	list      func(v []StepJSON) ([]byte, error)
-	exposure  func(v *ExposureJSON) ([]byte, error)
-	cond, unc string // the lists' keys with an empty list
-	end       string // the document's last bytes, its closing brace
-	expoKey   string // what goes before the exposure
+	doc      func(e *encoder, j AssessmentJSON) error // into e.buf
+	details  bool                                     // the exposure lists its CVEs' details
+	list     func(v []StepJSON) ([]byte, error)
+	step     func(v StepJSON) ([]byte, error) // one step of the plan's list, as the list holds it
+	exposure func(v *ExposureJSON) ([]byte, error)
+	// The keys with an empty list that the cached lists replace.
+	steps, cond, unc string
+	// The plan's list of steps: its opening, what goes between two steps,
+	// its end; where a step's number goes (after its first occurrence of
+	// number, the step's key with its value 1).
+	open, sep, close, number string
+	end                      string // the document's last bytes, its closing brace
+	expoKey                  string // what goes before the exposure
 }
 
 // The indented document: each line after its first starts with docPrefix
 // (Stream's framing puts the first inside the array), then one indent per
-// level. The document's fields are one level in, the plan's two: a list
-// written alone from docPrefix and two indents, and the exposure from
-// docPrefix and one, are what the document holds there.
+// level. The document's fields are one level in, the plan's two, a step's
+// three: a list written alone from docPrefix and two indents, a step from
+// docPrefix and three, and the exposure from docPrefix and one, are what
+// the document holds there.
 const (
 	docPrefix = "  "
 	indent    = "  "
@@ -165,8 +205,11 @@ var forms = map[Format]form{
 	JSONL: {
 		doc:      func(e *encoder, j AssessmentJSON) error { return e.lines.Encode(j) },
 		list:     func(v []StepJSON) ([]byte, error) { return json.Marshal(v) },
+		step:     func(v StepJSON) ([]byte, error) { return json.Marshal(v) },
 		exposure: func(v *ExposureJSON) ([]byte, error) { return json.Marshal(v) },
-		cond:     `"conditional":[]`, unc: `"unconfirmed":[]`, end: "}\n", expoKey: `,"exposure":`,
+		steps:    `"steps":[]`, cond: `"conditional":[]`, unc: `"unconfirmed":[]`,
+		open: "[", sep: ",", close: "]", number: `{"n":1`,
+		end: "}\n", expoKey: `,"exposure":`,
 	},
 	JSON: {
 		doc:     func(e *encoder, j AssessmentJSON) error { return jsonv2.MarshalWrite(&e.buf, j, docOptions) },
@@ -174,22 +217,33 @@ var forms = map[Format]form{
 		list: func(v []StepJSON) ([]byte, error) {
 			return jsonv2.Marshal(v, jsonOptions, jsontext.WithIndentPrefix(docPrefix+indent+indent), jsontext.WithIndent(indent))
 		},
+		step: func(v StepJSON) ([]byte, error) {
+			return jsonv2.Marshal(v, jsonOptions, jsontext.WithIndentPrefix(docPrefix+indent+indent+indent), jsontext.WithIndent(indent))
+		},
 		exposure: func(v *ExposureJSON) ([]byte, error) {
 			return jsonv2.Marshal(v, jsonOptions, jsontext.WithIndentPrefix(docPrefix+indent), jsontext.WithIndent(indent))
 		},
-		cond: `"conditional": []`, unc: `"unconfirmed": []`, end: "\n" + docPrefix + "}", expoKey: ",\n" + docPrefix + indent + `"exposure": `,
+		steps: `"steps": []`, cond: `"conditional": []`, unc: `"unconfirmed": []`,
+		open:   "[\n" + docPrefix + indent + indent + indent,
+		sep:    ",\n" + docPrefix + indent + indent + indent,
+		close:  "\n" + docPrefix + indent + indent + "]",
+		number: "{\n" + docPrefix + indent + indent + indent + indent + `"n": 1`,
+		end:    "\n" + docPrefix + "}", expoKey: ",\n" + docPrefix + indent + `"exposure": `,
 	},
 }
 
 // listCache holds the JSON of set-aside step lists, by the list itself:
 // the address of its first step and its length (an entry keeps its list,
-// so the address is not reused while it is cached), and of exposures, by
-// the exposure (kept too); an Encoder has one format, so one form each.
-// Lists shorter than minCachedList are encoded in place; past
-// maxCachedJSON bytes in all, nothing more is kept.
+// so the address is not reused while it is cached); of exposures, by the
+// exposure (kept too); and of single steps, by what their JSON is made
+// of. An Encoder has one format, so one form each. Lists shorter than
+// minCachedList are encoded in place; past maxCachedJSON bytes in all,
+// nothing more is kept.
 type listCache struct {
 	m         sync.Map // listKey -> *cachedList
 	exposures sync.Map // *assess.Exposure -> []byte
+	stepMu    sync.RWMutex
+	steps     map[stepKey]*cachedStep
 	bytes     atomic.Int64
 }
 
@@ -202,6 +256,30 @@ type cachedList struct {
 	steps []assess.Step
 	json  []byte
 }
+
+// A stepKey is everything a step's JSON is made of but its number: its
+// strings by value (hashed and compared whole; equal ones from the
+// catalog compare by address first), its evidence and file by address
+// and length. Those are the catalog's (catalog.Update.Sources, its
+// files), which do not change, and the key keeps them.
+type stepKey struct {
+	kb, title, why         string
+	kind                   catalog.Kind
+	released               catalog.Date
+	rebootAfter, mayReboot bool
+	evidence               *string
+	nEvidence              int
+	file                   *catalog.File
+}
+
+func keyOf(s *assess.Step) stepKey {
+	return stepKey{kb: s.KB, title: s.Title, why: s.Why, kind: s.Kind, released: s.Released, rebootAfter: s.RebootAfter,
+		mayReboot: s.MayReboot, evidence: unsafe.SliceData(s.Evidence), nEvidence: len(s.Evidence), file: s.File}
+}
+
+// A cachedStep is a step's JSON as its list holds it: before its number
+// and after it.
+type cachedStep struct{ head, tail []byte }
 
 const (
 	minCachedList = 16
@@ -231,6 +309,64 @@ func (c *listCache) json(list []assess.Step, fm form) []byte {
 	return b
 }
 
+// stepList appends to into the cached JSON of each of the plan's steps
+// ss, or returns nil when a step is not cached and cannot be: then the
+// list is encoded in place.
+func (c *listCache) stepList(ss []assess.Step, fm form, into []*cachedStep) []*cachedStep {
+	if len(ss) == 0 {
+		return nil
+	}
+	c.stepMu.RLock()
+	for i := range ss {
+		s := c.steps[keyOf(&ss[i])]
+		if s == nil {
+			break
+		}
+		into = append(into, s)
+	}
+	c.stepMu.RUnlock()
+	for i := len(into); i < len(ss); i++ {
+		s := c.step(&ss[i], fm)
+		if s == nil {
+			return nil
+		}
+		into = append(into, s)
+	}
+	return into
+}
+
+// step encodes one step and keeps it, or returns nil when it is past the
+// cache's bound or its JSON does not start with fm.number.
+func (c *listCache) step(s *assess.Step, fm form) *cachedStep {
+	k := keyOf(s)
+	c.stepMu.RLock()
+	v := c.steps[k]
+	c.stepMu.RUnlock()
+	if v != nil {
+		return v
+	}
+	if c.bytes.Load() >= maxCachedJSON {
+		return nil
+	}
+	b, err := fm.step(steps([]assess.Step{*s}, true)[0]) // numbered 1
+	if err != nil || !bytes.HasPrefix(b, []byte(fm.number)) {
+		return nil
+	}
+	at := len(fm.number) - 1
+	v = &cachedStep{head: b[:at], tail: b[at+1:]}
+	c.stepMu.Lock()
+	defer c.stepMu.Unlock()
+	if w := c.steps[k]; w != nil {
+		return w
+	}
+	if c.steps == nil {
+		c.steps = map[stepKey]*cachedStep{}
+	}
+	c.steps[k] = v
+	c.bytes.Add(int64(len(b)))
+	return v
+}
+
 // exposure returns the JSON of e in fm, or nil when it is not cached.
 func (c *listCache) exposure(e *assess.Exposure, fm form) []byte {
 	if v, ok := c.exposures.Load(e); ok {
@@ -250,21 +386,32 @@ func (c *listCache) exposure(e *assess.Exposure, fm form) []byte {
 	return b
 }
 
-// encodeSpliced writes a's document in form fm to e.buf with its cached
-// shared parts copied in: the document is encoded with those lists empty
-// and without the exposure; each list's key with its empty list (which
-// appears once, as the document's structure: a quote inside a string is
-// escaped) is replaced by the cached JSON, and the exposure goes before
-// the closing brace. Where a key does not appear exactly once, or the end
-// is not the brace, the document is encoded whole instead.
-func (e *encoder) encodeSpliced(a assess.Assessment, c *listCache, fm form) error {
+// encodeSpliced renders a's document in form fm with its cached parts
+// copied in: the document is encoded without the plan's steps, its
+// cached lists and its exposure; each list's key with its empty list is
+// replaced by the list's JSON, and the exposure goes before the closing
+// brace. Such a key appears once, as the document's structure: a quote
+// inside a string is escaped, and no field of the document's types but
+// the plan's is a list of these names, nor is any a map
+// (TestSplicedKeysAreStructure); so each is the first found after the one
+// before it. The pieces are copied once, into the record returned. Where
+// a key is not found, or the end is not the brace, the document is
+// encoded whole instead.
+func (e *encoder) encodeSpliced(a assess.Assessment, x *Encoder, fm form) ([]byte, error) {
+	c := &x.lists
 	type splice struct {
-		key  string
-		json []byte
-		at   int
+		key   string
+		json  []byte        // a cached list, or
+		steps []*cachedStep // the plan's steps, numbered from 1
+		at    int
 	}
 	orig := a
 	var cut []splice
+	if items := c.stepList(a.Plan.Steps, fm, e.steps[:0]); items != nil {
+		e.steps = items
+		defer clear(items) // a pooled encoder keeps no step of this run
+		cut, a.Plan.Steps = append(cut, splice{key: fm.steps, steps: items}), nil
+	}
 	if b := c.json(a.Plan.Conditional, fm); b != nil {
 		cut, a.Plan.Conditional = append(cut, splice{key: fm.cond, json: b}), nil
 	}
@@ -277,46 +424,82 @@ func (e *encoder) encodeSpliced(a assess.Assessment, c *listCache, fm form) erro
 			a.Exposure = nil
 		}
 	}
-	whole := func(a assess.Assessment) error {
+	whole := func(a assess.Assessment) ([]byte, error) {
 		e.buf.Reset()
-		return fm.doc(e, assessment(a, fm.details))
+		if err := fm.doc(e, assessment(a, fm.details)); err != nil {
+			return nil, err
+		}
+		return append(x.record(e.buf.Len()), e.buf.Bytes()...), nil
 	}
 	if len(cut) == 0 && exposure == nil {
 		return whole(a)
 	}
-	if err := whole(a); err != nil {
-		return err
+	e.buf.Reset()
+	if err := fm.doc(e, assessment(a, fm.details)); err != nil {
+		return nil, err
 	}
 	doc := e.buf.Bytes()
 	if !bytes.HasSuffix(doc, []byte(fm.end)) {
 		return whole(orig)
 	}
-	for i := range cut {
-		k := []byte(cut[i].key)
-		if cut[i].at = bytes.Index(doc, k); cut[i].at < 0 || bytes.Count(doc, k) != 1 {
+	size, from := len(doc), 0
+	for i := range cut { // in the document's order
+		at := bytes.Index(doc[from:], []byte(cut[i].key))
+		if at < 0 {
 			return whole(orig)
 		}
+		cut[i].at = from + at
+		from = cut[i].at + len(cut[i].key)
+		size += len(cut[i].json) - len("[]")
+		if s := cut[i].steps; s != nil {
+			size += len(fm.open) + len(fm.close) + (len(s)-1)*len(fm.sep) + digits(StepNumber(len(s)-1))*len(s)
+			for _, x := range s {
+				size += len(x.head) + len(x.tail)
+			}
+		}
 	}
-	slices.SortFunc(cut, func(x, y splice) int { return x.at - y.at })
-	e.scratch = append(e.scratch[:0], doc...)
-	e.buf.Reset()
-	from := 0
+	if exposure != nil {
+		size += len(fm.expoKey) + len(exposure)
+	}
+	out := x.record(size)
+	from = 0
 	for _, s := range cut {
 		open := s.at + len(s.key) - 2 // the "[]" after the key
-		e.buf.Write(e.scratch[from:open])
-		e.buf.Write(s.json)
+		out = append(out, doc[from:open]...)
+		if s.steps == nil {
+			out = append(out, s.json...)
+		} else {
+			out = append(out, fm.open...)
+			for i, x := range s.steps {
+				if i > 0 {
+					out = append(out, fm.sep...)
+				}
+				out = append(out, x.head...)
+				out = strconv.AppendInt(out, int64(StepNumber(i)), 10)
+				out = append(out, x.tail...)
+			}
+			out = append(out, fm.close...)
+		}
 		from = open + 2
 	}
 	if exposure == nil {
-		e.buf.Write(e.scratch[from:])
-		return nil
+		return append(out, doc[from:]...), nil
 	}
-	end := len(e.scratch) - len(fm.end)
-	e.buf.Write(e.scratch[from:end])
-	e.buf.WriteString(fm.expoKey)
-	e.buf.Write(exposure)
-	e.buf.WriteString(fm.end)
-	return nil
+	end := len(doc) - len(fm.end)
+	out = append(out, doc[from:end]...)
+	out = append(out, fm.expoKey...)
+	out = append(out, exposure...)
+	return append(out, fm.end...), nil
+}
+
+// digits is how many digits n has (n ≥ 0): no record's step numbers take
+// more room than the last one's.
+func digits(n int) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
 }
 
 // encode writes one assessment in format f to w. JSON lines go through the

@@ -239,10 +239,10 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	// workers, in parallel; the handler writes them in input order. A
 	// single input is encoded straight to stdout instead: nothing to
 	// overlap, and no buffer the size of its document.
-	var encode func(assess.Assessment) ([]byte, error)
+	var encode recordEncoder
 	pre, canPre := out.(report.Preencoder)
 	if canPre && f.explain == "" && len(jobs) > 1 {
-		encode = report.NewEncoder(f.format()).Encode
+		encode = report.NewEncoder(f.format())
 	}
 	analyzeAll(stdin, jobs, c, o, encode, func(a assess.Assessment, enc []byte, errs []error) {
 		if progress.tty {
@@ -340,13 +340,14 @@ func batchGC(jobs []input.Job) (restore func()) {
 // huge directories.
 //
 // encode, when not nil, renders each assessment on the worker that made it
-// (JSON and CSV encoding cost more than the plan): emit then gets the bytes.
+// (JSON and CSV encoding cost more than the plan): emit then gets the
+// bytes, which are given back to encode once emit returns.
 // waiting, when not nil, is called each time the next result is not ready
 // yet, before analyzeAll waits for it: the caller flushes what it buffered,
 // so that a reader of the stream gets each result as soon as it is made
 // while hosts come slower than they are written, and few large writes
 // when they come faster.
-func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.Options, encode func(assess.Assessment) ([]byte, error),
+func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.Options, encode recordEncoder,
 	emit func(assess.Assessment, []byte, []error), waiting func()) {
 	p := assess.NewPlanner(c) // one per run: its memo tables serve every host
 	type result struct {
@@ -375,7 +376,7 @@ func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.
 				var enc [][]byte
 				if encode != nil {
 					for _, a := range as {
-						b, err := encode(a)
+						b, err := encode.Encode(a)
 						if err != nil {
 							errs = append(errs, err)
 						}
@@ -420,8 +421,18 @@ func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.
 			} else {
 				emit(a, b, nil)
 			}
+			if b != nil {
+				encode.Release(b)
+			}
 		}
 	}
+}
+
+// A recordEncoder renders an assessment on a worker and takes back the
+// record once it is written (report.Encoder).
+type recordEncoder interface {
+	Encode(assess.Assessment) ([]byte, error)
+	Release([]byte)
 }
 
 // analyzeJob reads a job's inputs, merges those of the same host, and
