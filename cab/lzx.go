@@ -2,6 +2,7 @@ package cab
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -97,10 +98,28 @@ func (in *lzxInput) byte() (byte, error) {
 }
 
 // ensure buffers at least n bits, then, while the current block has them,
-// more whole words (up to 48 bits) so that most reads need no refill. The
-// extra words are handed back by unread where the format switches to
-// bytes.
+// more whole words (up to 64 bits; 48 near a block's end) so that most
+// reads need no refill. The extra words are handed back by unread where
+// the format switches to bytes.
 func (in *lzxInput) ensure(n uint) error {
+	if len(in.back) == 0 && len(in.data) >= 8 && in.nbits <= 48 {
+		// As many whole words as fit (one to four) from one 8-byte load:
+		// big-endian, then each word's two bytes swapped, puts the first
+		// little-endian word on top.
+		k := (64 - in.nbits) / 16
+		v := binary.BigEndian.Uint64(in.data)
+		v = (v&0x00ff00ff00ff00ff)<<8 | (v>>8)&0x00ff00ff00ff00ff
+		v >>= in.nbits
+		if keep := in.nbits + 16*k; keep < 64 {
+			v &^= 1<<(64-keep) - 1
+		}
+		in.buf |= v
+		in.nbits += 16 * k
+		in.data = in.data[2*k:]
+		if in.nbits >= n {
+			return nil
+		}
+	}
 	for in.nbits < n {
 		var w uint16
 		if len(in.back) == 0 && len(in.data) >= 2 {
