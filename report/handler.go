@@ -84,7 +84,8 @@ func (h *streamHandler) Assessment(a assess.Assessment) error {
 
 // Preencoder is a handler that takes assessments already rendered by
 // Encode (on other goroutines), in order: the text, JSON, JSON lines and CSV
-// handlers are.
+// handlers are. Encoded keeps nothing of b once it returns: the caller may
+// give b back to its Encoder (Encoder.Release).
 type Preencoder interface {
 	Encoded([]byte) error
 }
