@@ -246,3 +246,31 @@ func TestInvalidUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestStepKeyCoversStep: a cached step is found by keyOf, so every field
+// of assess.Step must change the key (a field added to Step and to its
+// JSON but not to the key would copy in another step's JSON).
+func TestStepKeyCoversStep(t *testing.T) {
+	ty := reflect.TypeFor[assess.Step]()
+	for i := range ty.NumField() {
+		var s assess.Step
+		v := reflect.ValueOf(&s).Elem().Field(i)
+		switch v.Kind() {
+		case reflect.String:
+			v.SetString("x")
+		case reflect.Bool:
+			v.SetBool(true)
+		case reflect.Slice:
+			v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		case reflect.Pointer:
+			v.Set(reflect.New(v.Type().Elem()))
+		case reflect.Struct:
+			v.Field(0).SetInt(1)
+		default:
+			t.Fatalf("assess.Step.%s is a %s: teach this test and keyOf about it", ty.Field(i).Name, v.Kind())
+		}
+		if keyOf(&s) == keyOf(&assess.Step{}) {
+			t.Errorf("assess.Step.%s does not change keyOf: add it to stepKey", ty.Field(i).Name)
+		}
+	}
+}
