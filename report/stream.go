@@ -179,8 +179,8 @@ type form struct {
 	// The keys with an empty list that the cached lists replace.
 	steps, cond, unc string
 	// The plan's list of steps: its opening, what goes between two steps,
-	// its end; where a step's number goes (after its first occurrence of
-	// number, the step's key with its value 1).
+	// its end; and how a step's JSON numbered 1 starts (its number goes
+	// where that 1 is).
 	open, sep, close, number string
 	end                      string // the document's last bytes, its closing brace
 	expoKey                  string // what goes before the exposure
