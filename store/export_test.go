@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -54,3 +56,26 @@ func (s *Store) scanOverview(ctx context.Context, now time.Time, group string) (
 	o.Oldest, err = collect(ctx, s.db, scanHost, `SELECT `+hostColumns+` FROM hosts`+cond+` ORDER BY patch_level, name LIMIT 10`, gargs...)
 	return o, err
 }
+
+// Batched runs fn as an upload's writes are run: in a transaction it may
+// share with other uploads'.
+func (s *Store) Batched(ctx context.Context, fn func(*sql.Tx) error) error { return s.batched(ctx, fn) }
+
+// HoldWriter keeps the upload writer busy until release is called: the
+// uploads sent meanwhile queue (Queued) and are written together. Call
+// release more than once at will; a test that fails before it releases
+// must still release, or closing the store waits for the writer forever.
+func (s *Store) HoldWriter() (release func()) {
+	hold, started := make(chan struct{}), make(chan struct{})
+	go s.batched(context.Background(), func(*sql.Tx) error { close(started); <-hold; return nil })
+	<-started
+	var once sync.Once
+	return func() { once.Do(func() { close(hold) }) }
+}
+
+// Queued is how many uploads wait for the writer (SQLite).
+func (s *Store) Queued() int { return len(s.writes) }
+
+// SharedBatches is how many transactions wrote more than one upload, and
+// how many of those rolled back.
+func (s *Store) SharedBatches() (n, failed int64) { return s.sharedN.Load(), s.sharedFailed.Load() }

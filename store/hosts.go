@@ -138,7 +138,7 @@ const (
 // assessment) the host's row if no newer snapshot is there. The same body
 // twice is one snapshot: created is false and id is the first one's.
 func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int64, created bool, err error) {
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.batched(ctx, func(tx *sql.Tx) error {
 		err := tx.StmtContext(ctx, s.insertSnapshot).QueryRowContext(ctx, snapshotArgs(snap, h)...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			created = false

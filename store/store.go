@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -43,6 +44,10 @@ type Store struct {
 	// compile them on every upload).
 	insertSnapshot, findSnapshot, upsertHost, findProfile, flagOutcomes, countContradicted, setContradicted, addCounts, addProfile, logMoveStmt, latestRun, history, hostKey, logSummary, addSummary, addOutcomes *sql.Stmt
 	profiles                                                                                                                                                                                                      profileCache
+	// The uploads' group commit (batch.go).
+	writes                chan writeReq
+	quit, writerDone      chan struct{}
+	sharedN, sharedFailed atomic.Int64 // transactions of more than one upload, and those rolled back
 }
 
 // Open opens (creating and migrating) the store: dsn "" is SQLite in
@@ -103,6 +108,7 @@ func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
 			return nil, fmt.Errorf("%s: %w", s.Where, err)
 		}
 	}
+	s.startWriter()
 	return s, nil
 }
 
@@ -118,8 +124,14 @@ func redact(dsn string) string {
 	return u.String()
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close writes the uploads already queued and closes the database.
+func (s *Store) Close() error {
+	if s.quit != nil {
+		close(s.quit)
+		<-s.writerDone
+	}
+	return s.db.Close()
+}
 
 // Ping checks the database answers (/healthz).
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -222,16 +234,22 @@ func statements(sqlText string) []string {
 	return out
 }
 
+// A transaction that does not commit forgets the profile cache: what it
+// taught the cache may be its own profiles, never committed.
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	if err = fn(tx); err != nil {
 		tx.Rollback()
-		return err
+	} else {
+		err = tx.Commit()
 	}
-	return tx.Commit()
+	if err != nil {
+		s.profiles.forget()
+	}
+	return err
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }

@@ -340,3 +340,88 @@ func TestMigrateFromSchema1(t *testing.T) {
 		t.Errorf("new snapshot: %+v", hist)
 	}
 }
+
+// TestGroupCommit: uploads that arrive while one is written are written
+// together, in one transaction, each as it would be alone; one that fails
+// in a shared transaction fails alone (the others are written again, each
+// in its own), and nothing of it stays; a profile one upload of the
+// rolled-back transaction made and another found is made again, not
+// pointed at (the profile cache is forgotten with the rollback). SQLite
+// only: PostgreSQL writes each upload in its own transaction.
+func TestGroupCommit(t *testing.T) {
+	for _, d := range []string{"sqlite"} {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, d)
+			var profile []store.Update // new in each round
+			upload := func(host string, fail bool) func() error {
+				return func() error {
+					h := row(host, 6002, "")
+					h.Updates = profile
+					if !fail {
+						_, _, err := s.AddSnapshot(ctx, snap(host, "body of "+host, time.Now()), h)
+						return err
+					}
+					return s.Batched(ctx, func(tx *sql.Tx) error {
+						if _, err := tx.Exec(`INSERT INTO groups (name, rule, created) VALUES ($1, '', 0)`, "written-then-failed"); err != nil {
+							return err
+						}
+						return errors.New("this upload fails")
+					})
+				}
+			}
+			// Which uploads are sent together, and whether the shared
+			// transaction rolls back.
+			for round, c := range []struct {
+				hosts    []string
+				failing  int // index into hosts, -1: none
+				rollback bool
+			}{
+				{[]string{"a1", "a2", "a3", "a4"}, -1, false},
+				{[]string{"b1", "b2", "bad", "b3"}, 2, true},
+			} {
+				profile = []store.Update{{KB: "KB4474419", State: store.UpdateNeeded}, {KB: fmt.Sprintf("KB%d", 5000000+round), State: store.UpdateNeeded}}
+				n0, failed0 := s.SharedBatches()
+				release := s.HoldWriter()
+				t.Cleanup(release) // before the store's close (cleanups run last first)
+				errs := make([]chan error, len(c.hosts))
+				for i, h := range c.hosts {
+					errs[i] = make(chan error, 1)
+					go func() { errs[i] <- upload(h, i == c.failing)() }()
+					// One after another: the queue keeps their order.
+					for deadline := time.Now().Add(10 * time.Second); s.Queued() < i+1; time.Sleep(time.Millisecond) {
+						if time.Now().After(deadline) {
+							t.Fatalf("round %d: upload %d never queued", round, i)
+						}
+					}
+				}
+				release()
+				for i, h := range c.hosts {
+					err := <-errs[i]
+					if (err != nil) != (i == c.failing) {
+						t.Errorf("round %d, %s: error %v", round, h, err)
+					}
+					if i == c.failing {
+						continue
+					}
+					got, err := s.Host(ctx, h)
+					if err != nil || got.Snapshot == 0 {
+						t.Errorf("round %d, %s: row %+v, %v", round, h, got, err)
+					}
+					var kbs int
+					if err := s.DB().QueryRow(`SELECT COUNT(*) FROM hosts h JOIN profile_updates u ON u.profile = h.profile WHERE h.name = $1`, h).Scan(&kbs); err != nil || kbs != len(profile) {
+						t.Errorf("round %d, %s: %d updates through its profile (%v), want %d", round, h, kbs, err, len(profile))
+					}
+				}
+				n, failed := s.SharedBatches()
+				if n-n0 != 1 || (failed-failed0 == 1) != c.rollback {
+					t.Errorf("round %d: %d shared transactions, %d rolled back; want 1 and %v", round, n-n0, failed-failed0, c.rollback)
+				}
+			}
+			var stray int
+			if err := s.DB().QueryRow(`SELECT COUNT(*) FROM groups WHERE name = 'written-then-failed'`).Scan(&stray); err != nil || stray != 0 {
+				t.Errorf("the failed upload's write stayed: %d rows (%v)", stray, err)
+			}
+		})
+	}
+}

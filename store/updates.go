@@ -370,6 +370,15 @@ func (c *profileCache) id(digest string) (int64, bool) {
 	return id, ok
 }
 
+// forget empties the cache after a transaction that wrote profiles rolled
+// back: what it read may have been its own profiles, never committed, and
+// SQLite may give a rolled-back id to another profile.
+func (c *profileCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ids, c.entries = nil, nil
+}
+
 func (c *profileCache) remember(digest string, id int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -406,8 +415,9 @@ func (s *Store) profileEntries(ctx context.Context, tx *sql.Tx, id int64) ([]Upd
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// A profile of a transaction that rolls back may be cached: its id is
-	// never given again (ids only grow), so no row can point at it.
+	// A profile of a transaction that rolls back may be cached here: a
+	// rollback forgets the cache (Store.tx), since SQLite gives the id
+	// again (its AUTOINCREMENT counter rolls back too).
 	c.mu.Lock()
 	if c.entries == nil || len(c.entries) >= maxCachedProfiles {
 		c.entries = map[int64][]Update{}
