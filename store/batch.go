@@ -62,7 +62,19 @@ func (s *Store) batched(ctx context.Context, fn func(*sql.Tx) error) error {
 	case <-s.quit:
 		return errClosed
 	}
-	return <-r.done
+	select {
+	case err := <-r.done:
+		return err
+	case <-s.writerDone:
+		// Sent as the store closed, after the writer's last look at the
+		// queue: unless it was written after all, it never will be.
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return errClosed
+		}
+	}
 }
 
 func (s *Store) writer() {

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,7 @@ type Store struct {
 	// The uploads' group commit (batch.go).
 	writes                chan writeReq
 	quit, writerDone      chan struct{}
+	closing               sync.Once
 	sharedN, sharedFailed atomic.Int64 // transactions of more than one upload, and those rolled back
 }
 
@@ -127,7 +129,7 @@ func redact(dsn string) string {
 // Close writes the uploads already queued and closes the database.
 func (s *Store) Close() error {
 	if s.quit != nil {
-		close(s.quit)
+		s.closing.Do(func() { close(s.quit) })
 		<-s.writerDone
 	}
 	return s.db.Close()

@@ -425,3 +425,26 @@ func TestGroupCommit(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadsAtClose: uploads sent while the store closes are written or
+// refused with an error, none waits forever.
+func TestUploadsAtClose(t *testing.T) {
+	for range 20 {
+		s := storetest.Open(t, "sqlite")
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				h := fmt.Sprintf("close%d", i)
+				s.AddSnapshot(context.Background(), snap(h, "body of "+h, time.Now()), row(h, 6002, ""))
+			})
+		}
+		s.Close()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("an upload sent as the store closed never returned")
+		}
+	}
+}
