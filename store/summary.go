@@ -138,12 +138,12 @@ type summaryRow struct {
 	Exploited  int    `json:"e"`
 }
 
-// foldSummary applies summary_log to summary in tx, for the groups in
-// live (Fold's second half).
-func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx, live map[string]bool) error {
+// takeSummaryLog takes summary_log's rows out in tx, summed by group and
+// key (Fold's first half for the summary; foldSummary applies them).
+func takeSummaryLog(ctx context.Context, tx *sql.Tx) ([]summaryRow, error) {
 	rows, err := tx.QueryContext(ctx, `DELETE FROM summary_log RETURNING grp, state, build, patch_level, day, flags, n, cves_open, cves_critical, cves_exploited`)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type key struct {
 		grp, state, level string
@@ -155,7 +155,7 @@ func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx, live map[string]boo
 		var r summaryRow
 		if err := rows.Scan(&r.Group, &r.State, &r.Build, &r.PatchLevel, &r.Day, &r.Flags, &r.N, &r.Open, &r.Critical, &r.Exploited); err != nil {
 			rows.Close()
-			return err
+			return nil, err
 		}
 		k := key{r.Group, r.State, r.PatchLevel, r.Build, r.Flags, r.Day}
 		if x := sums[k]; x != nil {
@@ -166,12 +166,22 @@ func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx, live map[string]boo
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	out := make([]summaryRow, 0, len(sums))
 	for _, r := range sums {
+		out = append(out, *r)
+	}
+	return out, nil
+}
+
+// foldSummary adds the sums taken from summary_log to summary in tx, for
+// the groups in live.
+func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx, sums []summaryRow, live map[string]bool) error {
+	out := make([]summaryRow, 0, len(sums))
+	for _, r := range sums {
 		if live[r.Group] && (r.N != 0 || r.Open != 0 || r.Critical != 0 || r.Exploited != 0) {
-			out = append(out, *r)
+			out = append(out, r)
 		}
 	}
 	if len(out) == 0 {

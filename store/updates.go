@@ -122,11 +122,13 @@ var stateIndex = map[string]int{UpdateNeeded: 0, UpdateConditional: 1, UpdateIns
 // deleted since are dropped.
 func (s *Store) Fold(ctx context.Context) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		live, err := s.liveGroups(ctx, tx)
+		// The logs are taken out first and the groups read after: a group
+		// whose log rows were taken committed with them, so it is among
+		// the groups read. Read first, a group made and joined in between
+		// (on PostgreSQL each statement sees what had committed when it
+		// began) was missing, and the rows logged for it were dropped.
+		sums, err := takeSummaryLog(ctx, tx)
 		if err != nil {
-			return err
-		}
-		if err := s.foldSummary(ctx, tx, live); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `DELETE FROM count_log RETURNING grp, profile, n`)
@@ -149,6 +151,13 @@ func (s *Store) Fold(ctx context.Context) error {
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return err
+		}
+		live, err := s.liveGroups(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := s.foldSummary(ctx, tx, sums, live); err != nil {
 			return err
 		}
 		byGroup := map[string]delta{}
