@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/kbplan/kbplan/assess"
 	"github.com/kbplan/kbplan/catalog"
@@ -467,12 +468,13 @@ type progress struct {
 	last  time.Time
 }
 
+// newProgress draws on w only when it is a terminal (term.IsTerminal): a
+// character device need not be one (/dev/null is), and drawing there cost
+// a write per input and a flush of stdout per result.
 func newProgress(w io.Writer, of int) *progress {
 	p := &progress{w: w, of: of}
 	if f, ok := w.(*os.File); ok && of > 1 {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
+		p.tty = term.IsTerminal(int(f.Fd()))
 	}
 	return p
 }
