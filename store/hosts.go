@@ -138,6 +138,7 @@ const (
 // assessment) the host's row if no newer snapshot is there. The same body
 // twice is one snapshot: created is false and id is the first one's.
 func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot, h Host) (id int64, created bool, err error) {
+	h.Updates = normalize(h.Updates)
 	err = s.batched(ctx, func(tx *sql.Tx) error {
 		err := tx.StmtContext(ctx, s.insertSnapshot).QueryRowContext(ctx, snapshotArgs(snap, h)...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -200,6 +201,7 @@ func (s *Store) SetSnapshotInventory(ctx context.Context, id int64, inv []byte, 
 // SetHost rewrites a host's row (a new assessment of the same snapshot,
 // after a catalog change), unless a newer snapshot arrived meanwhile.
 func (s *Store) SetHost(ctx context.Context, h Host) error {
+	h.Updates = normalize(h.Updates)
 	return s.tx(ctx, func(tx *sql.Tx) error { return s.writeHost(ctx, tx, h) })
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -446,5 +447,65 @@ func TestUploadsAtClose(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("an upload sent as the store closed never returned")
 		}
+	}
+}
+
+// TestProfileNormalized: an upload's and a rewrite's updates, in any order
+// and with a KB twice, make the same profile as the sorted list with one
+// state per KB (needed over conditional over installed).
+func TestProfileNormalized(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, d)
+			sorted := []store.Update{{KB: "KB4474419", State: store.UpdateNeeded}, {KB: "KB4534303", State: store.UpdateConditional}}
+			messy := []store.Update{{KB: "KB4534303", State: store.UpdateInstalled}, {KB: "KB4534303", State: store.UpdateConditional},
+				{KB: "KB4474419", State: store.UpdateInstalled}, {KB: "KB4474419", State: store.UpdateNeeded}}
+			profileOf := func(host string) (id int64, rows []string) {
+				if err := s.DB().QueryRow(`SELECT profile FROM hosts WHERE name = $1`, host).Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				r, err := s.DB().Query(`SELECT kb, state FROM profile_updates WHERE profile = $1 ORDER BY kb`, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer r.Close()
+				for r.Next() {
+					var kb, st string
+					r.Scan(&kb, &st)
+					rows = append(rows, kb+" "+st)
+				}
+				return id, rows
+			}
+			for i, w := range []func(h store.Host) error{
+				func(h store.Host) error {
+					_, _, err := s.AddSnapshot(ctx, snap(h.Name, "body of "+h.Name, time.Now()), h)
+					return err
+				},
+				func(h store.Host) error {
+					id, _, err := s.AddSnapshot(ctx, snap(h.Name, "first body of "+h.Name, time.Now()), row(h.Name, 6002, ""))
+					if err != nil {
+						return err
+					}
+					h.Snapshot = id // the same snapshot, assessed again
+					return s.SetHost(ctx, h)
+				},
+			} {
+				a, b := fmt.Sprintf("sorted%d", i), fmt.Sprintf("messy%d", i)
+				ha, hb := row(a, 6002, ""), row(b, 6002, "")
+				ha.Updates, hb.Updates = sorted, messy
+				if err := w(ha); err != nil {
+					t.Fatal(err)
+				}
+				if err := w(hb); err != nil {
+					t.Fatal(err)
+				}
+				ida, rowsA := profileOf(a)
+				idb, rowsB := profileOf(b)
+				if ida != idb || !slices.Equal(rowsA, rowsB) || len(rowsA) != 2 {
+					t.Errorf("write %d: profiles %d %v and %d %v, want one, of the two sorted updates", i, ida, rowsA, idb, rowsB)
+				}
+			}
+		})
 	}
 }

@@ -36,7 +36,9 @@ const (
 
 // writeHost writes h's row in tx unless a newer snapshot's row is there:
 // its profile, the row, the profile move in every group it is in (logged
-// for Fold), the groups it joins, and its kit outcomes' flags.
+// for Fold), the groups it joins, and its kit outcomes' flags. h.Updates
+// is normalized: its callers sort it before the transaction, so that
+// SQLite's single writer (batch.go) does not.
 func (s *Store) writeHost(ctx context.Context, tx *sql.Tx, h Host) error {
 	if err := s.lockHost(ctx, tx, h.Name); err != nil {
 		return err
@@ -45,7 +47,6 @@ func (s *Store) writeHost(ctx context.Context, tx *sql.Tx, h Host) error {
 	if err != nil {
 		return err
 	}
-	h.Updates = normalize(h.Updates)
 	if h.ProfileID, err = s.ensureProfile(ctx, tx, h.Updates); err != nil {
 		return err
 	}
