@@ -73,7 +73,18 @@ func TestEncoderSplicesSetAsideLists(t *testing.T) {
 	hosts = append(hosts, a)
 	for _, f := range []Format{JSONL, JSON} {
 		x := NewEncoder(f)
+		// What the Encoder encodes apart (lists, steps, exposures) is
+		// counted: the second round must find all of it cached.
+		fm, encodes, firstRound := forms[f], 0, 0
+		counted := fm
+		counted.list = func(v []StepJSON) ([]byte, error) { encodes++; return fm.list(v) }
+		counted.step = func(v StepJSON) ([]byte, error) { encodes++; return fm.step(v) }
+		counted.exposure = func(v *ExposureJSON) ([]byte, error) { encodes++; return fm.exposure(v) }
+		forms[f] = counted
 		for round := range 2 {
+			if round == 1 {
+				firstRound = encodes
+			}
 			for i, a := range hosts {
 				got, err := x.Encode(a)
 				if err != nil {
@@ -91,6 +102,10 @@ func TestEncoderSplicesSetAsideLists(t *testing.T) {
 					t.Errorf("%s, round %d, host %d: the Encoder's output differs from Encode's at byte %d of %d/%d: %q", f, round, i, at, len(got), len(want), got[max(0, at-40):min(len(got), at+40)])
 				}
 			}
+		}
+		forms[f] = fm
+		if encodes != firstRound || firstRound == 0 {
+			t.Errorf("%s: %d parts encoded apart in the first round, %d more in the second: want some, then none", f, firstRound, encodes-firstRound)
 		}
 		n := 0
 		x.lists.m.Range(func(_, _ any) bool { n++; return true })

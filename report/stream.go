@@ -240,8 +240,8 @@ var forms = map[Format]form{
 // minCachedList are encoded in place; past maxCachedJSON bytes in all,
 // nothing more is kept.
 type listCache struct {
-	m         sync.Map // listKey -> *cachedList
-	exposures sync.Map // *assess.Exposure -> []byte
+	m         sync.Map // listKey -> *cachedJSON
+	exposures sync.Map // *assess.Exposure -> *cachedJSON
 	stepMu    sync.RWMutex
 	steps     map[stepKey]*cachedStep
 	bytes     atomic.Int64
@@ -252,9 +252,11 @@ type listKey struct {
 	n     int
 }
 
-type cachedList struct {
-	steps []assess.Step
-	json  []byte
+// A cachedJSON is a list's or an exposure's JSON, and what its key's
+// address belongs to (kept, so that the address is not reused).
+type cachedJSON struct {
+	keep any
+	json []byte
 }
 
 // A stepKey is everything a step's JSON is made of but its number: its
@@ -291,19 +293,30 @@ func (c *listCache) json(list []assess.Step, fm form) []byte {
 	if len(list) < minCachedList {
 		return nil
 	}
-	k := listKey{&list[0], len(list)}
-	if v, ok := c.m.Load(k); ok {
-		return v.(*cachedList).json
+	return c.cached(&c.m, listKey{&list[0], len(list)}, list, func() ([]byte, error) { return fm.list(steps(list, false)) })
+}
+
+// exposure returns the JSON of e in fm, or nil when it is not cached.
+func (c *listCache) exposure(e *assess.Exposure, fm form) []byte {
+	return c.cached(&c.exposures, e, e, func() ([]byte, error) { return fm.exposure(exposureJSON(e, fm.details)) })
+}
+
+// cached returns m's JSON for key k, encoding and keeping it (with keep,
+// what k's address belongs to) on a miss while the cache is under its
+// bound; nil when it is not cached.
+func (c *listCache) cached(m *sync.Map, k, keep any, encode func() ([]byte, error)) []byte {
+	if v, ok := m.Load(k); ok {
+		return v.(*cachedJSON).json
 	}
 	if c.bytes.Load() >= maxCachedJSON {
 		return nil
 	}
-	b, err := fm.list(steps(list, false))
+	b, err := encode()
 	if err != nil {
 		return nil
 	}
-	if v, loaded := c.m.LoadOrStore(k, &cachedList{list, b}); loaded {
-		return v.(*cachedList).json
+	if v, loaded := m.LoadOrStore(k, &cachedJSON{keep, b}); loaded {
+		return v.(*cachedJSON).json
 	}
 	c.bytes.Add(int64(len(b)))
 	return b
@@ -335,16 +348,11 @@ func (c *listCache) stepList(ss []assess.Step, fm form, into []*cachedStep) []*c
 	return into
 }
 
-// step encodes one step and keeps it, or returns nil when it is past the
+// step encodes one step stepList did not find and keeps it (unless
+// another goroutine did meanwhile), or returns nil when it is past the
 // cache's bound or its JSON does not start with fm.number.
 func (c *listCache) step(s *assess.Step, fm form) *cachedStep {
 	k := keyOf(s)
-	c.stepMu.RLock()
-	v := c.steps[k]
-	c.stepMu.RUnlock()
-	if v != nil {
-		return v
-	}
 	if c.bytes.Load() >= maxCachedJSON {
 		return nil
 	}
@@ -353,7 +361,7 @@ func (c *listCache) step(s *assess.Step, fm form) *cachedStep {
 		return nil
 	}
 	at := len(fm.number) - 1
-	v = &cachedStep{head: b[:at], tail: b[at+1:]}
+	v := &cachedStep{head: b[:at], tail: b[at+1:]}
 	c.stepMu.Lock()
 	defer c.stepMu.Unlock()
 	if w := c.steps[k]; w != nil {
@@ -365,25 +373,6 @@ func (c *listCache) step(s *assess.Step, fm form) *cachedStep {
 	c.steps[k] = v
 	c.bytes.Add(int64(len(b)))
 	return v
-}
-
-// exposure returns the JSON of e in fm, or nil when it is not cached.
-func (c *listCache) exposure(e *assess.Exposure, fm form) []byte {
-	if v, ok := c.exposures.Load(e); ok {
-		return v.([]byte)
-	}
-	if c.bytes.Load() >= maxCachedJSON {
-		return nil
-	}
-	b, err := fm.exposure(exposureJSON(e, fm.details))
-	if err != nil {
-		return nil
-	}
-	if v, loaded := c.exposures.LoadOrStore(e, b); loaded {
-		return v.([]byte)
-	}
-	c.bytes.Add(int64(len(b)))
-	return b
 }
 
 // encodeSpliced renders a's document in form fm with its cached parts
@@ -424,21 +413,25 @@ func (e *encoder) encodeSpliced(a assess.Assessment, x *Encoder, fm form) ([]byt
 			a.Exposure = nil
 		}
 	}
-	whole := func(a assess.Assessment) ([]byte, error) {
+	render := func(a assess.Assessment) ([]byte, error) { // into e.buf
 		e.buf.Reset()
-		if err := fm.doc(e, assessment(a, fm.details)); err != nil {
+		err := fm.doc(e, assessment(a, fm.details))
+		return e.buf.Bytes(), err
+	}
+	whole := func(a assess.Assessment) ([]byte, error) {
+		doc, err := render(a)
+		if err != nil {
 			return nil, err
 		}
-		return append(x.record(e.buf.Len()), e.buf.Bytes()...), nil
+		return append(x.record(len(doc)), doc...), nil
 	}
 	if len(cut) == 0 && exposure == nil {
 		return whole(a)
 	}
-	e.buf.Reset()
-	if err := fm.doc(e, assessment(a, fm.details)); err != nil {
+	doc, err := render(a)
+	if err != nil {
 		return nil, err
 	}
-	doc := e.buf.Bytes()
 	if !bytes.HasSuffix(doc, []byte(fm.end)) {
 		return whole(orig)
 	}
