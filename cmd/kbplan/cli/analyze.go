@@ -240,7 +240,7 @@ func runAnalyze(cmd *cobra.Command, f analyzeFlags, stdin io.Reader, stdout, std
 	// workers, in parallel; the handler writes them in input order. A
 	// single input is encoded straight to stdout instead: nothing to
 	// overlap, and no buffer the size of its document.
-	var encode recordEncoder
+	var encode *report.Encoder
 	pre, canPre := out.(report.Preencoder)
 	if canPre && f.explain == "" && len(jobs) > 1 {
 		encode = report.NewEncoder(f.format())
@@ -348,7 +348,7 @@ func batchGC(jobs []input.Job) (restore func()) {
 // so that a reader of the stream gets each result as soon as it is made
 // while hosts come slower than they are written, and few large writes
 // when they come faster.
-func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.Options, encode recordEncoder,
+func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.Options, encode *report.Encoder,
 	emit func(assess.Assessment, []byte, []error), waiting func()) {
 	p := assess.NewPlanner(c) // one per run: its memo tables serve every host
 	type result struct {
@@ -427,13 +427,6 @@ func analyzeAll(stdin io.Reader, jobs []input.Job, c *catalog.Catalog, o assess.
 			}
 		}
 	}
-}
-
-// A recordEncoder renders an assessment on a worker and takes back the
-// record once it is written (report.Encoder).
-type recordEncoder interface {
-	Encode(assess.Assessment) ([]byte, error)
-	Release([]byte)
 }
 
 // analyzeJob reads a job's inputs, merges those of the same host, and
