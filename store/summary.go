@@ -178,7 +178,7 @@ func takeSummaryLog(ctx context.Context, tx *sql.Tx) ([]summaryRow, error) {
 // foldSummary adds the sums taken from summary_log to summary in tx, for
 // the groups in live.
 func (s *Store) foldSummary(ctx context.Context, tx *sql.Tx, sums []summaryRow, live map[string]bool) error {
-	out := make([]summaryRow, 0, len(sums))
+	out := sums[:0]
 	for _, r := range sums {
 		if live[r.Group] && (r.N != 0 || r.Open != 0 || r.Critical != 0 || r.Exploited != 0) {
 			out = append(out, r)

@@ -380,9 +380,9 @@ func (c *profileCache) id(digest string) (int64, bool) {
 	return id, ok
 }
 
-// forget empties the cache after a transaction that wrote profiles rolled
-// back: what it read may have been its own profiles, never committed, and
-// SQLite may give a rolled-back id to another profile.
+// forget empties the cache after a transaction that did not commit: what
+// it read may have been its own profiles, never committed, and SQLite may
+// give a rolled-back id to another profile.
 func (c *profileCache) forget() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
