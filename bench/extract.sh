@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/kbplan" ./cmd/kbplan
+CGO_ENABLED=0 go build -o "$work/kbplan" ./cmd/kbplan
 go test ./cab -run TestWriteFixtures -count=1 -fixtures "$work" >/dev/null
 (cd "$work/src" && gcab -c -z "$work/mszip.cab" ./*)
 ls -l "$work"/*.cab

@@ -19,8 +19,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-go build -o "$work/kbplan" ./cmd/kbplan
-go build -o "$work/loadgen" ./bench/loadgen
+CGO_ENABLED=0 go build -o "$work/kbplan" ./cmd/kbplan
+CGO_ENABLED=0 go build -o "$work/loadgen" ./bench/loadgen
 tmpl=testdata/analyze/ws2008-6003-x64-no-sha2.txt
 export KBPLAN_ADMIN_TOKEN=bench-admin-token-0123456789
 serve() {

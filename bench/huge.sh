@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 size=${1:-2048}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-go build -o "$dir/kbplan" ./cmd/kbplan
+CGO_ENABLED=0 go build -o "$dir/kbplan" ./cmd/kbplan
 python3 - "$dir/huge.txt" "$size" <<'PY'
 import sys
 path, mib = sys.argv[1], int(sys.argv[2])

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(mktemp -d)/kbplan
-go build -o "$bin" ./cmd/kbplan
+CGO_ENABLED=0 go build -o "$bin" ./cmd/kbplan
 samples=inventory/systeminfo/testdata
 sysinfo=$samples/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt
 big=inventory/wmi/testdata/wesng/vista_x64_sp2_qfe.txt

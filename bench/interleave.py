@@ -6,6 +6,8 @@ and each one's ratio to the last command (the peer).
 
 Usage: bench/interleave.py [--runs N] [--prepare CMD] CMD... 
   --prepare CMD   run (untimed, through the shell) before every timed run
+  --ok CODES      exit codes that count as success (default 0; kbplan
+                  analyze exits 3 when a host lacks something: --ok 0,3)
 Commands are split on spaces (no shell): bench/interleave.py --runs 21
 --prepare 'rm -rf /tmp/o' 'kbplan extract x.cab /tmp/o' 'cabextract -q -d /tmp/o x.cab'
 """
@@ -14,6 +16,7 @@ import argparse, resource, statistics, subprocess, time
 p = argparse.ArgumentParser()
 p.add_argument("--runs", type=int, default=15)
 p.add_argument("--prepare")
+p.add_argument("--ok", default="0")
 p.add_argument("cmds", nargs="+")
 a = p.parse_args()
 wall = {c: [] for c in a.cmds}
@@ -24,7 +27,9 @@ for _ in range(a.runs):
             subprocess.run(a.prepare, shell=True, check=True)
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run(c.split(), stdout=subprocess.DEVNULL, check=True)
+        rc = subprocess.run(c.split(), stdout=subprocess.DEVNULL).returncode
+        if str(rc) not in a.ok.split(","):
+            raise SystemExit("%s: exit code %d (not in --ok %s)" % (c, rc, a.ok))
         wall[c].append((time.perf_counter() - t0) * 1000)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         user[c].append((r1.ru_utime - r0.ru_utime) * 1000)

@@ -338,9 +338,18 @@ func (f *File) Open() (io.ReadCloser, error) {
 		return nil, err
 	}
 	if err := skip(d, f.Offset); err != nil {
+		d.close()
 		return nil, f.r.dataErr(f, err)
 	}
-	return io.NopCloser(&fileReader{f: f, src: d}), nil
+	return &openReader{fileReader{f: f, src: d}}, nil
+}
+
+// openReader is File.Open's reader: closing it stops its folder's decoder.
+type openReader struct{ fileReader }
+
+func (o *openReader) Close() error {
+	o.src.close()
+	return nil
 }
 
 // chunker is a folder's decompressed stream that can hand out its own
@@ -349,6 +358,8 @@ type chunker interface {
 	io.Reader
 	// chunk returns the next at most max bytes, valid until the next call.
 	chunk(max int) ([]byte, error)
+	// close ends the stream: a decoder running ahead stops.
+	close()
 }
 
 // skip discards n bytes of a folder stream.
@@ -467,6 +478,7 @@ func (c *Reader) walkFolder(fo *Folder, fn func(f *File, r io.Reader) error) err
 	if err != nil {
 		return err
 	}
+	defer d.close()
 	pos := int64(0)
 	var prev *File
 	for _, f := range files {

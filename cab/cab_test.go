@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/kbplan/kbplan/budget"
 	"github.com/kbplan/kbplan/internal/pkgtest"
@@ -202,6 +203,7 @@ func TestLZXAgainstCabextract(t *testing.T) {
 		{"mixed-blocks", 18, 0, []int{blockVerbatim, blockAligned, blockStored}, 1, []string{"text", "random", "text"}, []int{200001, 33333, 150000}},
 		{"spanning-blocks", 19, 0, []int{blockAligned, blockStored, blockVerbatim}, 3, []string{"text", "zeros", "random"}, []int{300000, 100000, 90000}},
 		{"e8-translation", 21, 12000000, []int{blockVerbatim, blockAligned}, 2, []string{"x86", "text"}, []int{500000, 1000}},
+		{"e8-ahead", 17, 3000000, []int{blockVerbatim, blockAligned, blockStored}, 2, []string{"x86", "text", "x86"}, []int{400000, 20000, 300000}},
 		{"e8-stored", 16, 2000000, []int{blockStored, blockVerbatim}, 1, []string{"x86"}, []int{90000}},
 		{"tiny", 15, 0, []int{blockVerbatim}, 1, []string{"text"}, []int{3}},
 		{"window-20-long", 20, 0, []int{blockVerbatim, blockAligned}, 4, []string{"text", "text"}, []int{1500000, 1}},
@@ -370,6 +372,10 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add(lzxCab(15, 1000, []int{blockVerbatim, blockAligned, blockStored}, 1, []string{"a", "b"},
 		[][]byte{testData("x86", 40000, 1), testData("text", 30000, 2)}))
+	// A folder long enough, in a window large enough, to be decoded ahead
+	// on a goroutine of its own.
+	f.Add(lzxCab(17, 1000, []int{blockVerbatim, blockAligned}, 2, []string{"a", "b"},
+		[][]byte{testData("x86", 100000, 3), testData("zeros", 100000, 4)}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := NewReader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
@@ -546,5 +552,122 @@ func TestFSNameClash(t *testing.T) {
 	}
 	if st, err := fs.Stat(c, "a"); err != nil || !st.IsDir() {
 		t.Errorf("a: %v %v", st, err)
+	}
+}
+
+// TestLZXDecodesAhead: a long folder in a large window is decoded on a
+// goroutine of its own, its bytes the same as decoding on the reader's
+// goroutine, and every way of leaving the folder stops that goroutine: a
+// Walk to its end, a Walk its callback stops after a few bytes, a
+// File.Open reader closed early, and the reader's own close.
+func TestLZXDecodesAhead(t *testing.T) {
+	want := [][]byte{testData("x86", 600000, 1), testData("text", 400000, 2)}
+	// With E8 translation every frame is copied out of the window at once;
+	// without, the window's bytes are handed out until the next read.
+	for _, intel := range []int32{3000000, 0} {
+		t.Run(fmt.Sprintf("intel-%d", intel), func(t *testing.T) {
+			data := lzxCab(17, intel, []int{blockVerbatim, blockAligned}, 2, []string{"a", "b"}, want)
+			// A frame's credit never given back stops the decoder for good:
+			// the guard turns that hang into a failure.
+			c := open(t, data)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				testDecodesAhead(t, c, want)
+			}()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("reading the folder hangs: the decoder waits for a frame's credit")
+			}
+		})
+	}
+}
+
+// testDecodesAhead runs on a goroutine of the test's: it reports with
+// Error and returns.
+func testDecodesAhead(t *testing.T, c *Reader, want [][]byte) {
+	stopped := func(how string, z *lzxReader) {
+		t.Helper()
+		if z.ahead == nil {
+			t.Errorf("%s: the folder was not decoded ahead", how)
+			return
+		}
+		select {
+		case <-z.ahead.done:
+		default:
+			t.Errorf("%s: the decoding goroutine still runs", how)
+		}
+	}
+	var z *lzxReader
+	i := 0
+	err := c.Walk(func(f *File, r io.Reader) error {
+		z = r.(*fileReader).src.(*lzxReader)
+		b, err := io.ReadAll(r)
+		if err != nil || !bytes.Equal(b, want[i]) {
+			t.Errorf("Walk: %s: %v, %d bytes, want %d", f.Name, err, len(b), len(want[i]))
+		}
+		i++
+		return nil
+	})
+	if err != nil || i != 2 {
+		t.Errorf("Walk: %v after %d files", err, i)
+		return
+	}
+	stopped("a whole Walk", z)
+
+	errStop := errors.New("stop")
+	err = c.Walk(func(f *File, r io.Reader) error {
+		z = r.(*fileReader).src.(*lzxReader)
+		r.Read(make([]byte, 10))
+		return errStop
+	})
+	if !errors.Is(err, errStop) {
+		t.Errorf("Walk stopped: %v", err)
+		return
+	}
+	stopped("a stopped Walk", z)
+
+	rc, err := c.Files[1].Open()
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	z = rc.(*openReader).src.(*lzxReader)
+	if _, err := io.ReadFull(rc, make([]byte, 1000)); err != nil {
+		t.Error(err)
+		return
+	}
+	rc.Close()
+	stopped("File.Open closed early", z)
+	if _, err := rc.Read(make([]byte, 1)); !errors.Is(err, errClosed) {
+		t.Errorf("a read after Close: %v, want %v", err, errClosed)
+	}
+
+	// Whatever pace the reader takes (one byte, odd sizes, more than a
+	// frame), the bytes are the folder's.
+	for _, size := range []int{1, 777, 70000} {
+		rc, err := c.Files[0].Open()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var got []byte
+		buf := make([]byte, size)
+		for {
+			n, err := rc.Read(buf)
+			got = append(got, buf[:n]...)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+		rc.Close()
+		if !bytes.Equal(got, want[0]) {
+			t.Errorf("read %d at a time: %d bytes differ from the file's %d", size, len(got), len(want[0]))
+		}
 	}
 }

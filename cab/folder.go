@@ -107,6 +107,8 @@ func (s *storedReader) Read(p []byte) (int, error) {
 	return copy(p, b), err
 }
 
+func (s *storedReader) close() {}
+
 func (s *storedReader) chunk(max int) ([]byte, error) {
 	for len(s.buf) == 0 {
 		at := s.b.off
@@ -141,6 +143,8 @@ func (m *mszipReader) Read(p []byte) (int, error) {
 	b, err := m.chunk(len(p))
 	return copy(p, b), err
 }
+
+func (m *mszipReader) close() {}
 
 func (m *mszipReader) chunk(max int) ([]byte, error) {
 	if len(m.buf) == 0 && m.err == nil {

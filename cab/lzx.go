@@ -57,6 +57,8 @@ func init() {
 
 var errLZX = errors.New("LZX data is corrupt")
 
+var errClosed = errors.New("cab: read after close")
+
 func lzxErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errLZX, fmt.Sprintf(format, args...))
 }
@@ -310,9 +312,21 @@ type lzxReader struct {
 	intelPos     int32
 	frame        int
 
-	out []byte // the current frame, after E8 translation, still unread
-	err error  // sticky
-	e8  [maxFrame]byte
+	// The side that hands frames out (chunk's caller); the fields above
+	// belong to the decoder, which runs ahead on a goroutine of its own
+	// when ahead is set.
+	ahead *lzxAhead
+	out   []byte // the current frame, after E8 translation, still unread
+	err   error  // sticky
+	e8    [maxFrame]byte
+}
+
+// An lzxFrame is one decoded frame: its bytes in the window, not yet E8
+// translated, and the translation's parameters (size 0: none).
+type lzxFrame struct {
+	data      []byte
+	intelPos  int32
+	intelSize int32
 }
 
 func newLZXReader(b *blocks, wbits int) (*lzxReader, error) {
@@ -345,16 +359,117 @@ func (z *lzxReader) chunk(max int) ([]byte, error) {
 		if z.err != nil {
 			return nil, z.err
 		}
-		if z.total >= z.length {
-			return nil, io.EOF
-		}
 		// An error is final: the window holds a half-decoded frame.
-		z.err = z.decodeFrame()
+		var f lzxFrame
+		if f, z.err = z.take(); z.err == nil {
+			z.out = z.translated(f)
+		}
 	}
 	n := min(max, len(z.out))
 	b := z.out[:n]
 	z.out = z.out[n:]
 	return b, nil
+}
+
+// translated returns f's bytes as the folder holds them: E8-translated
+// into a buffer of the reader's own when the frame needs it (the window
+// keeps the untranslated bytes later matches copy), else the window's.
+func (z *lzxReader) translated(f lzxFrame) []byte {
+	if f.intelSize == 0 {
+		return f.data
+	}
+	buf := z.e8[:len(f.data)]
+	copy(buf, f.data)
+	z.ahead.release() // the window's bytes are no longer needed
+	translateE8(buf, f.intelPos, f.intelSize)
+	return buf
+}
+
+// Decoding runs ahead of the frames handed out, on a goroutine of its own,
+// when the window holds at least lzxAheadFrames frames and the folder is
+// longer than that: the decoder then has a core to itself, and E8
+// translation and whatever the reader's caller does with the bytes
+// (copying them to a file, hashing them) run beside it. Decoding itself
+// cannot be split: every frame's matches may copy from the frames before.
+const lzxAheadFrames = 4
+
+// lzxAhead is the hand-over between the decoding goroutine and chunk.
+// Every frame holds a credit from the start of its decoding until chunk's
+// caller is done with its bytes, so the frames in flight never cover more
+// than the window less one frame (the margin a corrupt last match may
+// write past its frame before it is refused), and the decoder never
+// overwrites bytes still being read.
+type lzxAhead struct {
+	frames  chan lzxResult
+	credits chan struct{}
+	held    bool // the frame last taken still holds its credit
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+type lzxResult struct {
+	f   lzxFrame
+	err error
+}
+
+// take returns the next decoded frame, or the error that ended decoding
+// (io.EOF after the last frame).
+func (z *lzxReader) take() (lzxFrame, error) {
+	if z.ahead == nil {
+		credits := len(z.window)/maxFrame - 1
+		if credits+1 < lzxAheadFrames || z.length <= lzxAheadFrames*maxFrame {
+			return z.decodeFrame()
+		}
+		z.runAhead(credits)
+	}
+	a := z.ahead
+	a.release() // the caller is done with the previous frame
+	r := <-a.frames
+	a.held = r.err == nil
+	return r.f, r.err
+}
+
+func (z *lzxReader) runAhead(credits int) {
+	a := &lzxAhead{frames: make(chan lzxResult, credits), credits: make(chan struct{}, credits),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	for range credits {
+		a.credits <- struct{}{}
+	}
+	z.ahead = a
+	go func() {
+		defer close(a.done)
+		for {
+			select {
+			case <-a.credits:
+			case <-a.stop:
+				return
+			}
+			f, err := z.decodeFrame()
+			a.frames <- lzxResult{f, err} // never blocks: a credit per frame
+			if err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// release gives the frame last taken's credit back (a no-op without a
+// decoding goroutine, or when already given).
+func (a *lzxAhead) release() {
+	if a != nil && a.held {
+		a.held = false
+		a.credits <- struct{}{}
+	}
+}
+
+// close stops the decoding goroutine, if any, and waits for it; the reader
+// reads nothing after.
+func (z *lzxReader) close() {
+	if a := z.ahead; a != nil {
+		close(a.stop)
+		<-a.done
+	}
+	z.out, z.err = nil, errClosed
 }
 
 // readLengths reads tree lengths lens[first:last] delta-coded against their
@@ -496,22 +611,27 @@ func (z *lzxReader) readBlockHeader() error {
 	return lzxErr("block type %d is not 1, 2 or 3", z.blockType)
 }
 
-func (z *lzxReader) decodeFrame() error {
+// decodeFrame decodes the next frame into the window (io.EOF after the
+// last).
+func (z *lzxReader) decodeFrame() (lzxFrame, error) {
+	if z.total >= z.length {
+		return lzxFrame{}, io.EOF
+	}
 	in := &z.in
 	if !z.headerRead {
 		z.headerRead = true
 		e8, err := in.bits(1)
 		if err != nil {
-			return err
+			return lzxFrame{}, err
 		}
 		if e8 != 0 {
 			hi, err := in.bits(16)
 			if err != nil {
-				return err
+				return lzxFrame{}, err
 			}
 			lo, err := in.bits(16)
 			if err != nil {
-				return err
+				return lzxFrame{}, err
 			}
 			z.intelSize = int32(hi<<16 | lo)
 		}
@@ -522,7 +642,7 @@ func (z *lzxReader) decodeFrame() error {
 	for todo > 0 {
 		if z.blockRemain == 0 {
 			if err := z.readBlockHeader(); err != nil {
-				return err
+				return lzxFrame{}, err
 			}
 		}
 		run := min(z.blockRemain, todo)
@@ -537,42 +657,38 @@ func (z *lzxReader) decodeFrame() error {
 			run = 0
 		}
 		if err != nil {
-			return err
+			return lzxFrame{}, err
 		}
 		if run < 0 {
 			// libmspack fails such a frame at its end ("decode beyond
 			// output frame limits"); failing now keeps every later write
 			// inside the window.
-			return lzxErr("a match runs past the end of its 32 KiB frame")
+			return lzxFrame{}, lzxErr("a match runs past the end of its 32 KiB frame")
 		}
 	}
 	if z.wpos == len(z.window) {
 		z.wpos = 0
 	}
 	z.total += int64(frameSize)
-	frame := z.window[framePos : framePos+frameSize]
+	f := lzxFrame{data: z.window[framePos : framePos+frameSize]}
 	if z.intelStarted && z.intelSize != 0 && z.frame < e8Frames && frameSize > 10 {
-		buf := z.e8[:frameSize]
-		copy(buf, frame)
-		z.translateE8(buf)
-		frame = buf
+		f.intelPos, f.intelSize = z.intelPos, z.intelSize
 	}
 	z.intelPos += int32(frameSize)
 	z.frame++
-	z.out = frame
 	// Frames end on a 16-bit boundary of the input.
 	if in.nbits > 0 {
 		if err := in.ensure(16); err != nil {
-			return err
+			return lzxFrame{}, err
 		}
 	}
 	in.drop(in.nbits & 15)
-	return nil
+	return f, nil
 }
 
-// translateE8 undoes the E8 (x86 CALL) translation of one frame.
-func (z *lzxReader) translateE8(buf []byte) {
-	cur, size := z.intelPos, z.intelSize
+// translateE8 undoes the E8 (x86 CALL) translation of one frame that
+// starts at stream position cur.
+func translateE8(buf []byte, cur, size int32) {
 	end := len(buf) - 10
 	for i := 0; i < end; {
 		j := bytes.IndexByte(buf[i:end], 0xe8)
@@ -618,6 +734,11 @@ func (z *lzxReader) copyStored(n int) error {
 // decodeMatches decodes at least run bytes of a verbatim or aligned block
 // and returns run minus what it decoded (negative when the last match ran
 // over).
+//
+// The bit buffer, its count, the input and the window position live in
+// locals for the loop (a field of z would be stored and loaded again at
+// every symbol); they go back to z before every call that reads input and
+// are taken again after it, and go back when the loop ends.
 func (z *lzxReader) decodeMatches(run int) (int, error) {
 	in := &z.in
 	win := z.window
@@ -625,27 +746,49 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 	// base+wpos is the stream position (for the check that a match does not
 	// reach before the stream's start).
 	base := z.total - int64(z.frameStart())
+	wpos := z.wpos
+	buf, nbits, data := in.buf, in.nbits, in.data
+	fast := len(in.back) == 0 // no bytes handed back: data is the input
 	for run > 0 {
-		// The main tree's table lookup, inlined: most symbols are short.
-		if in.nbits < huffMaxBits {
-			if err := in.ensure(huffMaxBits); err != nil {
-				return 0, err
+		if nbits < huffMaxBits {
+			if fast && len(data) >= 8 {
+				// ensure's refill, inline: three or four words at once.
+				k := (64 - nbits) / 16
+				v := binary.BigEndian.Uint64(data)
+				v = (v&0x00ff00ff00ff00ff)<<8 | (v>>8)&0x00ff00ff00ff00ff
+				v >>= nbits
+				if keep := nbits + 16*k; keep < 64 {
+					v &^= 1<<(64-keep) - 1
+				}
+				buf |= v
+				nbits += 16 * k
+				data = data[2*k:]
+			} else {
+				in.buf, in.nbits, in.data, z.wpos = buf, nbits, data, wpos
+				if err := in.ensure(huffMaxBits); err != nil {
+					return 0, err
+				}
+				buf, nbits, data = in.buf, in.nbits, in.data
+				fast = len(in.back) == 0
 			}
 		}
 		var sym int
-		if e := z.main.table[in.buf>>(64-huffTableBits)]; e != 0 {
-			in.buf <<= e & 31
-			in.nbits -= uint(e & 31)
+		if e := z.main.table[buf>>(64-huffTableBits)]; e != 0 {
+			buf <<= e & 31
+			nbits -= uint(e & 31)
 			sym = int(e >> 5)
 		} else {
+			in.buf, in.nbits, in.data = buf, nbits, data
 			var err error
 			if sym, err = z.main.decode(in); err != nil {
+				z.wpos = wpos
 				return 0, err
 			}
+			buf, nbits, data = in.buf, in.nbits, in.data
 		}
 		if sym < lzxNumChars {
-			win[z.wpos] = byte(sym)
-			z.wpos++
+			win[wpos] = byte(sym)
+			wpos++
 			run--
 			continue
 		}
@@ -653,22 +796,30 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 		length := sym & lzxPrimaryLens
 		if length == lzxPrimaryLens {
 			if z.lens.empty {
+				z.wpos = wpos
 				return 0, lzxErr("a long match but the length tree is empty")
 			}
-			if in.nbits < huffMaxBits {
+			if nbits < huffMaxBits {
+				in.buf, in.nbits, in.data = buf, nbits, data
 				if err := in.ensure(huffMaxBits); err != nil {
+					z.wpos = wpos
 					return 0, err
 				}
+				buf, nbits, data = in.buf, in.nbits, in.data
+				fast = len(in.back) == 0
 			}
-			if e := z.lens.table[in.buf>>(64-huffTableBits)]; e != 0 {
-				in.buf <<= e & 31
-				in.nbits -= uint(e & 31)
+			if e := z.lens.table[buf>>(64-huffTableBits)]; e != 0 {
+				buf <<= e & 31
+				nbits -= uint(e & 31)
 				length += int(e >> 5)
 			} else {
+				in.buf, in.nbits, in.data = buf, nbits, data
 				extra, err := z.lens.decode(in)
 				if err != nil {
+					z.wpos = wpos
 					return 0, err
 				}
+				buf, nbits, data = in.buf, in.nbits, in.data
 				length += extra
 			}
 		}
@@ -688,58 +839,49 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 		default:
 			extra := uint(lzxExtraBits[slot])
 			off = lzxPositionBase[slot] - 2
-			switch {
-			case !aligned:
-				if in.nbits < extra {
+			if !aligned {
+				if nbits < extra {
+					in.buf, in.nbits, in.data = buf, nbits, data
 					if err := in.ensure(extra); err != nil {
+						z.wpos = wpos
 						return 0, err
 					}
+					buf, nbits, data = in.buf, in.nbits, in.data
+					fast = len(in.back) == 0
 				}
 				// extra is 1..17 here (slots 4 and up); Go shifts by 64 give 0.
-				off += uint32(in.buf >> (64 - extra))
-				in.buf <<= extra
-				in.nbits -= extra
-			case extra > 3:
-				v, err := in.bits(extra - 3)
+				off += uint32(buf >> (64 - extra))
+				buf <<= extra
+				nbits -= extra
+			} else {
+				in.buf, in.nbits, in.data = buf, nbits, data
+				v, err := z.alignedOffset(extra)
 				if err != nil {
+					z.wpos = wpos
 					return 0, err
 				}
-				a, err := z.aligned.decode(in)
-				if err != nil {
-					return 0, err
-				}
-				off += v<<3 + uint32(a)
-			case extra == 3:
-				a, err := z.aligned.decode(in)
-				if err != nil {
-					return 0, err
-				}
-				off += uint32(a)
-			case extra > 0:
-				v, err := in.bits(extra)
-				if err != nil {
-					return 0, err
-				}
+				buf, nbits, data = in.buf, in.nbits, in.data
+				fast = len(in.back) == 0
 				off += v
-			default:
-				off = 1
 			}
 			z.r2, z.r1, z.r0 = z.r1, z.r0, off
 		}
-		if z.wpos+length > len(win) {
+		if wpos+length > len(win) {
+			z.wpos = wpos
 			return 0, lzxErr("a match runs over the window's end")
 		}
 		// As libmspack: a match may not reach before the stream's start,
 		// nor more than a window behind.
-		if int64(off) > base+int64(z.wpos) || int(off) > z.wpos+len(win) {
+		if int64(off) > base+int64(wpos) || int(off) > wpos+len(win) {
+			z.wpos = wpos
 			return 0, lzxErr("a match refers %d bytes back, before the start of the data", off)
 		}
-		src := z.wpos - int(off)
+		src := wpos - int(off)
 		if src < 0 {
 			src += len(win)
 		}
 		if src+length <= len(win) {
-			d, from := win[z.wpos:z.wpos+length], win[src:src+length]
+			d, from := win[wpos:wpos+length], win[src:src+length]
 			if int(off) >= length {
 				copy(d, from)
 			} else {
@@ -751,12 +893,12 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 					n += copy(d[n:], d[:n])
 				}
 			}
-			z.wpos += length
+			wpos += length
 		} else {
 			// Overlapping (a run) or wrapping: byte by byte, as the format means.
 			for i := 0; i < length; i++ {
-				win[z.wpos] = win[src]
-				z.wpos++
+				win[wpos] = win[src]
+				wpos++
 				src++
 				if src == len(win) {
 					src = 0
@@ -765,7 +907,32 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 		}
 		run -= length
 	}
+	in.buf, in.nbits, in.data, z.wpos = buf, nbits, data, wpos
 	return run, nil
+}
+
+// alignedOffset reads the part of an aligned block's match offset past its
+// position base: extra bits, the last three from the aligned tree.
+func (z *lzxReader) alignedOffset(extra uint) (uint32, error) {
+	in := &z.in
+	switch {
+	case extra > 3:
+		v, err := in.bits(extra - 3)
+		if err != nil {
+			return 0, err
+		}
+		a, err := z.aligned.decode(in)
+		if err != nil {
+			return 0, err
+		}
+		return v<<3 + uint32(a), nil
+	case extra == 3:
+		a, err := z.aligned.decode(in)
+		return uint32(a), err
+	case extra > 0:
+		return in.bits(extra)
+	}
+	return 0, nil // slot 3: no extra bits, the offset is its base, 1
 }
 
 // frameStart is the window position where the current frame began; total

@@ -2,14 +2,17 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
 // BenchmarkAnalyzeFleet analyses a directory of 1,000 inventories (the
-// hand-built scenarios and real samples, copied under many names) to CSV,
-// in process; bench/analyze.sh measures the same as a whole process.
+// hand-built scenarios and real samples, copied under many names) in
+// process, to each batch format (output discarded); bench/analyze.sh
+// measures the same as a whole process.
 func BenchmarkAnalyzeFleet(b *testing.B) {
 	srcs, _ := filepath.Glob("../../../testdata/analyze/*.txt")
 	srcs = append(srcs, samples+"/vanilla/08-systeminfo-2008sp2-x64-standard-en-utf16le.txt",
@@ -25,9 +28,18 @@ func BenchmarkAnalyzeFleet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ResetTimer()
-	for b.Loop() {
-		run(b, "", "analyze", "--csv", "--as-of", "2026-11-25", dir)
+	for _, mode := range [][]string{{"--csv"}, {"--jsonl"}, {"--jsonl", "--exposure"}} {
+		b.Run(strings.Join(mode, ""), func(b *testing.B) {
+			args := append(append([]string{"analyze"}, mode...), "--as-of", "2026-11-25", dir)
+			for b.Loop() {
+				var errOut strings.Builder
+				root := Root(strings.NewReader(""), io.Discard, &errOut)
+				root.SetArgs(args)
+				if err := root.Execute(); err != nil && errOut.Len() > 0 {
+					b.Fatalf("%v: %s", err, errOut.String())
+				}
+			}
+			b.ReportMetric(float64(hosts*b.N)/b.Elapsed().Seconds(), "hosts/s")
+		})
 	}
-	b.ReportMetric(float64(hosts*b.N)/b.Elapsed().Seconds(), "hosts/s")
 }
