@@ -563,10 +563,15 @@ func TestFSNameClash(t *testing.T) {
 func TestLZXDecodesAhead(t *testing.T) {
 	want := [][]byte{testData("x86", 600000, 1), testData("text", 400000, 2)}
 	// With E8 translation every frame is copied out of the window at once;
-	// without, the window's bytes are handed out until the next read.
-	for _, intel := range []int32{3000000, 0} {
-		t.Run(fmt.Sprintf("intel-%d", intel), func(t *testing.T) {
-			data := lzxCab(17, intel, []int{blockVerbatim, blockAligned}, 2, []string{"a", "b"}, want)
+	// without, the window's bytes are handed out until the next read. A
+	// window of 2^17 holds 4 frames (3 in flight, handed over one by one),
+	// 2^19 16 (batches of 7), 2^21 64 (batches of 8, the last one short).
+	for _, tc := range []struct {
+		wbits int
+		intel int32
+	}{{17, 3000000}, {17, 0}, {19, 0}, {21, 3000000}} {
+		t.Run(fmt.Sprintf("window-%d-intel-%d", tc.wbits, tc.intel), func(t *testing.T) {
+			data := lzxCab(tc.wbits, tc.intel, []int{blockVerbatim, blockAligned}, 2, []string{"a", "b"}, want)
 			// A frame's credit never given back stops the decoder for good:
 			// the guard turns that hang into a failure.
 			c := open(t, data)

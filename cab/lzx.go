@@ -105,19 +105,7 @@ func (in *lzxInput) byte() (byte, error) {
 // the format switches to bytes.
 func (in *lzxInput) ensure(n uint) error {
 	if len(in.back) == 0 && len(in.data) >= 8 && in.nbits <= 48 {
-		// As many whole words as fit (one to four) from one 8-byte load:
-		// big-endian, then each word's two bytes swapped, puts the first
-		// little-endian word on top.
-		k := (64 - in.nbits) / 16
-		v := binary.BigEndian.Uint64(in.data)
-		v = (v&0x00ff00ff00ff00ff)<<8 | (v>>8)&0x00ff00ff00ff00ff
-		v >>= in.nbits
-		if keep := in.nbits + 16*k; keep < 64 {
-			v &^= 1<<(64-keep) - 1
-		}
-		in.buf |= v
-		in.nbits += 16 * k
-		in.data = in.data[2*k:]
+		in.buf, in.nbits, in.data = refill(in.buf, in.nbits, in.data)
 		if in.nbits >= n {
 			return nil
 		}
@@ -149,6 +137,33 @@ func (in *lzxInput) ensure(n uint) error {
 		}
 	}
 	return nil
+}
+
+// refill adds as many whole 16-bit words of data (one to four) to the bit
+// buffer buf holding nbits (at most 48) as fit, from one 8-byte load
+// (data holds at least 8 bytes): big-endian, then each word's two bytes
+// swapped, puts the first little-endian word on top. It returns at least
+// 49 bits. It works on values, so that decodeMatches, which keeps the bit
+// reader in locals, refills without a call.
+func refill(buf uint64, nbits uint, data []byte) (uint64, uint, []byte) {
+	k := (64 - nbits) / 16
+	v := binary.BigEndian.Uint64(data)
+	v = (v&0x00ff00ff00ff00ff)<<8 | (v>>8)&0x00ff00ff00ff00ff
+	v >>= nbits
+	if keep := nbits + 16*k; keep < 64 {
+		v &^= 1<<(64-keep) - 1
+	}
+	return buf | v, nbits + 16*k, data[2*k:]
+}
+
+// fill is ensure(n) for a loop that keeps the bit reader in locals (buf,
+// nbits, data): it puts them back, refills and returns them, and whether
+// data is the input again (no bytes handed back). The loop refills inline
+// (refill) when it can and calls fill only near a block's end.
+func (in *lzxInput) fill(buf uint64, nbits uint, data []byte, n uint) (uint64, uint, []byte, bool, error) {
+	in.buf, in.nbits, in.data = buf, nbits, data
+	err := in.ensure(n)
+	return in.buf, in.nbits, in.data, len(in.back) == 0, err
 }
 
 // unread drops the partial word and hands the whole buffered words back
@@ -398,18 +413,29 @@ const lzxAheadFrames = 4
 // caller is done with its bytes, so the frames in flight never cover more
 // than the window less one frame (the margin a corrupt last match may
 // write past its frame before it is refused), and the decoder never
-// overwrites bytes still being read.
+// overwrites bytes still being read. Frames are handed over in batches of
+// up to lzxBatchFrames, one wake-up of the reader per batch, not per
+// frame; a batch takes at most half the credits, so that the decoder fills
+// the next one while the reader works through the last (and never waits
+// for a credit the reader could only give back after a batch not sent).
 type lzxAhead struct {
-	frames  chan lzxResult
+	batches chan lzxBatch
 	credits chan struct{}
-	held    bool // the frame last taken still holds its credit
+	batch   lzxBatch // the batch being handed out
+	next    int      // its next frame
+	held    bool     // the frame last taken still holds its credit
 	stop    chan struct{}
 	done    chan struct{}
 }
 
-type lzxResult struct {
-	f   lzxFrame
-	err error
+const lzxBatchFrames = 8
+
+// An lzxBatch is frames decoded in a row and, after them, the error that
+// ended decoding (io.EOF after the last frame), if it did.
+type lzxBatch struct {
+	frames [lzxBatchFrames]lzxFrame
+	n      int
+	err    error
 }
 
 // take returns the next decoded frame, or the error that ended decoding
@@ -424,13 +450,24 @@ func (z *lzxReader) take() (lzxFrame, error) {
 	}
 	a := z.ahead
 	a.release() // the caller is done with the previous frame
-	r := <-a.frames
-	a.held = r.err == nil
-	return r.f, r.err
+	if a.next == a.batch.n {
+		if a.batch.err != nil {
+			return lzxFrame{}, a.batch.err
+		}
+		a.batch, a.next = <-a.batches, 0
+		if a.batch.n == 0 {
+			return lzxFrame{}, a.batch.err
+		}
+	}
+	f := a.batch.frames[a.next]
+	a.next++
+	a.held = true
+	return f, nil
 }
 
 func (z *lzxReader) runAhead(credits int) {
-	a := &lzxAhead{frames: make(chan lzxResult, credits), credits: make(chan struct{}, credits),
+	size := max(1, min(lzxBatchFrames, credits/2))
+	a := &lzxAhead{batches: make(chan lzxBatch, credits/size+1), credits: make(chan struct{}, credits),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	for range credits {
 		a.credits <- struct{}{}
@@ -438,6 +475,7 @@ func (z *lzxReader) runAhead(credits int) {
 	z.ahead = a
 	go func() {
 		defer close(a.done)
+		var b lzxBatch
 		for {
 			select {
 			case <-a.credits:
@@ -445,9 +483,17 @@ func (z *lzxReader) runAhead(credits int) {
 				return
 			}
 			f, err := z.decodeFrame()
-			a.frames <- lzxResult{f, err} // never blocks: a credit per frame
-			if err != nil {
-				return
+			if err == nil {
+				b.frames[b.n] = f
+				b.n++
+			}
+			if err != nil || b.n == size {
+				b.err = err
+				a.batches <- b // never blocks: each batch but the last holds size credits
+				if err != nil {
+					return
+				}
+				b = lzxBatch{}
 			}
 		}
 	}()
@@ -749,27 +795,14 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 	wpos := z.wpos
 	buf, nbits, data := in.buf, in.nbits, in.data
 	fast := len(in.back) == 0 // no bytes handed back: data is the input
+	var err error
 	for run > 0 {
 		if nbits < huffMaxBits {
 			if fast && len(data) >= 8 {
-				// ensure's refill, inline: three or four words at once.
-				k := (64 - nbits) / 16
-				v := binary.BigEndian.Uint64(data)
-				v = (v&0x00ff00ff00ff00ff)<<8 | (v>>8)&0x00ff00ff00ff00ff
-				v >>= nbits
-				if keep := nbits + 16*k; keep < 64 {
-					v &^= 1<<(64-keep) - 1
-				}
-				buf |= v
-				nbits += 16 * k
-				data = data[2*k:]
-			} else {
-				in.buf, in.nbits, in.data, z.wpos = buf, nbits, data, wpos
-				if err := in.ensure(huffMaxBits); err != nil {
-					return 0, err
-				}
-				buf, nbits, data = in.buf, in.nbits, in.data
-				fast = len(in.back) == 0
+				buf, nbits, data = refill(buf, nbits, data)
+			} else if buf, nbits, data, fast, err = in.fill(buf, nbits, data, huffMaxBits); err != nil {
+				z.wpos = wpos
+				return 0, err
 			}
 		}
 		var sym int
@@ -779,7 +812,6 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 			sym = int(e >> 5)
 		} else {
 			in.buf, in.nbits, in.data = buf, nbits, data
-			var err error
 			if sym, err = z.main.decode(in); err != nil {
 				z.wpos = wpos
 				return 0, err
@@ -800,13 +832,12 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 				return 0, lzxErr("a long match but the length tree is empty")
 			}
 			if nbits < huffMaxBits {
-				in.buf, in.nbits, in.data = buf, nbits, data
-				if err := in.ensure(huffMaxBits); err != nil {
+				if fast && len(data) >= 8 {
+					buf, nbits, data = refill(buf, nbits, data)
+				} else if buf, nbits, data, fast, err = in.fill(buf, nbits, data, huffMaxBits); err != nil {
 					z.wpos = wpos
 					return 0, err
 				}
-				buf, nbits, data = in.buf, in.nbits, in.data
-				fast = len(in.back) == 0
 			}
 			if e := z.lens.table[buf>>(64-huffTableBits)]; e != 0 {
 				buf <<= e & 31
@@ -839,21 +870,39 @@ func (z *lzxReader) decodeMatches(run int) (int, error) {
 		default:
 			extra := uint(lzxExtraBits[slot])
 			off = lzxPositionBase[slot] - 2
-			if !aligned {
+			switch {
+			case aligned && extra >= 3 && fast && (nbits >= extra+4 || len(data) >= 8):
+				// An aligned block's offset: extra-3 bits as they are, the
+				// last three from the aligned tree (codes of at most 7 bits).
+				if nbits < extra+4 {
+					buf, nbits, data = refill(buf, nbits, data)
+				}
+				verb := extra - 3
+				off += uint32(buf>>(64-verb)) << 3 // a shift by 64 gives 0
+				buf <<= verb
+				nbits -= verb
+				e := z.aligned.table[buf>>(64-huffTableBits)]
+				if e == 0 {
+					z.wpos = wpos
+					return 0, lzxErr("invalid Huffman code")
+				}
+				buf <<= e & 31
+				nbits -= uint(e & 31)
+				off += e >> 5
+			case !aligned:
 				if nbits < extra {
-					in.buf, in.nbits, in.data = buf, nbits, data
-					if err := in.ensure(extra); err != nil {
+					if fast && len(data) >= 8 {
+						buf, nbits, data = refill(buf, nbits, data)
+					} else if buf, nbits, data, fast, err = in.fill(buf, nbits, data, extra); err != nil {
 						z.wpos = wpos
 						return 0, err
 					}
-					buf, nbits, data = in.buf, in.nbits, in.data
-					fast = len(in.back) == 0
 				}
 				// extra is 1..17 here (slots 4 and up); Go shifts by 64 give 0.
 				off += uint32(buf >> (64 - extra))
 				buf <<= extra
 				nbits -= extra
-			} else {
+			default:
 				in.buf, in.nbits, in.data = buf, nbits, data
 				v, err := z.alignedOffset(extra)
 				if err != nil {
