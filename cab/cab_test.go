@@ -676,3 +676,54 @@ func testDecodesAhead(t *testing.T, c *Reader, want [][]byte) {
 		}
 	}
 }
+
+// TestLZXAheadDamaged: a damaged block in a folder decoded ahead is
+// reported as decoding on the reader's goroutine reports it, after the
+// same bytes (a prefix of the folder's), whether it falls inside a batch
+// of frames or not, and the decoding goroutine stops.
+func TestLZXAheadDamaged(t *testing.T) {
+	want := [][]byte{testData("x86", 600000, 1), testData("text", 400000, 2)}
+	all := append(bytes.Clone(want[0]), want[1]...)
+	good := lzxCab(21, 3000000, []int{blockVerbatim, blockAligned}, 2, []string{"a", "b"}, want)
+	walk := func(data []byte) ([]byte, *lzxReader, error) {
+		var z *lzxReader
+		var got []byte
+		err := open(t, data).Walk(func(f *File, r io.Reader) error {
+			z = r.(*fileReader).src.(*lzxReader)
+			b, err := io.ReadAll(r)
+			got = append(got, b...)
+			return err
+		})
+		return got, z, err
+	}
+	for _, at := range []int{len(good) / 3, len(good) * 2 / 3, len(good) - 10} {
+		t.Run(fmt.Sprint(at), func(t *testing.T) {
+			data := bytes.Clone(good)
+			data[at] ^= 0x55
+			got, z, err := walk(data)
+			if err == nil || !strings.Contains(err.Error(), "checksum") {
+				t.Fatalf("Walk: %v, want the damaged block's checksum", err)
+			}
+			if len(got) == 0 || len(got) >= len(all) || !bytes.Equal(got, all[:len(got)]) {
+				t.Errorf("%d bytes handed out before the damage, not a prefix of the folder's %d", len(got), len(all))
+			}
+			if z.ahead == nil {
+				t.Fatal("the folder was not decoded ahead")
+			}
+			select {
+			case <-z.ahead.done:
+			default:
+				t.Error("the decoding goroutine still runs")
+			}
+			defer func(n int) { lzxAheadFrames = n }(lzxAheadFrames)
+			lzxAheadFrames = 1 << 30
+			syncGot, z, syncErr := walk(data)
+			if z.ahead != nil {
+				t.Fatal("decoded ahead with lzxAheadFrames past the window")
+			}
+			if len(got) != len(syncGot) || syncErr == nil || err.Error() != syncErr.Error() {
+				t.Errorf("ahead: %d bytes, then %v\non the reader's goroutine: %d bytes, then %v", len(got), err, len(syncGot), syncErr)
+			}
+		})
+	}
+}

@@ -406,7 +406,8 @@ func (z *lzxReader) translated(f lzxFrame) []byte {
 // translation and whatever the reader's caller does with the bytes
 // (copying them to a file, hashing them) run beside it. Decoding itself
 // cannot be split: every frame's matches may copy from the frames before.
-const lzxAheadFrames = 4
+// (A variable for tests, which compare both ways.)
+var lzxAheadFrames = 4
 
 // lzxAhead is the hand-over between the decoding goroutine and chunk.
 // Every frame holds a credit from the start of its decoding until chunk's
@@ -443,7 +444,7 @@ type lzxBatch struct {
 func (z *lzxReader) take() (lzxFrame, error) {
 	if z.ahead == nil {
 		credits := len(z.window)/maxFrame - 1
-		if credits+1 < lzxAheadFrames || z.length <= lzxAheadFrames*maxFrame {
+		if credits+1 < lzxAheadFrames || z.length <= int64(lzxAheadFrames)*maxFrame {
 			return z.decodeFrame()
 		}
 		z.runAhead(credits)
