@@ -332,6 +332,8 @@ func (f *File) Path() string {
 // Open returns a reader of the file's content. Each call decompresses the
 // folder from its start up to the file (counted against Budget); to read
 // every file, Walk, or the cabinet as an fs.FS, decodes each folder once.
+// Close the reader when done: a long folder's decoder runs ahead of it on
+// a goroutine of its own until then.
 func (f *File) Open() (io.ReadCloser, error) {
 	d, err := f.r.folderReader(f.Folder)
 	if err != nil {

@@ -376,6 +376,8 @@ func FuzzReader(f *testing.F) {
 	// on a goroutine of its own.
 	f.Add(lzxCab(17, 1000, []int{blockVerbatim, blockAligned}, 2, []string{"a", "b"},
 		[][]byte{testData("x86", 100000, 3), testData("zeros", 100000, 4)}))
+	// And an MSZIP folder long enough to be inflated ahead.
+	f.Add(mszipCab("m", testData("text", mszipAheadBlocks*maxFrame+5000, 5)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := NewReader(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
@@ -722,6 +724,68 @@ func TestLZXAheadDamaged(t *testing.T) {
 				t.Fatal("decoded ahead with lzxAheadFrames past the window")
 			}
 			if len(got) != len(syncGot) || syncErr == nil || err.Error() != syncErr.Error() {
+				t.Errorf("ahead: %d bytes, then %v\non the reader's goroutine: %d bytes, then %v", len(got), err, len(syncGot), syncErr)
+			}
+		})
+	}
+}
+
+// TestMSZIPAhead: a long MSZIP folder (gcab's) is inflated ahead of its
+// reader into the same bytes as inflating on the reader's goroutine, and a
+// damaged block is reported the same way after the same bytes.
+func TestMSZIPAhead(t *testing.T) {
+	gcab := pkgtest.Tool(t, "gcab")
+	src := t.TempDir()
+	want := []byte{}
+	for i, k := range []string{"x86", "text", "zeros", "random"} {
+		d := testData(k, 300000, uint64(i+1))
+		os.WriteFile(filepath.Join(src, fmt.Sprintf("f%d", i)), d, 0o644)
+		want = append(want, d...)
+	}
+	file := filepath.Join(t.TempDir(), "m.cab")
+	cmd := exec.Command(gcab, "-c", "-z", file, "f0", "f1", "f2", "f3")
+	cmd.Dir = src
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gcab: %v %s", err, out)
+	}
+	good, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	walk := func(data []byte) ([]byte, *mszipReader, error) {
+		var m *mszipReader
+		var got []byte
+		err := open(t, data).Walk(func(f *File, r io.Reader) error {
+			m = r.(*fileReader).src.(*mszipReader)
+			b, err := io.ReadAll(r)
+			got = append(got, b...)
+			return err
+		})
+		return got, m, err
+	}
+	for _, at := range []int{0, len(good) / 3, len(good) - 10} {
+		t.Run(fmt.Sprint(at), func(t *testing.T) {
+			data := bytes.Clone(good)
+			if at > 0 {
+				data[at] ^= 0x55
+			}
+			got, m, err := walk(data)
+			if m.ahead == nil {
+				t.Fatal("the folder was not inflated ahead")
+			}
+			if at == 0 && (err != nil || !bytes.Equal(got, want)) {
+				t.Fatalf("Walk: %v, %d bytes of %d", err, len(got), len(want))
+			}
+			if at > 0 && (err == nil || len(got) >= len(want) || !bytes.Equal(got, want[:len(got)])) {
+				t.Errorf("damaged at %d: %v after %d bytes, want an error after a prefix", at, err, len(got))
+			}
+			defer func(n int) { mszipAheadBlocks = n }(mszipAheadBlocks)
+			mszipAheadBlocks = 1 << 30
+			syncGot, m, syncErr := walk(data)
+			if m.ahead != nil {
+				t.Fatal("inflated ahead with mszipAheadBlocks past the folder")
+			}
+			if !bytes.Equal(got, syncGot) || fmt.Sprint(err) != fmt.Sprint(syncErr) {
 				t.Errorf("ahead: %d bytes, then %v\non the reader's goroutine: %d bytes, then %v", len(got), err, len(syncGot), syncErr)
 			}
 		})

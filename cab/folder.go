@@ -128,30 +128,37 @@ func (s *storedReader) chunk(max int) ([]byte, error) {
 }
 
 // mszipReader inflates MSZIP blocks: each is "CK" and a deflate stream that
-// may refer to the previous block's last 32 KiB (MS-MCI).
+// may refer to the previous block's last 32 KiB (MS-MCI). A folder of at
+// least mszipAheadBlocks blocks is inflated ahead of its reader (ahead),
+// into a ring of mszipRing blocks, one credit each.
 type mszipReader struct {
 	b       *blocks
 	inflate io.ReadCloser
-	history []byte // the last 32 KiB of output, when blocks are short
-	prev    []byte // the previous block's output
-	cur     []byte
-	buf     []byte
-	err     error // sticky
+	history []byte   // the last 32 KiB of output, when blocks are short
+	ring    [][]byte // where blocks are inflated, in turn
+	slot    int      // the ring's next
+	prev    []byte   // the previous block's output
+	ahead   *ahead[[]byte]
+	buf     []byte // the current block, still unread
+	err     error  // sticky
 }
+
+// mszipAheadBlocks is a variable for tests, which compare both ways.
+var mszipAheadBlocks = 16
+
+const mszipRing = 16
 
 func (m *mszipReader) Read(p []byte) (int, error) {
 	b, err := m.chunk(len(p))
 	return copy(p, b), err
 }
 
-func (m *mszipReader) close() {}
-
 func (m *mszipReader) chunk(max int) ([]byte, error) {
-	if len(m.buf) == 0 && m.err == nil {
-		m.err = m.fill()
-	}
-	if len(m.buf) == 0 {
-		return nil, m.err
+	for len(m.buf) == 0 {
+		if m.err != nil {
+			return nil, m.err
+		}
+		m.buf, m.err = m.take()
 	}
 	n := min(max, len(m.buf))
 	b := m.buf[:n]
@@ -159,16 +166,41 @@ func (m *mszipReader) chunk(max int) ([]byte, error) {
 	return b, nil
 }
 
-// fill decodes the next block into m.buf.
-func (m *mszipReader) fill() error {
-	for len(m.buf) == 0 {
+// take returns the next block with bytes in it, or the error that ended
+// the folder (io.EOF after its last block).
+func (m *mszipReader) take() ([]byte, error) {
+	if m.ahead != nil {
+		return m.ahead.take()
+	}
+	if m.ring == nil {
+		if m.b.f.blocks < mszipAheadBlocks {
+			// The block handed out and the one inflated after it.
+			m.ring = make([][]byte, 2)
+		} else {
+			m.ring = make([][]byte, mszipRing)
+			m.ahead = startAhead(len(m.ring), m.inflateNext) // a credit per place
+			return m.ahead.take()
+		}
+	}
+	return m.inflateNext()
+}
+
+func (m *mszipReader) close() {
+	m.ahead.close()
+	m.buf, m.err = nil, errClosed
+}
+
+// inflateNext inflates the blocks up to the next one with bytes in it, into
+// the ring's next place.
+func (m *mszipReader) inflateNext() ([]byte, error) {
+	for {
 		at := m.b.off
 		data, un, err := m.b.read()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(data) < 2 || data[0] != 'C' || data[1] != 'K' {
-			return formatErr(at, "MSZIP data block %d does not start with \"CK\"", m.b.next-1)
+			return nil, formatErr(at, "MSZIP data block %d does not start with \"CK\"", m.b.next-1)
 		}
 		// The dictionary is the last 32 KiB of output: the previous block
 		// alone when it was a full one (the usual case, no copying).
@@ -180,24 +212,24 @@ func (m *mszipReader) fill() error {
 		if m.inflate == nil {
 			m.inflate = flate.NewReaderDict(src, dict)
 		} else if err := m.inflate.(flate.Resetter).Reset(src, dict); err != nil {
-			return err
+			return nil, err
 		}
-		if m.cur == nil {
-			m.cur, m.prev = make([]byte, maxFrame), make([]byte, 0, maxFrame)
+		if m.ring[m.slot] == nil {
+			m.ring[m.slot] = make([]byte, maxFrame)
 		}
-		n, err := io.ReadFull(m.inflate, m.cur[:un])
+		out := m.ring[m.slot][:un]
+		n, err := io.ReadFull(m.inflate, out)
 		if err != nil {
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return formatErr(at, "MSZIP data block %d inflates to %d bytes, not the %d it claims", m.b.next-1, n, un)
+				return nil, formatErr(at, "MSZIP data block %d inflates to %d bytes, not the %d it claims", m.b.next-1, n, un)
 			}
-			return formatErr(at, "MSZIP data block %d: %v", m.b.next-1, err)
+			return nil, formatErr(at, "MSZIP data block %d: %v", m.b.next-1, err)
 		}
-		m.buf = m.cur[:un]
 		if un < maxFrame || len(m.history) > 0 {
 			if len(m.history) == 0 {
 				m.history = append(m.history, m.prev...)
 			}
-			m.history = append(m.history, m.buf...)
+			m.history = append(m.history, out...)
 			if len(m.history) > maxFrame {
 				m.history = append(m.history[:0], m.history[len(m.history)-maxFrame:]...)
 			}
@@ -205,7 +237,12 @@ func (m *mszipReader) fill() error {
 				m.history = m.history[:0]
 			}
 		}
-		m.cur, m.prev = m.prev[:cap(m.prev)], m.buf
+		m.prev = out
+		if un > 0 {
+			// An empty block takes no place: every place but the one being
+			// inflated holds a block handed out, or about to be.
+			m.slot = (m.slot + 1) % len(m.ring)
+			return out, nil
+		}
 	}
-	return nil
 }

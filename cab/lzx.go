@@ -330,7 +330,7 @@ type lzxReader struct {
 	// The side that hands frames out (chunk's caller); the fields above
 	// belong to the decoder, which runs ahead on a goroutine of its own
 	// when ahead is set.
-	ahead *lzxAhead
+	ahead *ahead[lzxFrame]
 	out   []byte // the current frame, after E8 translation, still unread
 	err   error  // sticky
 	e8    [maxFrame]byte
@@ -400,44 +400,10 @@ func (z *lzxReader) translated(f lzxFrame) []byte {
 	return buf
 }
 
-// Decoding runs ahead of the frames handed out, on a goroutine of its own,
-// when the window holds at least lzxAheadFrames frames and the folder is
-// longer than that: the decoder then has a core to itself, and E8
-// translation and whatever the reader's caller does with the bytes
-// (copying them to a file, hashing them) run beside it. Decoding itself
-// cannot be split: every frame's matches may copy from the frames before.
+// An LZX folder is decoded ahead of its reader (ahead) when the window
+// holds at least lzxAheadFrames frames and the folder is longer than that.
 // (A variable for tests, which compare both ways.)
 var lzxAheadFrames = 4
-
-// lzxAhead is the hand-over between the decoding goroutine and chunk.
-// Every frame holds a credit from the start of its decoding until chunk's
-// caller is done with its bytes, so the frames in flight never cover more
-// than the window less one frame (the margin a corrupt last match may
-// write past its frame before it is refused), and the decoder never
-// overwrites bytes still being read. Frames are handed over in batches of
-// up to lzxBatchFrames, one wake-up of the reader per batch, not per
-// frame; a batch takes at most half the credits, so that the decoder fills
-// the next one while the reader works through the last (and never waits
-// for a credit the reader could only give back after a batch not sent).
-type lzxAhead struct {
-	batches chan lzxBatch
-	credits chan struct{}
-	batch   lzxBatch // the batch being handed out
-	next    int      // its next frame
-	held    bool     // the frame last taken still holds its credit
-	stop    chan struct{}
-	done    chan struct{}
-}
-
-const lzxBatchFrames = 8
-
-// An lzxBatch is frames decoded in a row and, after them, the error that
-// ended decoding (io.EOF after the last frame), if it did.
-type lzxBatch struct {
-	frames [lzxBatchFrames]lzxFrame
-	n      int
-	err    error
-}
 
 // take returns the next decoded frame, or the error that ended decoding
 // (io.EOF after the last frame).
@@ -447,75 +413,20 @@ func (z *lzxReader) take() (lzxFrame, error) {
 		if credits+1 < lzxAheadFrames || z.length <= int64(lzxAheadFrames)*maxFrame {
 			return z.decodeFrame()
 		}
-		z.runAhead(credits)
+		// Each frame holds its credit while its bytes are in use, so the
+		// frames in flight never cover more than the window less one frame
+		// (the margin a corrupt last match may write past its frame before
+		// it is refused), and the decoder never overwrites bytes still
+		// being read.
+		z.ahead = startAhead(credits, z.decodeFrame)
 	}
-	a := z.ahead
-	a.release() // the caller is done with the previous frame
-	if a.next == a.batch.n {
-		if a.batch.err != nil {
-			return lzxFrame{}, a.batch.err
-		}
-		a.batch, a.next = <-a.batches, 0
-		if a.batch.n == 0 {
-			return lzxFrame{}, a.batch.err
-		}
-	}
-	f := a.batch.frames[a.next]
-	a.next++
-	a.held = true
-	return f, nil
-}
-
-func (z *lzxReader) runAhead(credits int) {
-	size := max(1, min(lzxBatchFrames, credits/2))
-	a := &lzxAhead{batches: make(chan lzxBatch, credits/size+1), credits: make(chan struct{}, credits),
-		stop: make(chan struct{}), done: make(chan struct{})}
-	for range credits {
-		a.credits <- struct{}{}
-	}
-	z.ahead = a
-	go func() {
-		defer close(a.done)
-		var b lzxBatch
-		for {
-			select {
-			case <-a.credits:
-			case <-a.stop:
-				return
-			}
-			f, err := z.decodeFrame()
-			if err == nil {
-				b.frames[b.n] = f
-				b.n++
-			}
-			if err != nil || b.n == size {
-				b.err = err
-				a.batches <- b // never blocks: each batch but the last holds size credits
-				if err != nil {
-					return
-				}
-				b = lzxBatch{}
-			}
-		}
-	}()
-}
-
-// release gives the frame last taken's credit back (a no-op without a
-// decoding goroutine, or when already given).
-func (a *lzxAhead) release() {
-	if a != nil && a.held {
-		a.held = false
-		a.credits <- struct{}{}
-	}
+	return z.ahead.take()
 }
 
 // close stops the decoding goroutine, if any, and waits for it; the reader
 // reads nothing after.
 func (z *lzxReader) close() {
-	if a := z.ahead; a != nil {
-		close(a.stop)
-		<-a.done
-	}
+	z.ahead.close()
 	z.out, z.err = nil, errClosed
 }
 

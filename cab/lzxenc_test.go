@@ -10,6 +10,8 @@ package cab
 // repeated offsets, long codes, and E8 translation.
 
 import (
+	"bytes"
+	"compress/flate"
 	"container/heap"
 	"encoding/binary"
 
@@ -429,6 +431,27 @@ func writeCab(comp Compression, blocks [][]byte, sizes []int, names []string, fi
 		off += fileSizes[i]
 	}
 	return c.Bytes()
+}
+
+// mszipCab compresses data into a one-folder MSZIP cabinet of one file:
+// blocks of 32 KiB, each "CK" and a deflate stream with the block before
+// as its dictionary (MS-MCI).
+func mszipCab(name string, data []byte) []byte {
+	var blocks [][]byte
+	var sizes []int
+	var prev []byte
+	for off := 0; off < len(data); off += maxFrame {
+		chunk := data[off:min(off+maxFrame, len(data))]
+		b := bytes.NewBufferString("CK")
+		w, err := flate.NewWriterDict(b, flate.BestSpeed, prev)
+		if err != nil {
+			panic(err)
+		}
+		w.Write(chunk)
+		w.Close()
+		blocks, sizes, prev = append(blocks, b.Bytes()), append(sizes, len(chunk)), chunk
+	}
+	return writeCab(MSZIP, blocks, sizes, []string{name}, []int{len(data)})
 }
 
 // lzxCab compresses files into a one-folder LZX cabinet.
