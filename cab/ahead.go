@@ -6,8 +6,9 @@ package cab
 // hashing them) runs beside it. Decoding itself cannot be split: every
 // frame may refer to the frames before it.
 //
-// The decoder's frames live in its own memory (LZX's window, MSZIP's ring
-// of blocks) until it reuses it. Every frame holds a credit from the start
+// A folder's blocks are read the same way, ahead of its decoder. The
+// frames live in the producer's own memory (LZX's window, MSZIP's ring of
+// blocks, the ring of compressed payloads) until it reuses it. Every frame holds a credit from the start
 // of its decoding until the reader is done with its bytes, so with no
 // more credits than the decoder has places for frames, it never overwrites
 // bytes still being read. Frames are handed over in batches of up to

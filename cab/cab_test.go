@@ -605,6 +605,13 @@ func testDecodesAhead(t *testing.T, c *Reader, want [][]byte) {
 		default:
 			t.Errorf("%s: the decoding goroutine still runs", how)
 		}
+		if b := z.in.b.ahead; b != nil {
+			select {
+			case <-b.done:
+			default:
+				t.Errorf("%s: the goroutine reading blocks ahead still runs", how)
+			}
+		}
 	}
 	var z *lzxReader
 	i := 0
@@ -709,19 +716,21 @@ func TestLZXAheadDamaged(t *testing.T) {
 			if len(got) == 0 || len(got) >= len(all) || !bytes.Equal(got, all[:len(got)]) {
 				t.Errorf("%d bytes handed out before the damage, not a prefix of the folder's %d", len(got), len(all))
 			}
-			if z.ahead == nil {
-				t.Fatal("the folder was not decoded ahead")
+			if z.ahead == nil || z.in.b.ahead == nil {
+				t.Fatal("the folder was not decoded and read ahead")
 			}
-			select {
-			case <-z.ahead.done:
-			default:
-				t.Error("the decoding goroutine still runs")
+			for _, done := range []chan struct{}{z.ahead.done, z.in.b.ahead.done} {
+				select {
+				case <-done:
+				default:
+					t.Error("a goroutine reading ahead still runs")
+				}
 			}
-			defer func(n int) { lzxAheadFrames = n }(lzxAheadFrames)
-			lzxAheadFrames = 1 << 30
+			defer func(n, m int) { lzxAheadFrames, blocksAhead = n, m }(lzxAheadFrames, blocksAhead)
+			lzxAheadFrames, blocksAhead = 1<<30, 1<<30
 			syncGot, z, syncErr := walk(data)
-			if z.ahead != nil {
-				t.Fatal("decoded ahead with lzxAheadFrames past the window")
+			if z.ahead != nil || z.in.b.ahead != nil {
+				t.Fatal("decoded or read ahead with lzxAheadFrames and blocksAhead past the folder")
 			}
 			if len(got) != len(syncGot) || syncErr == nil || err.Error() != syncErr.Error() {
 				t.Errorf("ahead: %d bytes, then %v\non the reader's goroutine: %d bytes, then %v", len(got), err, len(syncGot), syncErr)
@@ -779,11 +788,11 @@ func TestMSZIPAhead(t *testing.T) {
 			if at > 0 && (err == nil || len(got) >= len(want) || !bytes.Equal(got, want[:len(got)])) {
 				t.Errorf("damaged at %d: %v after %d bytes, want an error after a prefix", at, err, len(got))
 			}
-			defer func(n int) { mszipAheadBlocks = n }(mszipAheadBlocks)
-			mszipAheadBlocks = 1 << 30
+			defer func(n, m int) { mszipAheadBlocks, blocksAhead = n, m }(mszipAheadBlocks, blocksAhead)
+			mszipAheadBlocks, blocksAhead = 1<<30, 1<<30
 			syncGot, m, syncErr := walk(data)
-			if m.ahead != nil {
-				t.Fatal("inflated ahead with mszipAheadBlocks past the folder")
+			if m.ahead != nil || m.b.ahead != nil {
+				t.Fatal("inflated or read ahead with mszipAheadBlocks and blocksAhead past the folder")
 			}
 			if !bytes.Equal(got, syncGot) || fmt.Sprint(err) != fmt.Sprint(syncErr) {
 				t.Errorf("ahead: %d bytes, then %v\non the reader's goroutine: %d bytes, then %v", len(got), err, len(syncGot), syncErr)

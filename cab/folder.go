@@ -10,57 +10,102 @@ import (
 )
 
 // blocks walks a folder's CFDATA blocks, checking each block's bounds and
-// checksum.
+// checksum. A folder of at least blocksAhead blocks is read ahead of its
+// decoder (ahead), into a ring of blocksAhead payloads, a credit each: the
+// reads and checksums then run beside the decoding.
 type blocks struct {
 	c       *Reader
 	f       *Folder
-	next    int   // index of the next block
-	off     int64 // file offset of the next block
+	next    int   // index of the next block handed out
+	off     int64 // file offset of the next block handed out
 	payload []byte
+	ahead   *ahead[block]
 }
 
+// A block is one CFDATA block's compressed bytes, its uncompressed size
+// and the offset after it.
+type block struct {
+	data []byte
+	un   int
+	end  int64
+}
+
+// blocksAhead is a variable for tests, which compare both ways.
+var blocksAhead = 16
+
 func (c *Reader) blocks(f *Folder) *blocks {
-	return &blocks{c: c, f: f, off: f.dataOffset, payload: make([]byte, 0, 1<<16)}
+	return &blocks{c: c, f: f, off: f.dataOffset}
 }
 
 // read returns the next block's compressed bytes and its uncompressed size,
-// or io.EOF after the last block.
+// or io.EOF after the last block; the bytes are valid until the next call.
 func (b *blocks) read() ([]byte, int, error) {
-	if b.next >= b.f.blocks {
-		return nil, 0, io.EOF
+	if b.ahead == nil && b.f.blocks >= blocksAhead && b.next == 0 {
+		ring := make([][]byte, blocksAhead)
+		i, at, slot := 0, b.off, 0
+		b.ahead = startAhead(len(ring), func() (block, error) { // a credit per place
+			k, err := b.readAt(i, at, ring[slot])
+			if err == nil {
+				ring[slot], slot, i, at = k.data, (slot+1)%len(ring), i+1, k.end
+			}
+			return k, err
+		})
+	}
+	var k block
+	var err error
+	if b.ahead != nil {
+		k, err = b.ahead.take()
+	} else if k, err = b.readAt(b.next, b.off, b.payload); err == nil {
+		b.payload = k.data
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	b.next++
+	b.off = k.end
+	return k.data, k.un, nil
+}
+
+// close stops reading ahead.
+func (b *blocks) close() { b.ahead.close() }
+
+// readAt reads block i, at offset at, into buf's memory (grown when short).
+func (b *blocks) readAt(i int, at int64, buf []byte) (block, error) {
+	if i >= b.f.blocks {
+		return block{}, io.EOF
 	}
 	var h [dataEntry]byte
-	at := b.off
 	if _, err := b.c.r.ReadAt(h[:], at); err != nil {
-		return nil, 0, formatErr(at, "data block %d of folder %d cut short: the cabinet is truncated", b.next, b.f.index)
+		return block{}, formatErr(at, "data block %d of folder %d cut short: the cabinet is truncated", i, b.f.index)
 	}
 	le := binary.LittleEndian
 	sum, n, un := le.Uint32(h[0:]), int(le.Uint16(h[4:])), int(le.Uint16(h[6:]))
 	start := at + dataEntry + int64(b.c.dataReserve)
 	if start+int64(n) > b.c.size {
-		return nil, 0, formatErr(at, "data block %d of folder %d (%d bytes) runs past the end of the file: the cabinet is truncated", b.next, b.f.index, n)
+		return block{}, formatErr(at, "data block %d of folder %d (%d bytes) runs past the end of the file: the cabinet is truncated", i, b.f.index, n)
 	}
 	if un > maxFrame {
-		return nil, 0, formatErr(at+6, "data block %d of folder %d claims %d uncompressed bytes, more than 32768", b.next, b.f.index, un)
+		return block{}, formatErr(at+6, "data block %d of folder %d claims %d uncompressed bytes, more than 32768", i, b.f.index, un)
 	}
-	b.payload = b.payload[:n]
-	if _, err := b.c.r.ReadAt(b.payload, start); err != nil {
-		return nil, 0, formatErr(start, "data block %d: %v", b.next, err)
+	if cap(buf) < n {
+		buf = make([]byte, n, 1<<16)
+	}
+	buf = buf[:n]
+	if _, err := b.c.r.ReadAt(buf, start); err != nil {
+		return block{}, formatErr(start, "data block %d: %v", i, err)
 	}
 	if sum != 0 {
-		if got := checksum(h[4:8], checksum(b.payload, 0)); got != sum {
-			return nil, 0, formatErr(at, "data block %d of folder %d: checksum %08x, want %08x: the cabinet is damaged or was altered", b.next, b.f.index, got, sum)
+		if got := checksum(h[4:8], checksum(buf, 0)); got != sum {
+			return block{}, formatErr(at, "data block %d of folder %d: checksum %08x, want %08x: the cabinet is damaged or was altered", i, b.f.index, got, sum)
 		}
 	}
 	// Every block decoded costs its uncompressed size, whether its bytes
 	// reach a file or are skipped: the budget bounds the work, not the
 	// output.
 	if err := b.c.Budget.Spend(un); err != nil {
-		return nil, 0, err
+		return block{}, err
 	}
-	b.next++
-	b.off = start + int64(n)
-	return b.payload, un, nil
+	return block{buf, un, start + int64(n)}, nil
 }
 
 // checksum is the CFDATA checksum of MS-CAB 2.4: the XOR of the data as
@@ -107,7 +152,7 @@ func (s *storedReader) Read(p []byte) (int, error) {
 	return copy(p, b), err
 }
 
-func (s *storedReader) close() {}
+func (s *storedReader) close() { s.b.close() }
 
 func (s *storedReader) chunk(max int) ([]byte, error) {
 	for len(s.buf) == 0 {
@@ -187,6 +232,7 @@ func (m *mszipReader) take() ([]byte, error) {
 
 func (m *mszipReader) close() {
 	m.ahead.close()
+	m.b.close()
 	m.buf, m.err = nil, errClosed
 }
 

@@ -427,6 +427,7 @@ func (z *lzxReader) take() (lzxFrame, error) {
 // reads nothing after.
 func (z *lzxReader) close() {
 	z.ahead.close()
+	z.in.b.close()
 	z.out, z.err = nil, errClosed
 }
 
