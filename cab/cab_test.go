@@ -686,6 +686,21 @@ func testDecodesAhead(t *testing.T, c *Reader, want [][]byte) {
 	}
 }
 
+// walkAll walks the cabinet data, reading every file whole until an
+// error, and returns the bytes read, the folder stream they came from and
+// Walk's error.
+func walkAll(t *testing.T, data []byte) ([]byte, chunker, error) {
+	var d chunker
+	var got []byte
+	err := open(t, data).Walk(func(f *File, r io.Reader) error {
+		d = r.(*fileReader).src
+		b, err := io.ReadAll(r)
+		got = append(got, b...)
+		return err
+	})
+	return got, d, err
+}
+
 // TestLZXAheadDamaged: a damaged block in a folder decoded ahead is
 // reported as decoding on the reader's goroutine reports it, after the
 // same bytes (a prefix of the folder's), whether it falls inside a batch
@@ -695,15 +710,8 @@ func TestLZXAheadDamaged(t *testing.T) {
 	all := append(bytes.Clone(want[0]), want[1]...)
 	good := lzxCab(21, 3000000, []int{blockVerbatim, blockAligned}, 2, []string{"a", "b"}, want)
 	walk := func(data []byte) ([]byte, *lzxReader, error) {
-		var z *lzxReader
-		var got []byte
-		err := open(t, data).Walk(func(f *File, r io.Reader) error {
-			z = r.(*fileReader).src.(*lzxReader)
-			b, err := io.ReadAll(r)
-			got = append(got, b...)
-			return err
-		})
-		return got, z, err
+		got, d, err := walkAll(t, data)
+		return got, d.(*lzxReader), err
 	}
 	for _, at := range []int{len(good) / 3, len(good) * 2 / 3, len(good) - 10} {
 		t.Run(fmt.Sprint(at), func(t *testing.T) {
@@ -743,7 +751,6 @@ func TestLZXAheadDamaged(t *testing.T) {
 // reader into the same bytes as inflating on the reader's goroutine, and a
 // damaged block is reported the same way after the same bytes.
 func TestMSZIPAhead(t *testing.T) {
-	gcab := pkgtest.Tool(t, "gcab")
 	src := t.TempDir()
 	want := []byte{}
 	for i, k := range []string{"x86", "text", "zeros", "random"} {
@@ -751,26 +758,10 @@ func TestMSZIPAhead(t *testing.T) {
 		os.WriteFile(filepath.Join(src, fmt.Sprintf("f%d", i)), d, 0o644)
 		want = append(want, d...)
 	}
-	file := filepath.Join(t.TempDir(), "m.cab")
-	cmd := exec.Command(gcab, "-c", "-z", file, "f0", "f1", "f2", "f3")
-	cmd.Dir = src
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gcab: %v %s", err, out)
-	}
-	good, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	good := pkgtest.CabDir(t, src)
 	walk := func(data []byte) ([]byte, *mszipReader, error) {
-		var m *mszipReader
-		var got []byte
-		err := open(t, data).Walk(func(f *File, r io.Reader) error {
-			m = r.(*fileReader).src.(*mszipReader)
-			b, err := io.ReadAll(r)
-			got = append(got, b...)
-			return err
-		})
-		return got, m, err
+		got, d, err := walkAll(t, data)
+		return got, d.(*mszipReader), err
 	}
 	for _, at := range []int{0, len(good) / 3, len(good) - 10} {
 		t.Run(fmt.Sprint(at), func(t *testing.T) {
