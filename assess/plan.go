@@ -390,8 +390,10 @@ func (s *state) conditional() {
 			b.conditionalSteps[i] = stepOf(u, conditionalWhy(u))
 		}
 	})
-	var us []*catalog.Update
-	var at []int // us[k] is b.conditional[at[k]]
+	// Most of a bare host's base list is not covered: made at its size
+	// once, not grown by doubling.
+	us := make([]*catalog.Update, 0, len(b.conditional))
+	at := make([]int, 0, len(b.conditional)) // us[k] is b.conditional[at[k]]
 	for i, u := range b.conditional {
 		if !s.covered(s.inst, u.Index) {
 			us, at = append(us, u), append(at, i)
