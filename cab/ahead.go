@@ -76,7 +76,12 @@ func startAhead[F any](credits int, decode func() (F, error)) *ahead[F] {
 
 // take returns the next frame, or the error that ended decoding, once
 // every frame before it was taken; the frame taken before is given back.
+// After close it fails with errClosed.
 func (a *ahead[F]) take() (F, error) {
+	if a.closed {
+		var zero F
+		return zero, errClosed
+	}
 	a.release() // the reader is done with the previous frame
 	if a.next == a.batch.n {
 		if a.batch.err != nil {

@@ -105,8 +105,8 @@ func all(f []int, j int) bool {
 	return true
 }
 
-// TestAheadClose: closing stops a decoder that waits for a credit, and a
-// second close does nothing.
+// TestAheadClose: closing stops a decoder that waits for a credit, a take
+// after it fails, and a second close does nothing.
 func TestAheadClose(t *testing.T) {
 	n := 0
 	a := startAhead(4, func() (int, error) { n++; return n, nil })
@@ -120,6 +120,9 @@ func TestAheadClose(t *testing.T) {
 		t.Fatal("the decoder still runs after close")
 	}
 	a.close()
+	if _, err := a.take(); !errors.Is(err, errClosed) {
+		t.Errorf("take after close: %v, want %v", err, errClosed)
+	}
 	if n > 5 {
 		t.Errorf("%d frames decoded with 4 credits", n)
 	}
@@ -143,5 +146,51 @@ func TestMSZIPCabSeed(t *testing.T) {
 	}
 	if m.ahead == nil {
 		t.Error("not inflated ahead")
+	}
+}
+
+// TestReadAfterClose: a file reader closed early refuses further reads,
+// whatever its folder's compression, with its blocks read ahead or not
+// (a closed read-ahead must not leave the next read waiting for ever).
+func TestReadAfterClose(t *testing.T) {
+	long := testData("text", 40*maxFrame, 7)
+	var blocks [][]byte
+	var sizes []int
+	for off := 0; off < len(long); off += maxFrame {
+		b := long[off:min(off+maxFrame, len(long))]
+		blocks, sizes = append(blocks, b), append(sizes, len(b))
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"stored", writeCab(None, blocks, sizes, []string{"f"}, []int{len(long)})},
+		{"stored-short", writeCab(None, blocks[:2], sizes[:2], []string{"f"}, []int{2 * maxFrame})},
+		{"mszip", mszipCab("f", long)},
+		{"lzx", lzxCab(21, 0, []int{blockVerbatim}, 2, []string{"f"}, [][]byte{long})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc, err := open(t, tc.data).Files[0].Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(rc, make([]byte, 1000)); err != nil {
+				t.Fatal(err)
+			}
+			rc.Close()
+			done := make(chan error, 1)
+			go func() {
+				_, err := io.ReadAll(rc)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if !errors.Is(err, errClosed) {
+					t.Errorf("a read after Close: %v, want %v", err, errClosed)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("a read after Close waits for ever")
+			}
+		})
 	}
 }

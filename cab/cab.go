@@ -360,9 +360,12 @@ type chunker interface {
 	io.Reader
 	// chunk returns the next at most max bytes, valid until the next call.
 	chunk(max int) ([]byte, error)
-	// close ends the stream: a decoder running ahead stops.
+	// close ends the stream: a decoder running ahead stops, and later
+	// reads fail with errClosed.
 	close()
 }
+
+var errClosed = errors.New("cab: read after close")
 
 // skip discards n bytes of a folder stream.
 func skip(d chunker, n int64) error {

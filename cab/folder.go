@@ -20,6 +20,7 @@ type blocks struct {
 	off     int64 // file offset of the next block handed out
 	payload []byte
 	ahead   *ahead[block]
+	closed  bool
 }
 
 // A block is one CFDATA block's compressed bytes, its uncompressed size
@@ -40,6 +41,9 @@ func (c *Reader) blocks(f *Folder) *blocks {
 // read returns the next block's compressed bytes and its uncompressed size,
 // or io.EOF after the last block; the bytes are valid until the next call.
 func (b *blocks) read() ([]byte, int, error) {
+	if b.closed {
+		return nil, 0, errClosed
+	}
 	if b.ahead == nil && b.f.blocks >= blocksAhead && b.next == 0 {
 		ring := make([][]byte, blocksAhead)
 		i, at, slot := 0, b.off, 0
@@ -66,8 +70,11 @@ func (b *blocks) read() ([]byte, int, error) {
 	return k.data, k.un, nil
 }
 
-// close stops reading ahead.
-func (b *blocks) close() { b.ahead.close() }
+// close stops reading ahead; later reads fail.
+func (b *blocks) close() {
+	b.ahead.close()
+	b.closed = true
+}
 
 // readAt reads block i, at offset at, into buf's memory (grown when short).
 func (b *blocks) readAt(i int, at int64, buf []byte) (block, error) {
@@ -152,7 +159,10 @@ func (s *storedReader) Read(p []byte) (int, error) {
 	return copy(p, b), err
 }
 
-func (s *storedReader) close() { s.b.close() }
+func (s *storedReader) close() {
+	s.b.close()
+	s.buf = nil
+}
 
 func (s *storedReader) chunk(max int) ([]byte, error) {
 	for len(s.buf) == 0 {

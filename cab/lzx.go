@@ -57,8 +57,6 @@ func init() {
 
 var errLZX = errors.New("LZX data is corrupt")
 
-var errClosed = errors.New("cab: read after close")
-
 func lzxErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errLZX, fmt.Sprintf(format, args...))
 }
